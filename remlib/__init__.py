@@ -1,0 +1,63 @@
+"""remlib: relative entropy minimization for molecular coarse-graining.
+
+The modules follow the book's table of contents, one idea each:
+
+========================  ==========================================================
+``remlib.pmf``            potentials of mean force, Boltzmann inversion, Jacobians
+``remlib.divergence``     relative entropy (KL divergence) and log-likelihood
+``remlib.basis``          CG energies linear in parameters, U(R; θ) = Σ θ_i φ_i(R)
+``remlib.ensembles``      model averages <φ>_θ and Cov_θ(φ): quadrature, Monte Carlo
+``remlib.rem``            relative entropy minimization (Newton–Raphson)
+``remlib.information``    total information loss = CG part + reconstruction part
+``remlib.systems``        reference models with exact answers
+``remlib.dynamics``       Brownian (overdamped Langevin) dynamics
+``remlib.pathspace``      path-space relative entropy, drift fitting, force matching
+``remlib.fluids``         particle systems: g(r), Monte Carlo, pair-potential REM
+``remlib.widgets``        interactive explorers for the book
+========================  ==========================================================
+
+Public names are importable from the package itself (``remlib.kl_divergence``);
+each module is imported on first use, so ``import remlib`` stays cheap.
+"""
+import importlib
+
+__version__ = "0.1.0"
+
+#: public name -> the module that defines it
+_PUBLIC = {
+    "kl_divergence": "divergence",
+    "kl_gaussian": "divergence",
+    "kl_divergence_grid": "divergence",
+    "relative_entropy_from_samples": "divergence",
+    "log_likelihood": "divergence",
+    "pmf_from_samples": "pmf",
+    "pmf_on_grid": "pmf",
+    "Basis": "basis",
+    "PolynomialBasis": "basis",
+    "GaussianBasis": "basis",
+    "BSplineBasis": "basis",
+    "GridEnsemble": "ensembles",
+    "MetropolisEnsemble": "ensembles",
+    "minimize_relative_entropy": "rem",
+    "REMResult": "rem",
+    "information_decomposition": "information",
+    "brownian_dynamics": "dynamics",
+    "path_relative_entropy": "pathspace",
+    "fit_drift": "pathspace",
+    "mean_force": "pathspace",
+    "force_matching": "pathspace",
+    "radial_distribution": "fluids",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        module = importlib.import_module(f"{__name__}.{_PUBLIC[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module 'remlib' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
