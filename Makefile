@@ -1,0 +1,46 @@
+# The two commands of the README:
+#   make book   build the HTML book into _build/html (creates .venv on first use)
+#   make test   build the book, then run the whole test suite (library, doctests, book, browser)
+# Both are idempotent: the virtual environment is reused and only re-installed when
+# requirements.txt or pyproject.toml changed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: book test env vendor chromium clean
+
+book: env vendor
+	$(BIN)/jupyter-book build . -W --keep-going
+	@test -f _build/html/index.html
+	@echo
+	@echo "The book is built. Open it in a browser:"
+	@echo "    file://$(CURDIR)/_build/html/index.html"
+
+test: env chromium book
+	$(BIN)/python -m pytest
+
+env: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+# MathJax, require.js and the widget manager from npm, so the book needs no CDN
+vendor:
+	bash scripts/vendor_js.sh
+
+# the browser test drives Debian's chromium (no browser download by playwright)
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium; \
+	fi
+
+clean:
+	rm -rf _build _artifacts book/_vendor
