@@ -30,6 +30,8 @@ _PUBLIC = {
     "kl_divergence_grid": "divergence",
     "relative_entropy_from_samples": "divergence",
     "log_likelihood": "divergence",
+    "kl_from_energies": "divergence",
+    "log_likelihood_from_energies": "divergence",
     "pmf_from_samples": "pmf",
     "pmf_on_grid": "pmf",
     "Basis": "basis",
