@@ -1,0 +1,120 @@
+"""Build the Hands-On Practices: student notebooks and autograder zips.
+
+Each practice is authored once, as a jupytext "percent" script
+``exercises/practiceN_<topic>.py`` in otter-grader's assign format (raw cells
+``# ASSIGNMENT CONFIG``, ``# BEGIN QUESTION``, ``# BEGIN TESTS`` ...; solution
+lines marked ``# SOLUTION`` or inside ``# BEGIN SOLUTION`` / ``# END SOLUTION``).
+This script converts each script to the master ``.ipynb`` and runs
+``otter assign`` on it (offline, no Docker).  Output, under ``--out``
+(default ``exercises/dist``)::
+
+    <name>/student/<name>.ipynb       the student notebook (+ check_helpers.py)
+    <name>/autograder/<name>.ipynb    the solution notebook with all tests
+    <name>-autograder.zip             the autograder (``otter run -a <zip> <submission>``)
+    <name>.zip                        what a student downloads: <name>/<name>.ipynb + helpers
+
+Usage::
+
+    python exercises/build.py                  # all practices, solutions graded by otter
+    python exercises/build.py --no-run-tests   # faster: skip grading the solutions
+    python exercises/build.py --only practice1_relative_entropy
+"""
+
+import argparse
+import contextlib
+import io
+import pathlib
+import shutil
+import sys
+import time
+import zipfile
+
+import jupytext
+
+HERE = pathlib.Path(__file__).resolve().parent
+HELPERS = HERE / "check_helpers.py"
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def practice_sources():
+    """The authored practice scripts, in book order."""
+    return sorted(HERE.glob("practice[0-9]*_*.py"))
+
+
+def write_master(source, staging):
+    """Convert one authored script to its master notebook in ``staging``; return the path."""
+    staging.mkdir(parents=True, exist_ok=True)
+    notebook = jupytext.read(source)
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+    notebook.metadata.pop("jupytext", None)
+    master = staging / f"{source.stem}.ipynb"
+    jupytext.write(notebook, master, fmt="ipynb")
+    shutil.copy(HELPERS, staging / HELPERS.name)
+    return master
+
+
+def student_bundle(name, result, out):
+    """Zip the student folder as ``<name>/...`` into ``out/<name>.zip``."""
+    bundle = out / f"{name}.zip"
+    with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted((result / "student").iterdir()):
+            archive.write(path, f"{name}/{path.name}")
+    return bundle
+
+
+def build_one(source, out, *, run_tests=True):
+    """Run ``otter assign`` for one practice; return the paths it produced."""
+    from otter.assign import main as otter_assign
+
+    name = source.stem
+    master = write_master(source, out / "_masters" / name)
+    result = out / name
+    if result.exists():
+        shutil.rmtree(result)
+    log = io.StringIO()
+    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        otter_assign(str(master), str(result), no_run_tests=not run_tests)
+    zips = sorted((result / "autograder").glob(f"{name}-autograder_*.zip"))
+    if len(zips) != 1:
+        raise RuntimeError(f"otter assign made {len(zips)} autograder zips for {name}:\n{log.getvalue()}")
+    autograder = out / f"{name}-autograder.zip"
+    shutil.copy(zips[0], autograder)
+    return {
+        "name": name,
+        "student": result / "student" / f"{name}.ipynb",
+        "solution": result / "autograder" / f"{name}.ipynb",
+        "autograder": autograder,
+        "bundle": student_bundle(name, result, out),
+    }
+
+
+def build_all(out, *, run_tests=True, only=None, verbose=True):
+    """Build every practice (or those named in ``only``); return a list of result dicts."""
+    out = pathlib.Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    built = []
+    for source in practice_sources():
+        if only and source.stem not in only:
+            continue
+        start = time.perf_counter()
+        built.append(build_one(source, out, run_tests=run_tests))
+        if verbose:
+            graded = "solution graded 100%" if run_tests else "not graded"
+            print(f"{source.stem:40s} {time.perf_counter() - start:6.1f} s  ({graded})", flush=True)
+    return built
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(HERE / "dist"), help="output folder (git-ignored)")
+    parser.add_argument("--no-run-tests", action="store_true", help="do not grade the solutions")
+    parser.add_argument("--only", nargs="*", help="practice names to build")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    built = build_all(args.out, run_tests=not args.no_run_tests, only=args.only)
+    print(f"{len(built)} practices built into {args.out} in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
