@@ -1,0 +1,284 @@
+r"""Coarse-graining a peptide onto its backbone dihedrals (and onto beads).
+
+The CG coordinate of alanine dipeptide is the pair of backbone dihedrals
+:math:`R = (\phi, \psi)` on the torus :math:`[-\pi, \pi)^2`.  Torsions are periodic,
+so the natural linear basis for :math:`U(\phi, \psi; \theta)` is a 2-D Fourier
+series (:class:`TorsionBasis`); the torus has a flat measure, so no Jacobian enters
+the PMF.  Conformational basins of the Ramachandran plane (C7eq/C5/PII, αR, αL/C7ax)
+are labelled by :func:`basin_labels` and their populations, with block-averaged
+error bars, by :func:`basin_populations`.  :func:`map_to_beads` maps heavy-atom
+positions onto a few beads for a bead-level CG model.
+"""
+import numpy as np
+
+from remlib._validation import as_float_array, as_positive_int
+from remlib.basis import Basis
+
+__all__ = ["TorsionBasis", "torus_grid", "wrap_angle", "BASINS", "basin_labels", "basin_populations",
+           "block_standard_error", "map_to_beads"]
+
+
+def wrap_angle(angle):
+    r"""Map angles (radians) to :math:`[-\pi, \pi)`.
+
+    Examples
+    --------
+    >>> print(np.round(wrap_angle([np.pi, 3 * np.pi / 2, -np.pi]), 4))
+    [-3.1416 -1.5708 -3.1416]
+    """
+    angle = as_float_array(angle, "angle", ndim=(0, 1, 2), allow_empty=True)
+    return (angle + np.pi) % (2 * np.pi) - np.pi
+
+
+class TorsionBasis(Basis):
+    r"""2-D Fourier basis on the torus of two dihedrals :math:`(\phi, \psi)`.
+
+    The functions are, in this order,
+
+    .. math::
+        \cos k\phi,\ \sin k\phi \ (k = 1..K);\quad \cos l\psi,\ \sin l\psi \ (l = 1..K);\quad
+        \{\cos k\phi, \sin k\phi\} \times \{\cos l\psi, \sin l\psi\} \ (k, l = 1..K_\times),
+
+    i.e. the real form of :math:`e^{i(k\phi + l\psi)}` up to order :math:`K` in each
+    angle alone and :math:`K_\times` in the coupling terms; the constant is left out.
+    :math:`m = 4K + 4K_\times^2` functions.  ``cross_order=0`` gives the separable model
+    :math:`U_1(\phi) + U_2(\psi)`.
+
+    Parameters
+    ----------
+    order : int
+        :math:`K \ge 1`.
+    cross_order : int, optional
+        :math:`0 \le K_\times \le K`; default :math:`K`.
+
+    Examples
+    --------
+    >>> basis = TorsionBasis(2, cross_order=1)
+    >>> basis.n_functions
+    12
+    >>> print(np.round(basis([[np.pi / 2, 0.0]])[0], 3) + 0.0)
+    [ 0. -1.  1.  0.  1.  1.  0.  0.  0.  0.  1.  0.]
+    """
+
+    dim = 2
+
+    def __init__(self, order, cross_order=None):
+        self.order = as_positive_int(order, "order")
+        cross = self.order if cross_order is None else cross_order
+        self.cross_order = as_positive_int(cross, "cross_order", minimum=0)
+        if self.cross_order > self.order:
+            raise ValueError(f"cross_order must be <= order ({self.order}), got {self.cross_order}")
+        self.n_functions = 4 * self.order + 4 * self.cross_order**2
+
+    @staticmethod
+    def _harmonics(angle, order):
+        """cos and sin of k*angle, k = 1..order, and their derivatives: 4 arrays (n, order)."""
+        k = np.arange(1, order + 1)[None, :]
+        a = angle[:, None] * k
+        c, s = np.cos(a), np.sin(a)
+        return c, s, -k * s, k * c
+
+    def _parts(self, x):
+        """Values and derivatives of each block: list of (value, d/dphi, d/dpsi)."""
+        K, Kc = self.order, self.cross_order
+        cp, sp, dcp, dsp = self._harmonics(x[:, 0], K)
+        cq, sq, dcq, dsq = self._harmonics(x[:, 1], K)
+        zero = np.zeros_like(cp)
+        blocks = [(cp, dcp, zero), (sp, dsp, zero), (cq, zero, dcq), (sq, zero, dsq)]
+        n = x.shape[0]
+        for f, df in ((cp[:, :Kc], dcp[:, :Kc]), (sp[:, :Kc], dsp[:, :Kc])):
+            for g, dg in ((cq[:, :Kc], dcq[:, :Kc]), (sq[:, :Kc], dsq[:, :Kc])):
+                blocks.append(((f[:, :, None] * g[:, None, :]).reshape(n, -1),
+                               (df[:, :, None] * g[:, None, :]).reshape(n, -1),
+                               (f[:, :, None] * dg[:, None, :]).reshape(n, -1)))
+        return blocks
+
+    def _design(self, x):
+        return np.hstack([b[0] for b in self._parts(x)])
+
+    def _gradient(self, x):
+        parts = self._parts(x)
+        return np.stack([np.hstack([b[1] for b in parts]), np.hstack([b[2] for b in parts])], axis=-1)
+
+    def __repr__(self):
+        return f"TorsionBasis(order={self.order}, cross_order={self.cross_order})"
+
+
+def torus_grid(n_bins):
+    r"""Bin centres of an ``n_bins`` × ``n_bins`` grid on :math:`[-\pi, \pi)^2`.
+
+    Returns
+    -------
+    grid : ndarray, shape (n_bins**2, 2)
+        Points :math:`(\phi_i, \psi_j)`, :math:`\phi` varying slowest (``reshape(n, n)``
+        gives ``[i_phi, j_psi]``).
+    edges : ndarray, shape (n_bins + 1,)
+        Bin edges in each angle.
+
+    Examples
+    --------
+    >>> grid, edges = torus_grid(4)
+    >>> grid.shape, round(float(grid[0, 0]), 4), round(float(edges[-1]), 4)
+    ((16, 2), -2.3562, 3.1416)
+    """
+    n_bins = as_positive_int(n_bins, "n_bins", minimum=2)
+    edges = np.linspace(-np.pi, np.pi, n_bins + 1)
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    phi, psi = np.meshgrid(centres, centres, indexing="ij")
+    return np.column_stack([phi.ravel(), psi.ravel()]), edges
+
+
+#: Basins of the Ramachandran plane as (name, φ-range, ψ-range) rectangles in degrees,
+#: half-open [lower, upper).  The left half of the plane is φ ∈ [-180°, 0°) ∪ [120°, 180°)
+#: (the β region wraps around φ = ±180°); the right half is φ ∈ [0°, 120°).  ψ ranges
+#: likewise wrap.  Every point belongs to exactly one basin.
+BASINS = {
+    "C5/PII": ([(-180, 0), (120, 180)], [(120, 180), (-180, -120)]),
+    "C7eq": ([(-180, 0), (120, 180)], [(0, 120)]),
+    "alphaR": ([(-180, 0), (120, 180)], [(-120, 0)]),
+    "alphaL": ([(0, 120)], [(0, 180), (-180, -150)]),
+    "C7ax": ([(0, 120)], [(-150, 0)]),
+}
+
+
+def _in_ranges(values, ranges):
+    return np.logical_or.reduce([(values >= lo) & (values < hi) for lo, hi in ranges])
+
+
+def basin_labels(phi, psi):
+    """Index into ``list(BASINS)`` of the basin of each (φ, ψ) pair (radians).
+
+    Examples
+    --------
+    >>> names = list(BASINS)
+    >>> labels = basin_labels(np.radians([-80, -70, 60, 75, -150]), np.radians([70, -40, 40, -60, 160]))
+    >>> [names[i] for i in labels]
+    ['C7eq', 'alphaR', 'alphaL', 'C7ax', 'C5/PII']
+    """
+    phi = as_float_array(phi, "phi", ndim=1)
+    psi = as_float_array(psi, "psi", ndim=1)
+    if phi.shape != psi.shape:
+        raise ValueError(f"phi and psi must have the same shape, got {phi.shape} and {psi.shape}")
+    phi_deg, psi_deg = np.degrees(wrap_angle(phi)), np.degrees(wrap_angle(psi))
+    labels = np.full(phi.shape, -1)
+    for index, (phi_ranges, psi_ranges) in enumerate(BASINS.values()):
+        labels[_in_ranges(phi_deg, phi_ranges) & _in_ranges(psi_deg, psi_ranges)] = index
+    return labels
+
+
+def block_standard_error(values, n_blocks=20):
+    r"""Standard error of the mean of a correlated time series by block averaging.
+
+    The series is cut into ``n_blocks`` contiguous blocks (a remainder at the end is
+    dropped); with block means :math:`\bar a_b`,
+
+    .. math:: \sigma_{\bar a} = \sqrt{\frac{1}{n_b (n_b - 1)} \sum_b (\bar a_b - \bar a)^2}.
+
+    Blocks much longer than the correlation time make the block means independent.
+
+    Parameters
+    ----------
+    values : array_like, shape (n,) or (n, k)
+    n_blocks : int
+
+    Examples
+    --------
+    Blocks of 5 samples of 0, 1, 0, 1, ... have means 0.4 and 0.6 in turn:
+
+    >>> round(float(block_standard_error(np.tile([0.0, 1.0], 50), n_blocks=20)), 5)
+    0.02294
+    """
+    values = as_float_array(values, "values", ndim=(1, 2))
+    n_blocks = as_positive_int(n_blocks, "n_blocks", minimum=2)
+    if values.shape[0] < n_blocks:
+        raise ValueError(f"values has {values.shape[0]} entries, fewer than n_blocks={n_blocks}")
+    size = values.shape[0] // n_blocks
+    means = values[: size * n_blocks].reshape(n_blocks, size, *values.shape[1:]).mean(axis=1)
+    return means.std(axis=0, ddof=1) / np.sqrt(n_blocks)
+
+
+def basin_populations(phi, psi, *, weights=None, n_blocks=None):
+    """Population of each basin of :data:`BASINS`, optionally weighted.
+
+    Parameters
+    ----------
+    phi, psi : array_like, shape (n,)
+        Dihedrals in radians (frames of a trajectory, or grid points).
+    weights : array_like, shape (n,), optional
+        Non-negative weights (model probabilities on a grid); normalised inside.
+    n_blocks : int, optional
+        If given (unweighted time series only), also return block-averaged
+        standard errors (:func:`block_standard_error`).
+
+    Returns
+    -------
+    populations : dict name -> float
+    errors : dict name -> float
+        Only when ``n_blocks`` is given.
+
+    Examples
+    --------
+    >>> pops = basin_populations(np.radians([-80.0, -70.0]), np.radians([70.0, -40.0]))
+    >>> pops["C7eq"], pops["alphaR"], pops["alphaL"]
+    (0.5, 0.5, 0.0)
+    """
+    labels = basin_labels(phi, psi)
+    onehot = (labels[:, None] == np.arange(len(BASINS))[None, :]).astype(float)
+    if weights is None:
+        weights = np.ones(labels.size)
+    else:
+        weights = as_float_array(weights, "weights", ndim=1)
+        if weights.shape != labels.shape:
+            raise ValueError(f"weights must have shape {labels.shape}, got {weights.shape}")
+        if np.any(weights < 0) or weights.sum() <= 0:
+            raise ValueError("weights must be non-negative with a positive sum")
+    pops = dict(zip(BASINS, (weights @ onehot) / weights.sum()))
+    pops = {k: float(v) for k, v in pops.items()}
+    if n_blocks is None:
+        return pops
+    if not np.all(weights == weights[0]):
+        raise ValueError("n_blocks (block errors) needs an unweighted time series")
+    errors = block_standard_error(onehot, n_blocks)
+    return pops, {k: float(v) for k, v in zip(BASINS, errors)}
+
+
+def map_to_beads(positions, groups, *, masses=None):
+    r"""Map atom positions to bead positions, each bead the (mass-weighted) centre of a group.
+
+    .. math:: \mathbf R_I = \frac{\sum_{i \in I} m_i \mathbf r_i}{\sum_{i \in I} m_i}
+
+    Parameters
+    ----------
+    positions : array_like, shape (n_frames, n_atoms, 3)
+    groups : sequence of sequence of int
+        Atom indices of each bead (a bead may be a single atom).
+    masses : array_like, shape (n_atoms,), optional
+        Defaults to equal masses.
+
+    Returns
+    -------
+    ndarray, shape (n_frames, n_beads, 3)
+
+    Examples
+    --------
+    >>> x = np.array([[[0.0, 0, 0], [2.0, 0, 0], [4.0, 0, 0]]])
+    >>> map_to_beads(x, [[0, 1], [2]])[0].tolist()
+    [[1.0, 0.0, 0.0], [4.0, 0.0, 0.0]]
+    """
+    positions = as_float_array(positions, "positions", ndim=3)
+    n_atoms = positions.shape[1]
+    if positions.shape[2] != 3:
+        raise ValueError(f"positions must have shape (n_frames, n_atoms, 3), got {positions.shape}")
+    masses = np.ones(n_atoms) if masses is None else as_float_array(masses, "masses", ndim=1)
+    if masses.shape != (n_atoms,) or np.any(masses <= 0):
+        raise ValueError(f"masses must be {n_atoms} positive numbers, got shape {masses.shape}")
+    if len(groups) == 0:
+        raise ValueError("groups is empty; at least one bead is needed")
+    beads = []
+    for b, group in enumerate(groups):
+        index = np.asarray(group, dtype=int).reshape(-1)
+        if index.size == 0 or index.min() < 0 or index.max() >= n_atoms:
+            raise ValueError(f"groups[{b}] must list atom indices in [0, {n_atoms}), got {list(group)}")
+        w = masses[index] / masses[index].sum()
+        beads.append(np.einsum("fad,a->fd", positions[:, index], w))
+    return np.stack(beads, axis=1)

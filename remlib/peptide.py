@@ -1,0 +1,546 @@
+"""Alanine dipeptide with a real force field: build, simulate, cache.
+
+The biomolecular chapter coarse-grains a real molecule, alanine dipeptide
+(ACE-ALA-NME, 22 atoms), simulated with the Amber ff14SB force field
+:cite:`maier2015ff14sb` in OpenMM :cite:`eastman2024openmm`.  Nothing is
+downloaded: the molecule is built here from internal coordinates (a Z-matrix,
+placed atom by atom with the natural extension reference frame, NeRF), and the
+force field files ship with the ``openmm`` wheel.
+
+Pipeline
+--------
+1. :func:`alanine_dipeptide_zmatrix` -- bond lengths, angles and dihedrals of
+   every atom, with the backbone dihedrals :math:`(\\phi, \\psi)` as arguments.
+2. :func:`build_from_zmatrix` -- Cartesian coordinates from the Z-matrix.
+3. :func:`alanine_dipeptide_system` -- the OpenMM ``Topology`` (atom names of
+   the amber14 ACE/ALA/NME templates), positions and ``System``.
+4. :func:`simulate_alanine_dipeptide` -- Langevin dynamics in vacuum, cached in
+   an ``.npz`` file whose name is a hash of every parameter.
+
+Geometry helpers (:func:`place_atom`, :func:`bond_angle`, :func:`dihedral_angle`)
+are plain numpy and vectorised over frames.
+"""
+import dataclasses
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from remlib._validation import as_float_array, as_positive_int, as_positive_scalar
+
+#: the force field file (shipped with the openmm wheel) used throughout
+FORCE_FIELD = "amber14-all.xml"
+
+#: (residue, atom name) of every atom, in topology order (the amber14 template order)
+ATOMS = (
+    ("ACE", "HH31"), ("ACE", "CH3"), ("ACE", "HH32"), ("ACE", "HH33"), ("ACE", "C"), ("ACE", "O"),
+    ("ALA", "N"), ("ALA", "H"), ("ALA", "CA"), ("ALA", "HA"), ("ALA", "CB"),
+    ("ALA", "HB1"), ("ALA", "HB2"), ("ALA", "HB3"), ("ALA", "C"), ("ALA", "O"),
+    ("NME", "N"), ("NME", "H"), ("NME", "CH3"), ("NME", "HH31"), ("NME", "HH32"), ("NME", "HH33"),
+)
+
+#: covalent bonds as pairs of ``"RES:NAME"`` keys (21 bonds for 22 atoms: a tree)
+BONDS = (
+    ("ACE:HH31", "ACE:CH3"), ("ACE:CH3", "ACE:HH32"), ("ACE:CH3", "ACE:HH33"), ("ACE:CH3", "ACE:C"),
+    ("ACE:C", "ACE:O"), ("ACE:C", "ALA:N"),
+    ("ALA:N", "ALA:H"), ("ALA:N", "ALA:CA"), ("ALA:CA", "ALA:HA"), ("ALA:CA", "ALA:CB"),
+    ("ALA:CA", "ALA:C"), ("ALA:CB", "ALA:HB1"), ("ALA:CB", "ALA:HB2"), ("ALA:CB", "ALA:HB3"),
+    ("ALA:C", "ALA:O"), ("ALA:C", "NME:N"),
+    ("NME:N", "NME:H"), ("NME:N", "NME:CH3"), ("NME:CH3", "NME:HH31"), ("NME:CH3", "NME:HH32"),
+    ("NME:CH3", "NME:HH33"),
+)
+
+#: the four atoms of each backbone dihedral
+PHI_ATOMS = ("ACE:C", "ALA:N", "ALA:CA", "ALA:C")
+PSI_ATOMS = ("ALA:N", "ALA:CA", "ALA:C", "NME:N")
+
+#: heavy atoms stored in cached trajectories (for bead mappings)
+HEAVY_ATOMS = ("ACE:CH3", "ACE:C", "ACE:O", "ALA:N", "ALA:CA", "ALA:CB", "ALA:C", "ALA:O",
+               "NME:N", "NME:CH3")
+
+
+def atom_keys():
+    """The ``"RES:NAME"`` key of every atom, in topology order."""
+    return [f"{res}:{name}" for res, name in ATOMS]
+
+
+def atom_index(key):
+    """Topology index of the atom ``"RES:NAME"`` (e.g. ``"ALA:CA"`` -> 8)."""
+    keys = atom_keys()
+    if key not in keys:
+        raise ValueError(f"key must be one of {keys}, got {key!r}")
+    return keys.index(key)
+
+
+# --------------------------------------------------------------------------- geometry
+def _as_points(value, name):
+    points = as_float_array(value, name, ndim=(1, 2))
+    if points.shape[-1] != 3:
+        raise ValueError(f"{name} must have 3 coordinates in its last axis, got shape {points.shape}")
+    return points
+
+
+def bond_angle(a, b, c):
+    r"""Angle at ``b`` between the bonds b-a and b-c, in radians.
+
+    .. math:: \theta = \arccos \frac{(\mathbf a-\mathbf b)\cdot(\mathbf c-\mathbf b)}
+              {|\mathbf a-\mathbf b|\,|\mathbf c-\mathbf b|}
+
+    Parameters
+    ----------
+    a, b, c : array_like, shape (3,) or (n, 3)
+
+    Returns
+    -------
+    float or ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> round(float(np.degrees(bond_angle([1, 0, 0], [0, 0, 0], [0, 1, 0]))), 6)
+    90.0
+    """
+    a, b, c = (_as_points(p, n) for p, n in ((a, "a"), (b, "b"), (c, "c")))
+    u, v = a - b, c - b
+    cosine = np.sum(u * v, axis=-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1))
+    return np.arccos(np.clip(cosine, -1.0, 1.0))
+
+
+def dihedral_angle(a, b, c, d):
+    r"""Dihedral angle of the four points a-b-c-d in radians, in :math:`(-\pi, \pi]`.
+
+    With :math:`\mathbf b_1 = \mathbf b-\mathbf a`, :math:`\mathbf b_2 = \mathbf c-\mathbf b`,
+    :math:`\mathbf b_3 = \mathbf d-\mathbf c`, the normals
+    :math:`\mathbf n_1 = \mathbf b_1\times\mathbf b_2`, :math:`\mathbf n_2 = \mathbf b_2\times\mathbf b_3`
+    give (IUPAC sign convention: clockwise looking along b->c is positive)
+
+    .. math:: \phi = \operatorname{atan2}\big(|\mathbf b_2|\, \mathbf b_1\cdot\mathbf n_2,\;
+              \mathbf n_1\cdot\mathbf n_2\big).
+
+    Parameters
+    ----------
+    a, b, c, d : array_like, shape (3,) or (n, 3)
+        Points, or one point per frame.
+
+    Returns
+    -------
+    float or ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> a, b, c = [1, 0, 0], [0, 0, 0], [0, 0, 1]
+    >>> d = [np.cos(0.5), np.sin(0.5), 1.0]
+    >>> round(float(dihedral_angle(a, b, c, d)), 6)
+    0.5
+    """
+    a, b, c, d = (_as_points(p, n) for p, n in ((a, "a"), (b, "b"), (c, "c"), (d, "d")))
+    b1, b2, b3 = b - a, c - b, d - c
+    n1, n2 = np.cross(b1, b2), np.cross(b2, b3)
+    y = np.linalg.norm(b2, axis=-1) * np.sum(b1 * n2, axis=-1)
+    x = np.sum(n1 * n2, axis=-1)
+    return np.arctan2(y, x)
+
+
+def place_atom(a, b, c, bond, angle, dihedral):
+    r"""Position of atom d from three placed atoms and its internal coordinates (NeRF).
+
+    ``d`` is bonded to ``c`` with length ``bond``, the angle b-c-d is ``angle`` and the
+    dihedral a-b-c-d is ``dihedral`` (angles in degrees).  In the frame
+    :math:`\hat{\mathbf e}_1 = \widehat{\mathbf c-\mathbf b}`,
+    :math:`\hat{\mathbf n} = \widehat{(\mathbf b-\mathbf a)\times\hat{\mathbf e}_1}`,
+    :math:`\hat{\mathbf m} = \hat{\mathbf n}\times\hat{\mathbf e}_1`:
+
+    .. math:: \mathbf d = \mathbf c + l\,\big(-\cos\theta\,\hat{\mathbf e}_1
+              + \sin\theta\cos\phi\,\hat{\mathbf m} + \sin\theta\sin\phi\,\hat{\mathbf n}\big).
+
+    Examples
+    --------
+    >>> d = place_atom([1, 1, 0], [1, 0, 0], [0, 0, 0], 1.5, 90.0, 180.0)
+    >>> print(np.round(d, 6) + 0.0)
+    [ 0.  -1.5  0. ]
+    """
+    a, b, c = (_as_points(p, n) for p, n in ((a, "a"), (b, "b"), (c, "c")))
+    bond = as_positive_scalar(bond, "bond")
+    theta, phi = np.radians(float(angle)), np.radians(float(dihedral))
+    e1 = (c - b) / np.linalg.norm(c - b)
+    n = np.cross(b - a, e1)
+    norm = np.linalg.norm(n)
+    if norm < 1e-10:
+        raise ValueError("a, b and c are collinear; the dihedral is undefined")
+    n = n / norm
+    m = np.cross(n, e1)
+    return c + bond * (-np.cos(theta) * e1 + np.sin(theta) * np.cos(phi) * m
+                       + np.sin(theta) * np.sin(phi) * n)
+
+
+# --------------------------------------------------------------------------- Z-matrix
+@dataclasses.dataclass(frozen=True)
+class ZEntry:
+    """One Z-matrix row: ``atom`` bonded to ``bond_to`` (length in Å), angle
+    ``angle_to``-``bond_to``-``atom`` and dihedral ``dihedral_to``-``angle_to``-``bond_to``-``atom``
+    (degrees).  The first atom has no references, the second only ``bond_to``, the
+    third no ``dihedral_to``."""
+
+    atom: str
+    bond_to: str = None
+    bond: float = None
+    angle_to: str = None
+    angle: float = None
+    dihedral_to: str = None
+    dihedral: float = None
+
+
+def alanine_dipeptide_zmatrix(phi=-80.0, psi=150.0):
+    """Internal coordinates of alanine dipeptide (L-alanine, trans peptide bonds).
+
+    Standard amide geometry (bond lengths in Å and angles in degrees close to the
+    Engh--Huber values); the backbone dihedrals :math:`\\phi` (C-N-CA-C) and
+    :math:`\\psi` (N-CA-C-N) are arguments, both peptide bonds have
+    :math:`\\omega = 180°`.  The CB position N-C-CA-CB = +122.7° makes the residue L.
+
+    Parameters
+    ----------
+    phi, psi : float
+        Backbone dihedrals in degrees.
+
+    Returns
+    -------
+    list of ZEntry
+        One row per atom, in build order (every reference precedes its use).
+
+    Examples
+    --------
+    >>> rows = alanine_dipeptide_zmatrix()
+    >>> len(rows), rows[0].atom
+    (22, 'ACE:CH3')
+    """
+    phi = float(as_float_array(phi, "phi", ndim=0))
+    psi = float(as_float_array(psi, "psi", ndim=0))
+    Z = ZEntry
+    return [
+        Z("ACE:CH3"),
+        Z("ACE:C", "ACE:CH3", 1.522),
+        Z("ACE:O", "ACE:C", 1.229, "ACE:CH3", 120.5),
+        Z("ALA:N", "ACE:C", 1.335, "ACE:CH3", 116.2, "ACE:O", 180.0),
+        Z("ACE:HH31", "ACE:CH3", 1.09, "ACE:C", 109.5, "ACE:O", 0.0),
+        Z("ACE:HH32", "ACE:CH3", 1.09, "ACE:C", 109.5, "ACE:O", 120.0),
+        Z("ACE:HH33", "ACE:CH3", 1.09, "ACE:C", 109.5, "ACE:O", -120.0),
+        Z("ALA:CA", "ALA:N", 1.458, "ACE:C", 121.7, "ACE:CH3", 180.0),
+        Z("ALA:H", "ALA:N", 1.01, "ACE:C", 119.8, "ACE:CH3", 0.0),
+        Z("ALA:C", "ALA:CA", 1.525, "ALA:N", 111.2, "ACE:C", phi),
+        Z("ALA:CB", "ALA:CA", 1.53, "ALA:C", 110.1, "ALA:N", 122.7),
+        Z("ALA:HA", "ALA:CA", 1.09, "ALA:C", 109.5, "ALA:N", -118.0),
+        Z("ALA:HB1", "ALA:CB", 1.09, "ALA:CA", 109.5, "ALA:N", 60.0),
+        Z("ALA:HB2", "ALA:CB", 1.09, "ALA:CA", 109.5, "ALA:N", 180.0),
+        Z("ALA:HB3", "ALA:CB", 1.09, "ALA:CA", 109.5, "ALA:N", -60.0),
+        Z("NME:N", "ALA:C", 1.335, "ALA:CA", 116.2, "ALA:N", psi),
+        Z("ALA:O", "ALA:C", 1.229, "ALA:CA", 120.5, "ALA:N", psi + 180.0),
+        Z("NME:CH3", "NME:N", 1.449, "ALA:C", 121.7, "ALA:CA", 180.0),
+        Z("NME:H", "NME:N", 1.01, "ALA:C", 119.8, "ALA:CA", 0.0),
+        Z("NME:HH31", "NME:CH3", 1.09, "NME:N", 109.5, "ALA:C", 0.0),
+        Z("NME:HH32", "NME:CH3", 1.09, "NME:N", 109.5, "ALA:C", 120.0),
+        Z("NME:HH33", "NME:CH3", 1.09, "NME:N", 109.5, "ALA:C", -120.0),
+    ]
+
+
+def build_from_zmatrix(zmatrix):
+    """Cartesian coordinates (Å) of the atoms of a Z-matrix, atom by atom.
+
+    The first atom sits at the origin, the second on the +x axis, the third in the
+    xy-plane; every later atom is placed by :func:`place_atom`.
+
+    Parameters
+    ----------
+    zmatrix : sequence of ZEntry
+
+    Returns
+    -------
+    dict
+        ``{atom key: ndarray (3,)}`` in build order.
+
+    Examples
+    --------
+    >>> water = [ZEntry("O"), ZEntry("H1", "O", 0.9572), ZEntry("H2", "O", 0.9572, "H1", 104.52)]
+    >>> xyz = build_from_zmatrix(water)
+    >>> round(float(np.degrees(bond_angle(xyz["H1"], xyz["O"], xyz["H2"]))), 4)
+    104.52
+    """
+    if len(zmatrix) < 3:
+        raise ValueError(f"zmatrix must have at least 3 rows, got {len(zmatrix)}")
+    xyz = {}
+    for i, row in enumerate(zmatrix):
+        if not isinstance(row, ZEntry):
+            raise TypeError(f"zmatrix[{i}] must be a ZEntry, got {type(row).__name__}")
+        if row.atom in xyz:
+            raise ValueError(f"zmatrix[{i}]: atom {row.atom!r} appears twice")
+        refs = [r for r in (row.bond_to, row.angle_to, row.dihedral_to) if r is not None]
+        missing = [r for r in refs if r not in xyz]
+        if missing or len(refs) != min(i, 3):
+            raise ValueError(f"zmatrix[{i}] ({row.atom!r}) needs {min(i, 3)} references among "
+                             f"atoms already placed; missing {missing}")
+        if i == 0:
+            xyz[row.atom] = np.zeros(3)
+        elif i == 1:
+            xyz[row.atom] = xyz[row.bond_to] + np.array([as_positive_scalar(row.bond, "bond"), 0.0, 0.0])
+        else:
+            c, b = xyz[row.bond_to], xyz[row.angle_to]
+            # the third atom: a fictitious dihedral reference off the b-c axis puts it in the xy-plane
+            a = xyz[row.dihedral_to] if i > 2 else b + np.array([0.0, 1.0, 0.0])
+            dihedral = row.dihedral if i > 2 else 180.0
+            xyz[row.atom] = place_atom(a, b, c, row.bond, row.angle, dihedral)
+    return xyz
+
+
+def alanine_dipeptide_positions(phi=-80.0, psi=150.0):
+    """Coordinates in Å, shape (22, 3), in topology order (:data:`ATOMS`).
+
+    Examples
+    --------
+    >>> x = alanine_dipeptide_positions(phi=-60.0, psi=-45.0)
+    >>> i = [atom_index(k) for k in PHI_ATOMS]
+    >>> round(float(np.degrees(dihedral_angle(*x[i]))), 6)
+    -60.0
+    """
+    xyz = build_from_zmatrix(alanine_dipeptide_zmatrix(phi, psi))
+    return np.array([xyz[key] for key in atom_keys()])
+
+
+# --------------------------------------------------------------------------- OpenMM
+def _openmm():
+    try:
+        import openmm
+        from openmm import app, unit
+    except ImportError as exc:  # pragma: no cover - openmm is pinned in requirements.txt
+        raise ImportError("remlib.peptide needs openmm (pip install openmm)") from exc
+    return openmm, app, unit
+
+
+def alanine_dipeptide_topology():
+    """OpenMM ``Topology`` of ACE-ALA-NME with elements and the 21 covalent bonds."""
+    _, app, _ = _openmm()
+    topology = app.Topology()
+    chain = topology.addChain()
+    residues, atoms = {}, {}
+    for res_name, name in ATOMS:
+        if res_name not in residues:
+            residues[res_name] = topology.addResidue(res_name, chain)
+        element = app.Element.getBySymbol(name[0])
+        atoms[f"{res_name}:{name}"] = topology.addAtom(name, element, residues[res_name])
+    for key1, key2 in BONDS:
+        topology.addBond(atoms[key1], atoms[key2])
+    return topology
+
+
+def alanine_dipeptide_system(phi=-80.0, psi=150.0, *, hydrogen_mass=4.0, constraints="HBonds"):
+    """Topology, positions (nm, OpenMM ``Quantity``) and ff14SB ``System`` in vacuum.
+
+    Parameters
+    ----------
+    phi, psi : float
+        Starting backbone dihedrals (degrees).
+    hydrogen_mass : float
+        Hydrogen mass in amu (mass repartitioning from the bonded heavy atom); the
+        configurational distribution :math:`\\propto e^{-\\beta U}` does not depend on masses.
+    constraints : {"HBonds", None}
+        Constrain bonds to hydrogen (needed for 4 fs steps).
+
+    Returns
+    -------
+    topology, positions, system
+    """
+    openmm, app, unit = _openmm()
+    hydrogen_mass = as_positive_scalar(hydrogen_mass, "hydrogen_mass")
+    if constraints not in ("HBonds", None):
+        raise ValueError(f"constraints must be 'HBonds' or None, got {constraints!r}")
+    topology = alanine_dipeptide_topology()
+    positions = unit.Quantity(alanine_dipeptide_positions(phi, psi) * 0.1, unit.nanometer)
+    forcefield = app.ForceField(FORCE_FIELD)
+    system = forcefield.createSystem(
+        topology, nonbondedMethod=app.NoCutoff,
+        constraints=app.HBonds if constraints == "HBonds" else None,
+        hydrogenMass=hydrogen_mass * unit.amu)
+    return topology, positions, system
+
+
+# --------------------------------------------------------------------------- simulation + cache
+@dataclasses.dataclass
+class PeptideTrajectory:
+    """A simulated alanine dipeptide trajectory (all angles in radians).
+
+    Attributes
+    ----------
+    phi, psi : ndarray, shape (n_frames,)
+        Backbone dihedrals of every saved frame.
+    heavy_positions : ndarray, shape (n_frames, 10, 3)
+        Positions (nm, float32) of :data:`HEAVY_ATOMS`.
+    potential_energy : ndarray, shape (n_frames,)
+        kJ/mol.
+    parameters : dict
+        Every parameter of the run (the cache key is a hash of it).
+    wall_time : float
+        Seconds the simulation took when it was run (not when loaded from cache).
+    from_cache : bool
+    """
+
+    phi: np.ndarray
+    psi: np.ndarray
+    heavy_positions: np.ndarray
+    potential_energy: np.ndarray
+    parameters: dict
+    wall_time: float
+    from_cache: bool = False
+
+    @property
+    def n_frames(self):
+        return len(self.phi)
+
+    @property
+    def dihedrals(self):
+        """``(n_frames, 2)`` array of (φ, ψ)."""
+        return np.column_stack([self.phi, self.psi])
+
+
+def simulation_parameters(temperature=300.0, n_steps=250_000, *, step_size=4.0, friction=1.0,
+                          report_interval=250, hydrogen_mass=4.0, equilibration_steps=5_000,
+                          phi0=-80.0, psi0=150.0, platform="Reference", seed=0):
+    """Validated, complete parameter dictionary of a run (units: K, fs, 1/ps, amu, degrees).
+
+    Examples
+    --------
+    >>> p = simulation_parameters(temperature=300.0, n_steps=1000, report_interval=100)
+    >>> p["temperature"], p["n_steps"], p["force_field"]
+    (300.0, 1000, 'amber14-all.xml')
+    """
+    import openmm
+
+    if platform not in ("Reference", "CPU"):
+        raise ValueError(f"platform must be 'Reference' or 'CPU', got {platform!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**31:
+        raise TypeError(f"seed must be an int in [0, 2**31), got {seed!r}")
+    n_steps = as_positive_int(n_steps, "n_steps")
+    report_interval = as_positive_int(report_interval, "report_interval")
+    if n_steps % report_interval:
+        raise ValueError(f"n_steps ({n_steps}) must be a multiple of report_interval ({report_interval})")
+    return {
+        "molecule": "ACE-ALA-NME",
+        "force_field": FORCE_FIELD,
+        "openmm_version": openmm.__version__,
+        "integrator": "LangevinMiddleIntegrator",
+        "temperature": as_positive_scalar(temperature, "temperature"),
+        "n_steps": n_steps,
+        "step_size": as_positive_scalar(step_size, "step_size"),
+        "friction": as_positive_scalar(friction, "friction"),
+        "report_interval": report_interval,
+        "hydrogen_mass": as_positive_scalar(hydrogen_mass, "hydrogen_mass"),
+        "constraints": "HBonds",
+        "equilibration_steps": as_positive_int(equilibration_steps, "equilibration_steps", minimum=0),
+        "phi0": float(phi0),
+        "psi0": float(psi0),
+        "platform": platform,
+        "seed": int(seed),
+    }
+
+
+def cache_key(parameters):
+    """Hex SHA-256 (first 16 characters) of a parameter dictionary, independent of key order.
+
+    Examples
+    --------
+    >>> cache_key({"a": 1, "b": 2.0}) == cache_key({"b": 2.0, "a": 1})
+    True
+    >>> cache_key({"a": 1}) == cache_key({"a": 2})
+    False
+    """
+    if not isinstance(parameters, dict):
+        raise TypeError(f"parameters must be a dict, got {type(parameters).__name__}")
+    text = json.dumps(parameters, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def default_data_dir():
+    """The git-ignored ``data/`` folder of the repository (created on demand)."""
+    return Path(__file__).resolve().parents[1] / "data"
+
+
+def _run(parameters):
+    """Minimise, equilibrate and run Langevin dynamics; return the frame arrays."""
+    openmm, app, unit = _openmm()
+    p = parameters
+    topology, positions, system = alanine_dipeptide_system(p["phi0"], p["psi0"],
+                                                           hydrogen_mass=p["hydrogen_mass"])
+    integrator = openmm.LangevinMiddleIntegrator(p["temperature"] * unit.kelvin,
+                                                 p["friction"] / unit.picosecond,
+                                                 p["step_size"] * unit.femtosecond)
+    integrator.setRandomNumberSeed(p["seed"] + 1)  # 0 would mean "pick a seed at random"
+    platform = openmm.Platform.getPlatformByName(p["platform"])
+    context = openmm.Context(system, integrator, platform)
+    context.setPositions(positions)
+    openmm.LocalEnergyMinimizer.minimize(context)
+    context.setVelocitiesToTemperature(p["temperature"] * unit.kelvin, p["seed"] + 1)
+    if p["equilibration_steps"]:
+        integrator.step(p["equilibration_steps"])
+    heavy = [atom_index(k) for k in HEAVY_ATOMS]
+    n_frames = p["n_steps"] // p["report_interval"]
+    frames = np.empty((n_frames, 22, 3))
+    energies = np.empty(n_frames)
+    for i in range(n_frames):
+        integrator.step(p["report_interval"])
+        state = context.getState(getPositions=True, getEnergy=True)
+        frames[i] = state.getPositions(asNumpy=True).value_in_unit(unit.nanometer)
+        energies[i] = state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
+    phi = dihedral_angle(*(frames[:, atom_index(k)] for k in PHI_ATOMS))
+    psi = dihedral_angle(*(frames[:, atom_index(k)] for k in PSI_ATOMS))
+    return phi, psi, frames[:, heavy].astype(np.float32), energies
+
+
+def simulate_alanine_dipeptide(temperature=300.0, n_steps=250_000, *, cache_dir="default",
+                               seed=0, **options):
+    """Langevin dynamics of alanine dipeptide in vacuum (ff14SB), cached on disk.
+
+    The molecule is built by :func:`alanine_dipeptide_system` at (``phi0``, ``psi0``),
+    energy-minimised, given Maxwell--Boltzmann velocities (seeded), equilibrated for
+    ``equilibration_steps`` and run for ``n_steps`` steps of ``LangevinMiddleIntegrator``
+    (``step_size`` fs, ``friction`` 1/ps) with hydrogen mass ``hydrogen_mass`` amu and
+    H-bond constraints.  A frame is saved every ``report_interval`` steps.
+
+    Parameters
+    ----------
+    temperature : float
+        Kelvin.
+    n_steps : int
+        Production steps (a multiple of ``report_interval``).
+    cache_dir : str, Path, "default" or None
+        Folder of the ``alanine_dipeptide_<hash>.npz`` cache; ``"default"`` is
+        :func:`default_data_dir`; ``None`` disables caching.
+    seed : int
+        Seeds the Langevin noise and the initial velocities.
+    **options
+        Other keywords of :func:`simulation_parameters`.
+
+    Returns
+    -------
+    PeptideTrajectory
+    """
+    parameters = simulation_parameters(temperature, n_steps, seed=seed, **options)
+    path = None
+    if cache_dir is not None:
+        folder = default_data_dir() if cache_dir == "default" else Path(cache_dir)
+        path = folder / f"alanine_dipeptide_{cache_key(parameters)}.npz"
+        if path.exists():
+            with np.load(path) as data:
+                stored = json.loads(str(data["parameters"]))
+                if stored == parameters:
+                    return PeptideTrajectory(data["phi"], data["psi"], data["heavy_positions"],
+                                             data["potential_energy"], stored,
+                                             float(data["wall_time"]), from_cache=True)
+    start = time.perf_counter()
+    phi, psi, heavy, energies = _run(parameters)
+    wall_time = time.perf_counter() - start
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez_compressed(tmp, phi=phi, psi=psi, heavy_positions=heavy, potential_energy=energies,
+                            parameters=json.dumps(parameters, sort_keys=True), wall_time=wall_time)
+        tmp.replace(path)
+    return PeptideTrajectory(phi, psi, heavy, energies, parameters, wall_time)
