@@ -51,6 +51,7 @@ _PUBLIC = {
     "fit_drift": "pathspace",
     "mean_force": "pathspace",
     "force_matching": "pathspace",
+    "PathEntropyResult": "pathspace",
     "radial_distribution": "fluids",
 }
 
