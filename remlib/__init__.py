@@ -53,6 +53,15 @@ _PUBLIC = {
     "force_matching": "pathspace",
     "PathEntropyResult": "pathspace",
     "radial_distribution": "fluids",
+    "TorsionBasis": "biomolecules",
+    "torus_grid": "biomolecules",
+    "basin_populations": "biomolecules",
+    "block_standard_error": "biomolecules",
+    "map_to_beads": "biomolecules",
+    "dihedral_angle": "peptide",
+    "bond_angle": "peptide",
+    "alanine_dipeptide_system": "peptide",
+    "simulate_alanine_dipeptide": "peptide",
 }
 
 __all__ = sorted(_PUBLIC)
