@@ -1,0 +1,21 @@
+"""pytest configuration: makes tests/book_helpers.py importable and builds one throw-away book.
+
+(pytest runs with --import-mode=importlib, so test modules cannot import each other or
+conftest; the helpers live in book_helpers.py on sys.path.)
+"""
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from book_helpers import GOOD_PAGE, build, make_book  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def good_book(tmp_path_factory):
+    """A throw-away book (math, figure, widget) built like the real one; (dir, code, log)."""
+    directory = make_book(tmp_path_factory.mktemp("good_book"), {"book/index": GOOD_PAGE})
+    code, log = build(directory)
+    return directory, code, log
