@@ -2,7 +2,8 @@
 
 The biomolecular chapter coarse-grains a real molecule, alanine dipeptide
 (ACE-ALA-NME, 22 atoms), simulated with the Amber ff14SB force field
-:cite:`maier2015ff14sb` in OpenMM :cite:`eastman2024openmm`.  Nothing is
+(Maier et al., J. Chem. Theory Comput. 11, 3696, 2015) in OpenMM 8 (Eastman et al.,
+J. Phys. Chem. B 128, 109, 2024).  Nothing is
 downloaded: the molecule is built here from internal coordinates (a Z-matrix,
 placed atom by atom with the natural extension reference frame, NeRF), and the
 force field files ship with the ``openmm`` wheel.
@@ -375,7 +376,7 @@ class PeptideTrajectory:
     heavy_positions : ndarray, shape (n_frames, 10, 3)
         Positions (nm, float32) of :data:`HEAVY_ATOMS`.
     potential_energy : ndarray, shape (n_frames,)
-        kJ/mol.
+        Force-field potential energy in kJ/mol (without any bias).
     parameters : dict
         Every parameter of the run (the cache key is a hash of it).
     wall_time : float
@@ -403,8 +404,11 @@ class PeptideTrajectory:
 
 def simulation_parameters(temperature=300.0, n_steps=250_000, *, step_size=4.0, friction=1.0,
                           report_interval=250, hydrogen_mass=4.0, equilibration_steps=5_000,
-                          phi0=-80.0, psi0=150.0, platform="Reference", seed=0):
+                          phi0=-80.0, psi0=150.0, phi_bias=(), platform="Reference", seed=0):
     """Validated, complete parameter dictionary of a run (units: K, fs, 1/ps, amu, degrees).
+
+    ``phi_bias`` are the Fourier coefficients (kJ/mol) of an optional bias potential on
+    :math:`\\phi`, see :func:`phi_bias_energy`; ``()`` means no bias.
 
     Examples
     --------
@@ -436,10 +440,54 @@ def simulation_parameters(temperature=300.0, n_steps=250_000, *, step_size=4.0, 
         "constraints": "HBonds",
         "equilibration_steps": as_positive_int(equilibration_steps, "equilibration_steps", minimum=0),
         "phi0": float(phi0),
+        "phi_bias": _check_bias(phi_bias),
         "psi0": float(psi0),
         "platform": platform,
         "seed": int(seed),
     }
+
+
+def _check_bias(coefficients):
+    coefficients = as_float_array(coefficients, "phi_bias", ndim=1, allow_empty=True)
+    if coefficients.size % 2:
+        raise ValueError(f"phi_bias must have 2K entries (K cosine then K sine coefficients), got {coefficients.size}")
+    return [float(c) for c in coefficients]
+
+
+def phi_bias_energy(phi, coefficients):
+    r"""Bias energy :math:`V_b(\phi) = \sum_{k=1}^{K} a_k \cos k\phi + b_k \sin k\phi` (kJ/mol).
+
+    ``coefficients`` is :math:`(a_1..a_K, b_1..b_K)`, the order of
+    :class:`remlib.basis.FourierBasis`, so a fitted :math:`\theta` of that basis (times
+    :math:`k_BT`) can be used directly.  Frames of a biased run are reweighted to the
+    unbiased ensemble with :math:`w \propto e^{\beta V_b(\phi)}`.
+
+    Examples
+    --------
+    >>> print(np.round(phi_bias_energy([0.0, np.pi / 2], [2.0, 0.0, 0.0, 1.0]), 6))
+    [2. 0.]
+    """
+    from remlib.basis import FourierBasis
+
+    coefficients = np.asarray(_check_bias(coefficients))
+    phi = as_float_array(phi, "phi", ndim=(0, 1))
+    if coefficients.size == 0:
+        return np.zeros(phi.shape)
+    return FourierBasis(coefficients.size // 2)(phi.reshape(-1)).reshape(*phi.shape, -1) @ coefficients
+
+
+def _bias_force(coefficients):
+    """OpenMM ``CustomTorsionForce`` on φ with the energy of :func:`phi_bias_energy`."""
+    openmm, _, _ = _openmm()
+    order = len(coefficients) // 2
+    terms = [f"a{k}*cos({k}*theta)+b{k}*sin({k}*theta)" for k in range(1, order + 1)]
+    force = openmm.CustomTorsionForce("+".join(terms))
+    for k in range(1, order + 1):
+        force.addGlobalParameter(f"a{k}", coefficients[k - 1])
+        force.addGlobalParameter(f"b{k}", coefficients[order + k - 1])
+    force.addTorsion(*[atom_index(key) for key in PHI_ATOMS], [])
+    force.setForceGroup(1)
+    return force
 
 
 def cache_key(parameters):
@@ -469,6 +517,8 @@ def _run(parameters):
     p = parameters
     topology, positions, system = alanine_dipeptide_system(p["phi0"], p["psi0"],
                                                            hydrogen_mass=p["hydrogen_mass"])
+    if p["phi_bias"]:
+        system.addForce(_bias_force(p["phi_bias"]))
     integrator = openmm.LangevinMiddleIntegrator(p["temperature"] * unit.kelvin,
                                                  p["friction"] / unit.picosecond,
                                                  p["step_size"] * unit.femtosecond)
@@ -486,7 +536,7 @@ def _run(parameters):
     energies = np.empty(n_frames)
     for i in range(n_frames):
         integrator.step(p["report_interval"])
-        state = context.getState(getPositions=True, getEnergy=True)
+        state = context.getState(getPositions=True, getEnergy=True, groups={0})  # without the bias
         frames[i] = state.getPositions(asNumpy=True).value_in_unit(unit.nanometer)
         energies[i] = state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
     phi = dihedral_angle(*(frames[:, atom_index(k)] for k in PHI_ATOMS))

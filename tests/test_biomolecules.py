@@ -138,7 +138,7 @@ def test_cache_key_changes_with_every_parameter():
     keys = {pep.cache_key(base)}
     changes = dict(temperature=301.0, n_steps=500, step_size=2.0, friction=2.0, report_interval=125,
                    hydrogen_mass=3.0, equilibration_steps=10, phi0=-60.0, psi0=140.0,
-                   platform="CPU", seed=1)
+                   phi_bias=[1.0, 0.0], platform="CPU", seed=1)
     for name, value in changes.items():
         n_steps = 250_000 if name != "n_steps" else value
         options = {k: v for k, v in changes.items() if k == name and k != "n_steps"}
@@ -255,3 +255,28 @@ def test_map_to_beads_centre_of_mass():
     np.testing.assert_allclose(beads[:, 1], (x[:, 2] + x[:, 3]) / 2)
     with pytest.raises(ValueError, match="groups"):
         bio.map_to_beads(x, [[0, 9]])
+
+
+def test_phi_bias_force_matches_phi_bias_energy():
+    import openmm
+    from openmm import unit
+
+    coefficients = [3.0, -1.0, 0.5, 2.0, 0.7, -0.4]
+    phi = np.radians(np.arange(-170.0, 180.0, 35.0))
+    assert np.allclose(pep.phi_bias_energy(phi, coefficients),
+                       sum(coefficients[k - 1] * np.cos(k * phi) + coefficients[k + 2] * np.sin(k * phi)
+                           for k in (1, 2, 3)))
+    system = openmm.System()
+    for _ in range(22):
+        system.addParticle(12.0)
+    system.addForce(pep._bias_force(coefficients))
+    context = openmm.Context(system, openmm.VerletIntegrator(0.001),
+                             openmm.Platform.getPlatformByName("Reference"))
+    for value in phi:
+        x = pep.alanine_dipeptide_positions(phi=np.degrees(value), psi=120.0) * 0.1
+        context.setPositions(x * unit.nanometer)
+        energy = context.getState(getEnergy=True, groups={1}).getPotentialEnergy()
+        assert energy.value_in_unit(unit.kilojoule_per_mole) == pytest.approx(
+            float(pep.phi_bias_energy(value, coefficients)), abs=1e-9)
+    with pytest.raises(ValueError, match="phi_bias"):
+        pep.simulation_parameters(phi_bias=[1.0, 2.0, 3.0])
