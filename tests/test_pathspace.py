@@ -1,0 +1,230 @@
+"""Tests of remlib.pathspace against closed forms.
+
+Ornstein–Uhlenbeck (OU), f = -k x, Euler–Maruyama (EM) chain x_{n+1} = a x_n + s xi_n with
+a = 1 - k dt / gamma, s^2 = 2 dt / (beta gamma).
+
+Path relative entropy between OU processes P (stiffness k) and Q (stiffness k'), P started in
+its stationary state N(0, v0), v0 = 1 / (beta k):
+
+* continuous time: D(T) = (beta / 4 gamma) (k - k')^2 int_0^T <x_t^2> dt = T (k - k')^2 / (4 gamma k);
+* EM chains with step dt (what the estimator's expectation is exactly): the per-step KL of two
+  Gaussians with equal variance s^2 and means a_P x, a_Q x is (dt (k - k') x / gamma)^2 / (2 s^2)
+  = (beta dt / 4 gamma) (k - k')^2 x^2, and <x_n^2> = v + (v0 - v) a^(2n) with the EM stationary
+  variance v = s^2 / (1 - a^2) = 1 / (beta k (1 - k dt / 2 gamma)), so
+  D_EM(N) = (beta dt / 4 gamma) (k - k')^2 [N v + (v0 - v) (1 - a^(2N)) / (1 - a^2)].
+  Its bias against D(T) is O(dt): D_EM / D -> 1 + k dt / (2 gamma) for long paths.
+"""
+import numba
+import numpy as np
+import pytest
+
+from remlib.basis import PolynomialBasis
+from remlib.dynamics import brownian_dynamics
+from remlib.pathspace import _least_squares, fit_drift, force_matching, mean_force, path_relative_entropy
+
+K, K_Q, BETA, GAMMA = 2.0, 1.0, 1.5, 0.5
+
+
+@numba.njit(cache=True)
+def ou_force(x):
+    return -K * x
+
+
+@numba.njit(cache=True)
+def anisotropic_ou_force(x):
+    f = np.empty(2)
+    f[0] = -K * x[0]
+    f[1] = -5.0 * x[1]
+    return f
+
+
+def force_p(x):
+    return -K * x
+
+
+def force_q(x):
+    return -K_Q * x
+
+
+def ou_paths(dt, n_steps, n_walkers, seed, *, force=ou_force, dim=1, stride=1):
+    x0 = np.random.default_rng(seed).normal(0, np.sqrt(1 / (BETA * K)), size=(n_walkers, dim))
+    return brownian_dynamics(force, x0, dt, n_steps, beta=BETA, gamma=GAMMA, stride=stride, seed=seed + 1)
+
+
+def em_path_entropy(dt, n_steps):
+    a = 1 - K * dt / GAMMA
+    v0 = 1 / (BETA * K)
+    v = v0 / (1 - K * dt / (2 * GAMMA))
+    summed_variance = n_steps * v + (v0 - v) * (1 - a ** (2 * n_steps)) / (1 - a**2)
+    return BETA * dt / (4 * GAMMA) * (K - K_Q) ** 2 * summed_variance
+
+
+def continuous_rate():
+    return (K - K_Q) ** 2 / (4 * GAMMA * K)
+
+
+# --------------------------------------------------------------------------- path relative entropy
+def test_path_entropy_matches_em_exact_value_and_grows_at_closed_form_rate():
+    dt, n_steps, n_walkers = 2e-3, 2500, 2000
+    traj = ou_paths(dt, n_steps, n_walkers, seed=1)
+    for n in (n_steps // 2, n_steps):
+        result = path_relative_entropy(traj[: n + 1], dt, force_p, force_q, beta=BETA, gamma=GAMMA)
+        assert abs(result.mean - em_path_entropy(dt, n)) < 3 * result.stderr, (n, result)
+        # dt small: the EM bias (about k dt / 2 gamma = 0.4 %) is below the statistical error
+        assert abs(result.mean - continuous_rate() * n * dt) < 3 * result.stderr
+
+
+def test_path_entropy_bias_is_order_dt():
+    """At coarse dt the estimate follows the EM value, whose bias against D(T) halves with dt."""
+    t_total, n_walkers = 5.0, 4000
+    biases = []
+    for i, dt in enumerate((0.05, 0.025, 0.0125)):
+        n_steps = round(t_total / dt)
+        result = path_relative_entropy(ou_paths(dt, n_steps, n_walkers, seed=10 + i), dt, force_p, force_q,
+                                       beta=BETA, gamma=GAMMA)
+        exact_em = em_path_entropy(dt, n_steps)
+        assert abs(result.mean - exact_em) < 3 * result.stderr
+        bias = result.mean - continuous_rate() * t_total
+        predicted = exact_em - continuous_rate() * t_total
+        assert abs(bias - predicted) < 3 * result.stderr
+        biases.append(predicted)
+        if i == 0:  # the coarse-dt bias is resolved: many standard errors away from zero
+            assert bias > 5 * result.stderr
+    assert biases[0] > 1.8 * biases[1] > 3.4 * biases[2] > 0
+
+
+def test_path_entropy_is_the_mean_log_likelihood_ratio():
+    """The estimator equals E_P[log dP/dQ] of the EM transition densities, computed from increments."""
+    dt, n_steps, n_walkers = 0.02, 200, 3000
+    traj = ou_paths(dt, n_steps, n_walkers, seed=20)[:, :, 0]
+    variance = 2 * dt / (BETA * GAMMA)
+    increments, x = np.diff(traj, axis=0), traj[:-1]
+    log_ratio = (-(increments - dt / GAMMA * force_p(x)) ** 2 + (increments - dt / GAMMA * force_q(x)) ** 2)
+    log_ratio = log_ratio.sum(axis=0) / (2 * variance)
+    result = path_relative_entropy(traj, dt, force_p, force_q, beta=BETA, gamma=GAMMA)
+    difference = log_ratio - result.per_walker
+    assert abs(difference.mean()) < 4 * difference.std(ddof=1) / np.sqrt(n_walkers)
+    assert abs(result.mean - em_path_entropy(dt, n_steps)) < 3 * result.stderr
+
+
+def test_path_entropy_is_zero_for_equal_forces_and_accepts_2d_trajectories():
+    traj = ou_paths(0.01, 50, 10, seed=3)
+    same = path_relative_entropy(traj, 0.01, force_p, force_p)
+    assert same.mean == 0 and np.all(same.per_walker == 0)
+    flat = path_relative_entropy(traj[:, :, 0], 0.01, force_p, force_q, beta=BETA, gamma=GAMMA)
+    full = path_relative_entropy(traj, 0.01, force_p, force_q, beta=BETA, gamma=GAMMA)
+    np.testing.assert_array_equal(flat.per_walker, full.per_walker)
+    assert np.isnan(path_relative_entropy(traj[:, :1], 0.01, force_p, force_q).stderr)
+
+
+# --------------------------------------------------------------------------- fit_drift
+def test_fit_drift_recovers_ou_stiffness_within_its_standard_error():
+    """U = theta x^2 with theta = k/2; the stderr (2 dt / beta gamma) (A^T A)^-1 is checked by walker blocks."""
+    dt, n_steps, n_walkers, n_blocks = 5e-3, 2000, 400, 20
+    traj = ou_paths(dt, n_steps, n_walkers, seed=4)
+    basis = PolynomialBasis([2])
+    theta, stderr = fit_drift(traj, dt, basis, beta=BETA, gamma=GAMMA, return_stderr=True)
+    assert abs(theta[0] - K / 2) < 3 * stderr[0]
+    blocks = np.array([fit_drift(block, dt, basis, beta=BETA, gamma=GAMMA)[0]
+                       for block in np.split(traj, n_blocks, axis=1)])
+    # the variance of the block estimates, scaled to the whole data, against the predicted one:
+    # (n_blocks - 1) s^2 / sigma^2 is chi-squared with 19 degrees of freedom (0.1 % tails: 5.4 and 43.8)
+    chi2 = (n_blocks - 1) * blocks.var(ddof=1) / (n_blocks * stderr[0] ** 2)
+    assert 5.4 < chi2 < 43.8
+
+
+def test_fit_drift_with_mapping_and_stride():
+    """A coordinate of an uncoupled 2-D OU process is itself OU; a stride of 3 frames has drift
+    (1 - a^3) / (3 dt / gamma) in place of k, the exact EM value for the coarser frames."""
+    dt, n_steps, n_walkers = 1e-2, 3000, 100
+    traj = ou_paths(dt, n_steps, n_walkers, seed=5, force=anisotropic_ou_force, dim=2)
+    basis = PolynomialBasis([2])
+    theta, stderr = fit_drift(traj, dt, basis, beta=BETA, gamma=GAMMA, mapping=lambda r: r[:, 0],
+                              return_stderr=True)
+    assert abs(theta[0] - K / 2) < 3 * stderr[0]
+    coarse = traj[::3, :, 0]
+    a3 = (1 - K * dt / GAMMA) ** 3
+    effective_k = (1 - a3) / (3 * dt / GAMMA)
+    theta3 = fit_drift(coarse, 3 * dt, basis, beta=BETA, gamma=GAMMA)
+    # residual variance of the 3-step increments: s^2 (1 + a^2 + a^4) instead of 2 (3 dt) / (beta gamma)
+    a = 1 - K * dt / GAMMA
+    design = 3 * dt / GAMMA * 2 * coarse[:-1].ravel()
+    stderr3 = np.sqrt(2 * dt / (BETA * GAMMA) * (1 + a**2 + a**4) / (design @ design))
+    assert abs(theta3[0] - effective_k / 2) < 3 * stderr3
+
+
+def test_fit_drift_rank_deficient_basis_is_an_error():
+    traj = ou_paths(1e-2, 20, 5, seed=6)
+    with pytest.raises(ValueError, match="fit_drift: the basis derivatives are linearly dependent"):
+        fit_drift(traj, 1e-2, PolynomialBasis([0, 2]))
+
+
+# --------------------------------------------------------------------------- force matching, mean force
+def test_force_matching_exact_and_noisy():
+    x = np.linspace(-2, 2, 41)
+    basis = PolynomialBasis([1, 2, 4])
+    theta_true = np.array([0.3, -1.0, 0.5])
+    forces = basis.force(x, theta_true)
+    np.testing.assert_allclose(force_matching(x, forces, basis), theta_true, rtol=1e-12, atol=1e-12)
+
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-2, 2, 4000)
+    noisy = basis.force(x, theta_true) + rng.normal(0, 2.0, x.size)
+    theta, stderr = force_matching(x, noisy, basis, return_stderr=True)
+    # the ordinary least-squares error with the known noise level 2: 2 sqrt(diag (A^T A)^-1)
+    design = basis.derivative(x)
+    exact_stderr = 2.0 * np.sqrt(np.diag(np.linalg.inv(design.T @ design)))
+    np.testing.assert_allclose(stderr, exact_stderr, rtol=0.05)
+    assert np.all(np.abs(theta - theta_true) < 4 * exact_stderr)
+
+
+def test_mean_force_of_a_linear_force_with_noise():
+    """Uniform x in each bin: the bin average of -3x is -3 x_centre exactly; noise sd 1 -> stderr 1/sqrt(n)."""
+    rng = np.random.default_rng(8)
+    x = rng.uniform(0, 1, 50_000)
+    centers, mean, stderr = mean_force(x, -3 * x + rng.normal(0, 1, x.size), np.linspace(0, 1, 11))
+    np.testing.assert_allclose(centers, np.arange(0.05, 1, 0.1))
+    counts = np.histogram(x, np.linspace(0, 1, 11))[0]
+    # the within-bin spread of -3x adds 9 * 0.1^2 / 12 to the noise variance 1
+    np.testing.assert_allclose(stderr, np.sqrt((1 + 0.0075) / counts), rtol=0.05)
+    z = (mean + 3 * centers) / stderr
+    assert np.all(np.abs(z) < 4)
+
+
+def test_mean_force_empty_bins_and_outside_points():
+    centers, mean, stderr = mean_force([0.1, 0.2, 0.9, 5.0], [1.0, 3.0, 2.0, 7.0], [0.0, 0.5, 0.6, 1.0])
+    np.testing.assert_allclose(mean[[0, 2]], [2.0, 2.0])
+    assert np.isnan(mean[1]) and np.isnan(stderr[1]) and np.isnan(stderr[2])
+    np.testing.assert_allclose(stderr[0], np.sqrt(2.0 / 2))
+
+
+def test_least_squares_reports_too_few_rows():
+    with pytest.raises(ValueError, match="2 equations cannot determine 3 parameters"):
+        _least_squares(np.ones((2, 3)), np.ones(2), "test")
+
+
+# --------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda t: path_relative_entropy(t, 0.0, force_p, force_q), "dt"),
+        (lambda t: path_relative_entropy(t[:1], 0.1, force_p, force_q), "at least 2 frames"),
+        (lambda t: path_relative_entropy(t[:, :, 0, None, None], 0.1, force_p, force_q), "trajectory"),
+        (lambda t: path_relative_entropy(np.where(t > 0.5, np.nan, t), 0.1, force_p, force_q), "NaN"),
+        (lambda t: path_relative_entropy(t, 0.1, lambda x: x[:, :0], force_q), "force_p must return"),
+        (lambda t: path_relative_entropy(t, 0.1, force_p, lambda x: np.nan * x), "force_q returned NaN"),
+        (lambda t: path_relative_entropy(t, 0.1, force_p, "q"), "force_q must be a callable"),
+        (lambda t: fit_drift(t, -1.0, PolynomialBasis([2])), "dt"),
+        (lambda t: fit_drift(t, 0.1, PolynomialBasis([2]), mapping=lambda r: r[:5]), "mapping must return"),
+        (lambda t: fit_drift(t, 0.1, PolynomialBasis([2]), mapping=3), "mapping must be a callable"),
+        (lambda t: fit_drift(np.concatenate([t, t], axis=2), 0.1, PolynomialBasis([2])), "basis acts on 1"),
+        (lambda t: force_matching(np.ones(5), np.ones(4), PolynomialBasis([2])), "forces must have the shape"),
+        (lambda t: mean_force(np.ones(5), np.ones(4), 3), "forces must have the shape"),
+        (lambda t: mean_force(np.ones(5), np.ones(5), 0), "bins"),
+        (lambda t: mean_force(np.ones(5), np.ones(5), [1.0, 0.0]), "bins"),
+    ],
+)
+def test_bad_input(call, message):
+    traj = ou_paths(0.1, 4, 3, seed=9)
+    with pytest.raises((ValueError, TypeError), match=message):
+        call(traj)
