@@ -207,8 +207,10 @@ def basin_populations(phi, psi, *, weights=None, n_blocks=None):
     weights : array_like, shape (n,), optional
         Non-negative weights (model probabilities on a grid); normalised inside.
     n_blocks : int, optional
-        If given (unweighted time series only), also return block-averaged
-        standard errors (:func:`block_standard_error`).
+        If given, also return block-averaged standard errors for a time series:
+        the population estimate of each of ``n_blocks`` contiguous blocks (the ratio
+        :math:`\\sum w\\,\\mathbb 1 / \\sum w` when weighted), their spread over
+        :math:`\\sqrt{n_b}` (see :func:`block_standard_error`).
 
     Returns
     -------
@@ -236,10 +238,21 @@ def basin_populations(phi, psi, *, weights=None, n_blocks=None):
     pops = {k: float(v) for k, v in pops.items()}
     if n_blocks is None:
         return pops
-    if not np.all(weights == weights[0]):
-        raise ValueError("n_blocks (block errors) needs an unweighted time series")
-    errors = block_standard_error(onehot, n_blocks)
+    errors = _block_ratio_error(weights[:, None] * onehot, weights, n_blocks)
     return pops, {k: float(v) for k, v in zip(BASINS, errors)}
+
+
+def _block_ratio_error(numerator, denominator, n_blocks):
+    """Block-averaging error of the ratio estimator sum(numerator) / sum(denominator)."""
+    n_blocks = as_positive_int(n_blocks, "n_blocks", minimum=2)
+    if denominator.size < n_blocks:
+        raise ValueError(f"{denominator.size} frames are fewer than n_blocks={n_blocks}")
+    size = denominator.size // n_blocks
+    num = numerator[: size * n_blocks].reshape(n_blocks, size, -1).sum(axis=1)
+    den = denominator[: size * n_blocks].reshape(n_blocks, size).sum(axis=1)
+    if np.any(den <= 0):
+        raise ValueError("a block has zero total weight; use fewer blocks")
+    return (num / den[:, None]).std(axis=0, ddof=1) / np.sqrt(n_blocks)
 
 
 def map_to_beads(positions, groups, *, masses=None):

@@ -280,3 +280,16 @@ def test_phi_bias_force_matches_phi_bias_energy():
             float(pep.phi_bias_energy(value, coefficients)), abs=1e-9)
     with pytest.raises(ValueError, match="phi_bias"):
         pep.simulation_parameters(phi_bias=[1.0, 2.0, 3.0])
+
+
+def test_weighted_block_errors_reduce_to_unweighted_and_scale():
+    rng = np.random.default_rng(9)
+    phi = rng.uniform(-np.pi, np.pi, 4000)
+    psi = rng.uniform(-np.pi, np.pi, 4000)
+    pops, errs = bio.basin_populations(phi, psi, n_blocks=20)
+    pops_w, errs_w = bio.basin_populations(phi, psi, weights=np.full(4000, 2.5), n_blocks=20)
+    for name in bio.BASINS:
+        assert pops_w[name] == pytest.approx(pops[name]) and errs_w[name] == pytest.approx(errs[name])
+        # independent uniform samples: binomial error sqrt(p(1-p)/n), estimated within ~3 sigma of its noise
+        exact = np.sqrt(pops[name] * (1 - pops[name]) / 4000)
+        assert abs(errs[name] / exact - 1) < 3 / np.sqrt(2 * 19)
