@@ -228,3 +228,100 @@ def test_bad_input(call, message):
     traj = ou_paths(0.1, 4, 3, seed=9)
     with pytest.raises((ValueError, TypeError), match=message):
         call(traj)
+
+
+# --------------------------------------------------------------------------- 2-D entropic channel
+# U(x, y) = h (x^2 - 1)^2 + c x + kappa(x) y^2 / 2 with kappa = kappa0 exp(a x^2).  Integrating out y:
+# F(x) = h x^4 + (a / 2 beta - 2 h) x^2 + c x + const, so PolynomialBasis([1, 2, 4]) represents F exactly
+# with theta = [c, a / (2 beta) - 2 h, h].  Mapping M(x, y) = x; mapped force f_x = -dU/dx.
+# fit_drift uses frames stored every integration step: one EM increment from an equilibrium state has
+# conditional mean (dt / gamma) E[f_x | x], whatever the relaxation time of y (kappa dt <= 0.05 keeps the
+# EM error in <y^2 | x> below 1 %, a fraction of the statistical error); for frames further apart than
+# y's relaxation time 1 / (2 kappa) the fitted drift would be an effective one instead.
+CHANNEL = dict(barrier=1.0, tilt=0.3, kappa0=4.0, a=0.5)
+CHANNEL_DT, N_BLOCKS = 1e-3, 8
+CHANNEL_BASIS = PolynomialBasis([1, 2, 4])
+THETA_CHANNEL = np.array([CHANNEL["tilt"], CHANNEL["a"] / 2 - 2 * CHANNEL["barrier"], CHANNEL["barrier"]])
+
+
+@pytest.fixture(scope="module")
+def channel():
+    from remlib.systems import EntropicChannel
+
+    return EntropicChannel(**CHANNEL)
+
+
+@pytest.fixture(scope="module")
+def channel_samples(channel):
+    """Frames 0.3 time units apart (y decorrelated) of 4000 walkers started from exact samples."""
+    traj = brownian_dynamics(channel, channel.sample(4000, seed=30), CHANNEL_DT, 20 * 300, stride=300, seed=31)
+    return traj
+
+
+@pytest.fixture(scope="module")
+def channel_paths(channel):
+    """Every integration step of 240 walkers (for fit_drift)."""
+    return brownian_dynamics(channel, channel.sample(240, seed=32), CHANNEL_DT, 8000, seed=33)
+
+
+def block_estimates(fit, data):
+    """Mean and standard error of ``fit`` over N_BLOCKS groups of independent walkers."""
+    values = np.array([fit(block) for block in np.array_split(data, N_BLOCKS, axis=1)])
+    return values.mean(axis=0), values.std(axis=0, ddof=1) / np.sqrt(N_BLOCKS)
+
+
+def marginal_density(channel, x):
+    """rho(x) = int exp(-beta U(x, y)) dy by the trapezoid rule on |y| <= 3 (>= 6 standard deviations)."""
+    y = np.linspace(-3, 3, 2001)
+    r = np.stack(np.broadcast_arrays(x[:, None], y[None, :]), axis=-1)
+    return np.trapezoid(np.exp(-channel.energy(r)), y, axis=1)
+
+
+def test_mean_force_of_mapped_dynamics_is_minus_pmf_derivative(channel, channel_samples):
+    """Exact bin average of -F'(x) over rho: (rho(b) - rho(a)) / int_a^b rho (beta = 1)."""
+    frames = channel_samples.reshape(-1, 2)
+    edges = np.linspace(-1.6, 1.6, 17)
+    centers, mean, stderr = mean_force(frames[:, 0], channel.force(frames)[:, 0], edges)
+    fine = np.linspace(-1.6, 1.6, 16 * 200 + 1)
+    rho = marginal_density(channel, fine)
+    cumulative = np.concatenate([[0.0], np.cumsum(0.5 * (rho[1:] + rho[:-1]) * np.diff(fine))])
+    at_edges = np.searchsorted(fine, edges)
+    exact = np.diff(rho[at_edges]) / np.diff(cumulative[at_edges])
+    z = (mean - exact) / stderr
+    assert np.all(np.abs(z) < 4), z
+    # the entropic part is resolved: without it (-U1' averaged) the bins near the walls are far off
+    energetic = -(4 * centers * (centers**2 - 1) + CHANNEL["tilt"])
+    assert np.max(np.abs(mean - energetic) / stderr) > 10
+
+
+def test_drift_fit_force_matching_and_static_rem_agree(channel, channel_samples, channel_paths):
+    from remlib.ensembles import GridEnsemble
+    from remlib.rem import minimize_relative_entropy
+
+    def drift(block):
+        return fit_drift(block, CHANNEL_DT, CHANNEL_BASIS, mapping=lambda r: r[:, 0])
+
+    def matching(block):
+        frames = block.reshape(-1, 2)
+        return force_matching(frames[:, 0], channel.force(frames)[:, 0], CHANNEL_BASIS)
+
+    grid = GridEnsemble(np.linspace(-3, 3, 1201))
+
+    def static_rem(block):
+        return minimize_relative_entropy(CHANNEL_BASIS, grid, block[:, :, 0].ravel()).theta
+
+    estimates = {name: block_estimates(fit, data) for name, fit, data in [
+        ("fit_drift", drift, channel_paths),
+        ("force_matching", matching, channel_samples),
+        ("static REM", static_rem, channel_samples),
+    ]}
+    for name, (theta, stderr) in estimates.items():
+        z = (theta - THETA_CHANNEL) / stderr
+        assert np.all(np.abs(z) < 4), (name, theta, stderr)
+    names = list(estimates)
+    for i, first in enumerate(names):
+        for second in names[i + 1:]:
+            (t1, e1), (t2, e2) = estimates[first], estimates[second]
+            assert np.all(np.abs(t1 - t2) < 4 * np.hypot(e1, e2)), (first, second, t1, t2)
+    # the fits resolve the entropic contribution a / 2 to the x^2 coefficient
+    assert all(stderr[1] < CHANNEL["a"] / 2 / 5 for _, stderr in estimates.values())
