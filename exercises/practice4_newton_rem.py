@@ -1,0 +1,262 @@
+# %% [raw]
+# # ASSIGNMENT CONFIG
+# name: practice4_newton_rem
+# export_cell: false
+# check_all_cell: true
+# runs_on: default
+# strip_solutions_from_all_cells: true
+# files:
+#   - check_helpers.py
+# tests:
+#   ok_format: false
+# generate: true
+
+# %% [markdown]
+# # Practice 4 — Newton–Raphson relative entropy minimisation
+#
+# The coarse-grained model is $U_\theta(x) = \theta_1 x^2 + \theta_2 x^4$, i.e. a basis
+# $\phi(x) = (x^2, x^4)$, and $p_\theta(x) \propto e^{-\beta U_\theta(x)}$ with $\beta = 1$.
+# Averages are exact sums over a fine grid (quadrature). With
+# $g = \beta(\langle\phi\rangle_{\rm target} - \langle\phi\rangle_\theta)$ and
+# $H = \beta^2\,{\rm Cov}_\theta(\phi)$, one Newton–Raphson step is
+#
+# $$\theta \leftarrow \theta - H^{-1} g .$$
+#
+# The target is the double well $U(x) = (x^2-1)^2 = x^4 - 2x^2 + 1$, which the basis contains:
+# REM must find $\theta^* = (-2, 1)$ exactly.
+
+# %%
+import numpy as np
+
+grid = np.linspace(-3.0, 3.0, 2001)
+
+
+def basis(x):
+    """Design matrix (n, 2): columns x^2 and x^4."""
+    x = np.asarray(x, dtype=float)
+    return np.column_stack([x**2, x**4])
+
+
+def grid_average(energy_values, values):
+    """Average of `values` (rows = grid points) under exp(-energy) on the grid."""
+    w = np.exp(-(energy_values - energy_values.min()))
+    return w @ values / w.sum()
+
+
+target_mean = grid_average((grid**2 - 1) ** 2, basis(grid))
+
+
+def relative_entropy(theta, target_mean):
+    """S_rel(theta) up to a theta-independent constant: theta . <phi>_target + ln Z(theta)."""
+    u = basis(grid) @ np.asarray(theta, dtype=float)
+    return float(np.asarray(theta) @ target_mean - u.min() + np.log(np.trapezoid(np.exp(-(u - u.min())), grid)))
+
+
+print("target <x^2>, <x^4>:", target_mean)
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q1
+# points: 2
+
+# %% [markdown]
+# **Question 1.** Write `model_averages(theta)` returning `(mean, cov)`: the averages
+# $\langle\phi\rangle_\theta$ (shape `(2,)`) and the covariance ${\rm Cov}_\theta(\phi)$
+# (shape `(2, 2)`) under $p_\theta$ on `grid`. Subtract the minimum energy before `np.exp` to
+# avoid overflow.
+
+# %%
+def model_averages(theta):
+    """(<phi>_theta, Cov_theta(phi)) by quadrature on `grid`."""
+    # BEGIN SOLUTION
+    phi = basis(grid)
+    u = phi @ np.asarray(theta, dtype=float)
+    w = np.exp(-(u - u.min()))
+    w = w / w.sum()
+    mean = w @ phi
+    centred = phi - mean
+    cov = centred.T @ (centred * w[:, None])
+    return mean, cov
+    # END SOLUTION
+
+
+print(model_averages([4.0, 0.0]))
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_averages_gaussian(model_averages):
+    import numpy as np
+    import check_helpers as ch
+    result = ch.call(model_averages, np.array([4.0, 0.0]), name="model_averages")
+    ch.check(isinstance(result, tuple) and len(result) == 2, "model_averages must return a tuple (mean, cov).")
+    mean = ch.array(result[0], "mean", shape=(2,))
+    cov = ch.array(result[1], "cov", shape=(2, 2))
+    v = 0.125  # theta = (4, 0): a Gaussian with variance 1/(2*4); <x^2n> = (2n-1)!! v^n
+    ch.close(mean, [v, 3 * v**2], "mean at theta=(4, 0)", rtol=1e-6, hint="<x^2> = v, <x^4> = 3 v^2 for the Gaussian of variance v = 1/8; weights exp(-U) normalised over the grid.")
+    ch.check(not np.allclose(cov, [[3 * v**2, 15 * v**3], [15 * v**3, 105 * v**4]], rtol=1e-4), "You returned <phi_i phi_j>, not the covariance: subtract <phi_i><phi_j>.")
+    ch.close(cov, [[2 * v**2, 12 * v**3], [12 * v**3, 96 * v**4]], "cov at theta=(4, 0)", rtol=1e-6, hint="Cov = <phi_i phi_j> - <phi_i><phi_j>; exact Gaussian values.")
+
+
+test_averages_gaussian(model_averages)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q2
+# points: 2
+
+# %% [markdown]
+# **Question 2 — the Newton step.** Write `newton_step(theta, target_mean)` returning the new
+# parameters $\theta - H^{-1}g$ (use `np.linalg.solve`, not an explicit inverse).
+
+# %%
+def newton_step(theta, target_mean):
+    """One full Newton-Raphson step for S_rel at beta = 1."""
+    # BEGIN SOLUTION
+    mean, cov = model_averages(theta)
+    g = np.asarray(target_mean) - mean
+    return np.asarray(theta, dtype=float) - np.linalg.solve(cov, g)
+    # END SOLUTION
+
+
+print(newton_step(np.array([4.0, 0.0]), np.array([0.3, 0.2])))
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_newton_step(newton_step):
+    import numpy as np
+    import check_helpers as ch
+    theta = np.array([4.0, 0.0])
+    target = np.array([0.3, 0.2])
+    v = 0.125
+    mean = np.array([v, 3 * v**2])
+    cov = np.array([[2 * v**2, 12 * v**3], [12 * v**3, 96 * v**4]])
+    g = target - mean
+    expected = theta - np.linalg.solve(cov, g)
+    new = ch.array(ch.call(newton_step, theta, target), "newton_step([4, 0], [0.3, 0.2])", shape=(2,))
+    ch.check(not np.allclose(new, theta + np.linalg.solve(cov, g), rtol=1e-5), "Sign error: with g = beta(<phi>_target - <phi>_theta) the step is theta - H^-1 g; you moved uphill in S_rel.")
+    ch.check(not np.allclose(new, theta - g, rtol=1e-5), "That is a gradient step: multiply by the inverse Hessian (np.linalg.solve(cov, g)).")
+    ch.close(new, expected, "newton_step([4, 0], [0.3, 0.2])", rtol=1e-5, hint="theta - solve(Cov_theta(phi), <phi>_target - <phi>_theta).")
+
+
+test_newton_step(newton_step)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q3
+# points: 2
+
+# %% [markdown]
+# **Question 3 — fit the double well.** A full Newton step can overshoot far from the minimum.
+# Write `fit(theta0, target_mean, tol=1e-10, max_iter=100)` that repeats: compute the step
+# $\Delta = $ `newton_step(theta, target_mean) - theta`; while
+# `relative_entropy(theta + a * Delta, target_mean) > relative_entropy(theta, target_mean)`
+# halve `a` (start with `a = 1`); update $\theta \leftarrow \theta + a\Delta$; stop when the
+# gradient norm is below `tol`. Return `(theta, n_iter)`. Then fit from $\theta_0 = (1, 1)$.
+
+# %%
+def fit(theta0, target_mean, tol=1e-10, max_iter=100):
+    """Newton-Raphson REM with step halving; returns (theta, n_iter)."""
+    # BEGIN SOLUTION
+    theta = np.asarray(theta0, dtype=float)
+    for n_iter in range(max_iter):
+        mean, _ = model_averages(theta)
+        if np.linalg.norm(np.asarray(target_mean) - mean) < tol:
+            return theta, n_iter
+        delta = newton_step(theta, target_mean) - theta
+        a, s0 = 1.0, relative_entropy(theta, target_mean)
+        while relative_entropy(theta + a * delta, target_mean) > s0 and a > 1e-8:
+            a /= 2
+        theta = theta + a * delta
+    return theta, max_iter
+    # END SOLUTION
+
+
+theta_fit, n_iter = fit([1.0, 1.0], target_mean)  # SOLUTION
+print(theta_fit, n_iter)
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_fit_double_well(theta_fit, n_iter):
+    import numpy as np
+    import check_helpers as ch
+    theta = ch.array(theta_fit, "theta_fit", shape=(2,))
+    ch.check(not np.allclose(theta, [1.0, -2.0], atol=1e-3), "theta_fit is reversed: the basis is (x^2, x^4), so theta* = (-2, 1).")
+    ch.close(theta, [-2.0, 1.0], "theta_fit", atol=1e-6, hint="(x^2 - 1)^2 = x^4 - 2 x^2 + 1 lies in the basis: REM recovers theta* = (-2, 1). Stop on the gradient norm, not on a fixed number of steps.")
+    ch.check(ch.number(n_iter, "n_iter") < 40, f"n_iter = {n_iter}: Newton should need few iterations; check the step halving.")
+
+
+test_fit_double_well(theta_fit, n_iter)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q4
+
+# %% [markdown]
+# **Question 4 — a target outside the basis.** Tilt the double well,
+# $U_{\rm t}(x) = (x^2-1)^2 + 0.4x^3$; no $\theta$ reproduces it. Compute its averages
+# `tilted_mean` $= \langle\phi\rangle_{\rm t}$ with `grid_average`, fit `theta_tilted` from
+# $(1, 1)$, and verify that the model reproduces the target averages of both basis functions.
+
+# %%
+# BEGIN SOLUTION
+tilted_mean = grid_average((grid**2 - 1) ** 2 + 0.4 * grid**3, basis(grid))
+theta_tilted, _ = fit([1.0, 1.0], tilted_mean)
+# END SOLUTION
+print(theta_tilted, model_averages(theta_tilted)[0], tilted_mean)
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_tilted(theta_tilted):
+    import numpy as np
+    import check_helpers as ch
+    theta = ch.array(theta_tilted, "theta_tilted", shape=(2,))
+    x = np.linspace(-3.0, 3.0, 6001)
+    phi = np.column_stack([x**2, x**4])
+
+    def average(u):
+        w = np.exp(-(u - u.min()))
+        return w @ phi / w.sum()
+
+    target = average((x**2 - 1) ** 2 + 0.4 * x**3)
+    model = average(phi @ theta)
+    ch.close(model, target, "<phi> of the fitted model", rtol=1e-6, hint="At the REM optimum <phi>_theta = <phi>_target (moment matching): fit to the averages of the tilted well, tilted_mean.")
+
+
+test_tilted(theta_tilted)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [markdown]
+# **What you have.** A working REM optimiser in a dozen lines: quadratic convergence near the
+# minimum, a step-halving safeguard far from it, and moment matching as the certificate of the
+# optimum — the structure of `remlib.minimize_relative_entropy`.
