@@ -42,6 +42,8 @@ _PUBLIC = {
     "SeparableBasis": "basis",
     "GridEnsemble": "ensembles",
     "MetropolisEnsemble": "ensembles",
+    "EnsembleAverages": "ensembles",
+    "effective_sample_size": "ensembles",
     "minimize_relative_entropy": "rem",
     "REMResult": "rem",
     "relative_entropy_objective": "rem",

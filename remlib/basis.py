@@ -566,6 +566,8 @@ def _block_energy(x, kind, params, theta):
 @njit
 def _energy(x, kinds, axes, pstart, params, tstart, theta):
     r"""Compiled :math:`U(x;\theta)` of one configuration ``x`` (shape ``(dim,)``) from a :class:`_Spec`."""
+    if kinds.size == 1:
+        return _block_energy(x[0], kinds[0], params, theta)
     total = 0.0
     for b in range(kinds.size):
         total += _block_energy(x[axes[b]], kinds[b], params[pstart[b]:pstart[b + 1]],

@@ -1,0 +1,446 @@
+r"""Model ensembles: how the averages :math:`\langle\phi\rangle_\theta` and :math:`\mathrm{Cov}_\theta(\phi)` are obtained.
+
+REM needs averages of the basis functions over the CG model's Boltzmann distribution
+
+.. math:: p_\theta(R) = \frac{e^{-\beta U(R;\theta)}}{Z(\theta)}, \qquad
+          Z(\theta) = \int e^{-\beta U(R;\theta)}\, dR .
+
+:class:`GridEnsemble` computes them exactly by quadrature over grid points (and gives
+:math:`\ln Z`, hence exact relative entropies); :class:`MetropolisEnsemble` estimates
+them from a Metropolis Monte Carlo chain run by a numba kernel.  Both return an
+:class:`EnsembleAverages` from ``averages(basis, theta)``.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import logsumexp
+
+from remlib._numba import njit
+from remlib._validation import (
+    as_float_array,
+    as_generator,
+    as_positive_int,
+    as_positive_scalar,
+    kernel_seed,
+)
+from remlib.basis import Basis, _block_energy, _energy
+
+__all__ = ["EnsembleAverages", "GridEnsemble", "MetropolisEnsemble"]
+
+
+@dataclass
+class EnsembleAverages:
+    r"""Averages of the basis functions over a model ensemble.
+
+    Attributes
+    ----------
+    mean : ndarray, shape (m,)
+        :math:`\langle\phi_i\rangle_\theta`.
+    cov : ndarray, shape (m, m)
+        :math:`\mathrm{Cov}_\theta(\phi_i, \phi_j)`.
+    samples : ndarray or None
+        The configurations averaged over (sampling ensembles), ``(n,)`` or ``(n, dim)``.
+    n_effective : float
+        Effective number of independent samples (``inf`` for exact quadrature).
+    log_partition : float or None
+        :math:`\ln Z(\theta)` when the ensemble knows it (grids).
+    """
+
+    mean: np.ndarray
+    cov: np.ndarray
+    samples: np.ndarray | None = None
+    n_effective: float = np.inf
+    log_partition: float | None = None
+
+
+def _check_basis(basis, dim):
+    if not isinstance(basis, Basis):
+        raise TypeError(f"basis must be a remlib.basis.Basis, got {type(basis).__name__}")
+    if basis.dim != dim:
+        raise ValueError(f"basis acts on {basis.dim}-dimensional coordinates but the ensemble is {dim}-dimensional")
+
+
+def _weighted_moments(phi, p):
+    """Mean and covariance of the rows of ``phi`` under normalised weights ``p``."""
+    mean = p @ phi
+    centred = phi - mean
+    return mean, centred.T @ (centred * p[:, None])
+
+
+def _as_weights(weights, n, name="weights"):
+    """Non-negative finite weights of length ``n`` with a positive sum."""
+    weights = as_float_array(weights, name, ndim=1)
+    if weights.shape[0] != n:
+        raise ValueError(f"{name} must have one entry per point ({n}), got {weights.shape[0]}")
+    if np.any(weights < 0):
+        raise ValueError(f"{name} must be non-negative")
+    if not weights.sum() > 0:
+        raise ValueError(f"{name} must not all be zero")
+    return weights
+
+
+class GridEnsemble:
+    r"""Exact model averages by quadrature over grid points.
+
+    With points :math:`R_k` and quadrature weights :math:`w_k`,
+
+    .. math::
+        \ln Z(\theta) = \ln \sum_k w_k e^{-\beta U(R_k;\theta)}, \qquad
+        P_k = \frac{w_k e^{-\beta U(R_k;\theta)}}{Z(\theta)}, \qquad
+        \langle\phi\rangle_\theta = \sum_k P_k \phi(R_k),
+
+    evaluated stably with ``logsumexp``.  A bounded grid is a model confined to the
+    grid's range (hard walls), so every :math:`\theta` gives a normalisable model.
+
+    Parameters
+    ----------
+    grid : array_like, shape (n,) or (n, dim)
+        Grid points.  A 1-D grid must be strictly increasing (``n >= 2``).
+    beta : float
+        Inverse temperature :math:`\beta = 1/k_BT`.
+    weights : array_like, shape (n,), optional
+        Quadrature weights (times any Jacobian, e.g. :math:`4\pi r^2 \Delta r`).  Default
+        for a 1-D grid: the width of each point's cell (points are cell centres; cells end
+        half-way to the neighbours, the end cells are symmetric), i.e. :math:`\Delta x`
+        for every point of a uniform grid, so target ``weights`` proportional to
+        :math:`e^{-\beta U(x_k)}` on the same grid describe exactly the model with
+        potential :math:`U`.  Default for ``(n, dim)`` points: ones (then :math:`\ln Z`
+        is known only up to the log of the cell volume).
+
+    Examples
+    --------
+    A harmonic well :math:`U = x^2/2` has :math:`Z = \sqrt{2\pi}` and :math:`\langle x^2\rangle = 1`:
+
+    >>> import numpy as np
+    >>> from remlib.basis import PolynomialBasis
+    >>> ens = GridEnsemble(np.linspace(-10, 10, 2001))
+    >>> avg = ens.averages(PolynomialBasis([2]), [0.5])
+    >>> round(float(avg.mean[0]), 6), round(float(ens.log_partition(PolynomialBasis([2]), [0.5])), 6)
+    (1.0, 0.918939)
+    """
+
+    def __init__(self, grid, *, beta=1.0, weights=None):
+        points = as_float_array(grid, "grid", ndim=(1, 2))
+        if points.ndim == 2 and points.shape[1] == 1:
+            points = points[:, 0]
+        self.points = points
+        self.dim = 1 if points.ndim == 1 else points.shape[1]
+        self.beta = as_positive_scalar(beta, "beta")
+        if weights is not None:
+            self.weights = _as_weights(weights, points.shape[0])
+        elif self.dim == 1:
+            if points.size < 2 or np.any(np.diff(points) <= 0):
+                raise ValueError("grid must be strictly increasing with at least 2 points (or pass weights)")
+            gaps = np.diff(points)
+            self.weights = 0.5 * (np.concatenate([gaps, gaps[-1:]]) + np.concatenate([gaps[:1], gaps]))
+        else:
+            self.weights = np.ones(points.shape[0])
+        self._log_weights = np.log(self.weights)
+
+    def __repr__(self):
+        return f"GridEnsemble(n_points={self.points.shape[0]}, dim={self.dim}, beta={self.beta})"
+
+    def design(self, basis):
+        """The design matrix of ``basis`` on the grid, checked to be finite."""
+        _check_basis(basis, self.dim)
+        phi = basis(self.points)
+        bad = ~np.all(np.isfinite(phi), axis=1)
+        if np.any(bad):
+            raise ValueError(f"basis values are not finite at grid point(s) {self.points[bad][:3].tolist()}")
+        return phi
+
+    def _log_probabilities(self, phi, theta):
+        """Normalised log-probabilities of the grid points and ln Z, from a design matrix."""
+        log_w = self._log_weights - self.beta * (phi @ theta)
+        log_z = logsumexp(log_w)
+        if not np.isfinite(log_z):
+            raise ValueError("the model's partition function is not finite on the grid (theta too large?)")
+        return log_w - log_z, float(log_z)
+
+    def _averages_from_design(self, phi, theta):
+        log_p, log_z = self._log_probabilities(phi, theta)
+        mean, cov = _weighted_moments(phi, np.exp(log_p))
+        return EnsembleAverages(mean=mean, cov=cov, log_partition=log_z)
+
+    def averages(self, basis, theta):
+        r"""Exact :math:`\langle\phi\rangle_\theta`, :math:`\mathrm{Cov}_\theta(\phi)` and :math:`\ln Z`."""
+        return self._averages_from_design(self.design(basis), basis._check_theta(theta))
+
+    def probabilities(self, basis, theta):
+        """Probabilities :math:`P_k` of the grid points (quadrature weight included; they sum to 1)."""
+        return np.exp(self._log_probabilities(self.design(basis), basis._check_theta(theta))[0])
+
+    def density(self, basis, theta):
+        r"""The normalised density :math:`p_\theta(R_k) = e^{-\beta U(R_k;\theta)}/Z(\theta)` at the points."""
+        theta = basis._check_theta(theta)
+        phi = self.design(basis)
+        return np.exp(-self.beta * (phi @ theta) - self._log_probabilities(phi, theta)[1])
+
+    def log_partition(self, basis, theta):
+        r""":math:`\ln Z(\theta) = \ln \sum_k w_k e^{-\beta U(R_k;\theta)}`."""
+        return self._log_probabilities(self.design(basis), basis._check_theta(theta))[1]
+
+
+# ----------------------------------------------------------------------------
+# Metropolis Monte Carlo
+# ----------------------------------------------------------------------------
+_OK, _BAD_START, _BAD_ENERGY = 0, 1, 2
+
+
+@njit
+def _metropolis_step(x, trial, energy, step, low, high, beta, kinds, axes, pstart, params, tstart, theta):
+    """One Metropolis proposal from ``x`` (updated in place).
+
+    Returns ``(energy, accepted, status)``; status 2 = NaN or :math:`-\\infty` energy at ``trial``.
+    """
+    inside = True
+    for d in range(x.size):
+        trial[d] = x[d] + step[d] * (2.0 * np.random.random() - 1.0)
+        if trial[d] < low[d] or trial[d] > high[d]:
+            inside = False
+    if not inside:
+        return energy, False, _OK
+    new = _energy(trial, kinds, axes, pstart, params, tstart, theta)
+    if np.isnan(new) or new == -np.inf:
+        return energy, False, _BAD_ENERGY
+    delta = beta * (new - energy)
+    if delta <= 0.0 or np.random.random() < np.exp(-delta):
+        x[:] = trial
+        return new, True, _OK
+    return energy, False, _OK
+
+
+@njit
+def _metropolis_kernel(x0, step, low, high, n_samples, burn_in, thin, beta,
+                       kinds, axes, pstart, params, tstart, theta, seed):
+    """Metropolis chain for :math:`U(x;\\theta)` given by a basis spec.
+
+    Uniform proposals :math:`x' = x + \\Delta (2\\xi - 1)` (all coordinates at once),
+    moves outside ``[low, high]`` and to :math:`U = +\\infty` rejected.  Returns
+    ``(samples (n_samples, dim), n_accepted (production only), status, x_status)``;
+    status 1 = initial energy not finite, 2 = NaN or :math:`-\\infty` energy at ``x_status``.
+    """
+    np.random.seed(seed)
+    samples = np.empty((n_samples, x0.size))
+    x = x0.copy()
+    trial = x0.copy()
+    energy = _energy(x, kinds, axes, pstart, params, tstart, theta)
+    if not np.isfinite(energy):
+        return samples, 0, _BAD_START, x
+    for _ in range(burn_in):
+        energy, moved, status = _metropolis_step(x, trial, energy, step, low, high, beta,
+                                                 kinds, axes, pstart, params, tstart, theta)
+        if status != _OK:
+            return samples, 0, status, trial
+    accepted = 0
+    for k in range(n_samples):
+        for _ in range(thin):
+            energy, moved, status = _metropolis_step(x, trial, energy, step, low, high, beta,
+                                                     kinds, axes, pstart, params, tstart, theta)
+            if status != _OK:
+                return samples, accepted, status, trial
+            accepted += moved
+        samples[k] = x
+    return samples, accepted, _OK, x
+
+
+@njit
+def _metropolis_kernel_1d(x0, step, low, high, n_samples, burn_in, thin, beta, kind, params, theta, seed):
+    """Scalar version of :func:`_metropolis_kernel` for one coordinate and one basis block (faster)."""
+    np.random.seed(seed)
+    samples = np.empty((n_samples, 1))
+    x = x0
+    energy = _block_energy(x, kind, params, theta)
+    if not np.isfinite(energy):
+        return samples, 0, _BAD_START, x
+    accepted = 0
+    stored = 0
+    countdown = burn_in + thin
+    while stored < n_samples:
+        trial = x + step * (2.0 * np.random.random() - 1.0)
+        if low <= trial <= high:
+            new = _block_energy(trial, kind, params, theta)
+            if np.isnan(new) or new == -np.inf:
+                return samples, accepted, _BAD_ENERGY, trial
+            delta = beta * (new - energy)
+            if delta <= 0.0 or np.random.random() < np.exp(-delta):
+                x = trial
+                energy = new
+                if countdown <= thin:
+                    accepted += 1
+        countdown -= 1
+        if countdown == 0:
+            samples[stored, 0] = x
+            stored += 1
+            countdown = thin
+    return samples, accepted, _OK, x
+
+
+def _metropolis_reference(x0, step, low, high, n_samples, burn_in, thin, beta, energy, rng):
+    """Plain Python/numpy Metropolis chain, one proposal per loop iteration.
+
+    The readable reference of :func:`_metropolis_kernel` (same algorithm, its own
+    random numbers) and the sampler for bases without a compiled spec.  ``energy``
+    maps one configuration ``(dim,)`` to a float.
+    """
+    x = np.array(x0, dtype=float)
+    current = energy(x)
+    if not np.isfinite(current):
+        return None, 0, _BAD_START, x
+    samples = np.empty((n_samples, x.size))
+    accepted = 0
+    for i in range(burn_in + n_samples * thin):
+        trial = x + step * (2.0 * rng.random(x.size) - 1.0)
+        if np.all((trial >= low) & (trial <= high)):
+            new = energy(trial)
+            if np.isnan(new) or new == -np.inf:
+                return samples, accepted, _BAD_ENERGY, trial
+            delta = beta * (new - current)
+            if delta <= 0.0 or rng.random() < np.exp(-delta):
+                x, current = trial, new
+                accepted += i >= burn_in
+        if i >= burn_in and (i - burn_in) % thin == thin - 1:
+            samples[(i - burn_in) // thin] = x
+    return samples, accepted, _OK, x
+
+
+def effective_sample_size(values, n_batches=20):
+    r"""Effective number of independent samples of a correlated series, by batch means.
+
+    With :math:`B` batches of length :math:`L`, the statistical inefficiency is
+    :math:`g = L\,\mathrm{Var}(\bar a_b)/\mathrm{Var}(a)` and :math:`n_\mathrm{eff} = n/g`
+    (clipped to ``[1, n]``).  For several columns the smallest value is returned.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> values = np.random.default_rng(0).normal(size=20000)   # independent samples
+    >>> bool(0.6 < effective_sample_size(values) / 20000 <= 1.0)
+    True
+    """
+    values = as_float_array(values, "values", ndim=(1, 2))
+    values = values.reshape(values.shape[0], -1)
+    n = values.shape[0]
+    length = n // n_batches
+    if length < 2:
+        return float(n)
+    variance = values.var(axis=0)
+    batches = values[: length * n_batches].reshape(n_batches, length, -1).mean(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inefficiency = np.where(variance > 0, length * batches.var(axis=0, ddof=1) / variance, 1.0)
+    return float(np.clip(n / np.max(np.maximum(inefficiency, 1e-300)), 1.0, n))
+
+
+class MetropolisEnsemble:
+    r"""Model averages from a Metropolis Monte Carlo chain (numba kernel).
+
+    Each call to :meth:`sample` (or :meth:`averages`) runs a fresh chain from ``x0``:
+    ``burn_in`` proposals are discarded, then every ``thin``-th state is kept until
+    ``n_samples`` are stored.  Proposals move all coordinates by independent uniform
+    steps in :math:`[-\Delta, \Delta]` and are accepted with probability
+    :math:`\min(1, e^{-\beta[U(x') - U(x)]})`.  Successive calls draw fresh random
+    numbers from the ensemble's generator, so an ensemble built with the same ``seed``
+    reproduces the same sequence of chains.
+
+    Built-in bases run in a compiled kernel; a user-defined :class:`~remlib.basis.Basis`
+    without a compiled spec runs in a pure-Python loop (correct but ~100x slower).
+
+    Parameters
+    ----------
+    x0 : float or array_like, shape (dim,)
+        Starting configuration (1-D models: a number).
+    step_size : float or array_like, shape (dim,)
+        Maximum displacement :math:`\Delta` per coordinate.
+    n_samples : int
+        Number of stored samples per chain.
+    beta : float
+        Inverse temperature.
+    burn_in : int
+        Proposals discarded before storing samples.
+    thin : int
+        Store every ``thin``-th state.
+    bounds : (low, high), optional
+        Hard walls: proposals outside ``[low, high]`` (per coordinate) are rejected, so a
+        model that is not normalisable on the whole line is still well defined.
+    seed : None, int or numpy.random.Generator
+        Random seed.
+
+    Attributes
+    ----------
+    acceptance_rate : float or None
+        Fraction of accepted proposals after burn-in in the last chain.
+
+    Examples
+    --------
+    >>> from remlib.basis import PolynomialBasis
+    >>> ens = MetropolisEnsemble(0.0, 2.0, 20000, seed=1)
+    >>> avg = ens.averages(PolynomialBasis([2]), [0.5])      # U = x^2/2: <x^2> = 1
+    >>> bool(abs(avg.mean[0] - 1.0) < 0.1), bool(0.3 < ens.acceptance_rate < 0.8)
+    (True, True)
+    """
+
+    def __init__(self, x0, step_size, n_samples, *, beta=1.0, burn_in=1000, thin=1, bounds=None, seed=None):
+        self.x0 = as_float_array(x0, "x0", ndim=(0, 1)).reshape(-1)
+        self.dim = self.x0.size
+        step = as_float_array(step_size, "step_size", ndim=(0, 1)).reshape(-1)
+        if step.size not in (1, self.dim):
+            raise ValueError(f"step_size must be a number or have {self.dim} entries, got {step.size}")
+        if np.any(step <= 0):
+            raise ValueError("step_size must be > 0")
+        self.step_size = np.broadcast_to(step, (self.dim,)).copy()
+        self.n_samples = as_positive_int(n_samples, "n_samples")
+        self.beta = as_positive_scalar(beta, "beta")
+        self.burn_in = as_positive_int(burn_in, "burn_in", minimum=0)
+        self.thin = as_positive_int(thin, "thin")
+        self.low, self.high = self._check_bounds(bounds)
+        self._rng = as_generator(seed)
+        self.acceptance_rate = None
+
+    def _check_bounds(self, bounds):
+        if bounds is None:
+            return np.full(self.dim, -np.inf), np.full(self.dim, np.inf)
+        if len(bounds) != 2:
+            raise ValueError("bounds must be a pair (low, high)")
+        low, high = (np.broadcast_to(as_float_array(b, "bounds", ndim=(0, 1), finite=False), (self.dim,)).copy()
+                     for b in bounds)
+        if np.any(np.isnan(low)) or np.any(np.isnan(high)) or np.any(low >= high):
+            raise ValueError(f"bounds must satisfy low < high, got {bounds}")
+        if np.any(self.x0 < low) or np.any(self.x0 > high):
+            raise ValueError(f"x0={self.x0.tolist()} lies outside bounds {bounds}")
+        return low, high
+
+    def __repr__(self):
+        return (f"MetropolisEnsemble(dim={self.dim}, n_samples={self.n_samples}, beta={self.beta}, "
+                f"burn_in={self.burn_in}, thin={self.thin})")
+
+    def sample(self, basis, theta):
+        """Run one chain for :math:`U(x;\\theta)`: samples ``(n_samples,)`` (1-D) or ``(n_samples, dim)``."""
+        _check_basis(basis, self.dim)
+        theta = basis._check_theta(theta)
+        args = (self.x0, self.step_size, self.low, self.high, self.n_samples, self.burn_in, self.thin, self.beta)
+        spec = basis._spec()
+        if spec is not None and self.dim == 1:
+            samples, accepted, status, where = _metropolis_kernel_1d(
+                self.x0[0], self.step_size[0], self.low[0], self.high[0], *args[4:],
+                int(spec.kinds[0]), spec.params, theta, kernel_seed(self._rng))
+        elif spec is not None:
+            samples, accepted, status, where = _metropolis_kernel(*args, *spec, theta, kernel_seed(self._rng))
+        else:
+            def energy(x):
+                return float(basis.energy(x if basis.dim > 1 else x[0], theta)[0])
+
+            samples, accepted, status, where = _metropolis_reference(*args, energy, self._rng)
+        if status == _BAD_START:
+            raise ValueError(f"the energy at x0={self.x0.tolist()} is not finite for theta={theta.tolist()}")
+        if status == _BAD_ENERGY:
+            raise ValueError(f"non-finite energy (NaN or -inf) met during sampling at x={np.ravel(where).tolist()} "
+                             f"for theta={theta.tolist()}; the model may not be bounded below")
+        self.acceptance_rate = accepted / (self.n_samples * self.thin)
+        return samples[:, 0] if self.dim == 1 else samples
+
+    def averages(self, basis, theta):
+        r"""Sample estimates of :math:`\langle\phi\rangle_\theta` and :math:`\mathrm{Cov}_\theta(\phi)`, with the samples."""
+        samples = self.sample(basis, theta)
+        phi = basis(samples)
+        mean, cov = _weighted_moments(phi, np.full(phi.shape[0], 1.0 / phi.shape[0]))
+        return EnsembleAverages(mean=mean, cov=cov, samples=samples, n_effective=effective_sample_size(phi))
