@@ -431,9 +431,20 @@ def log_likelihood(basis, theta, samples, ensemble):
         Mapped samples (as accepted by ``basis``).
     ensemble : remlib.ensembles.GridEnsemble
         Any ensemble with ``log_partition(basis, theta)`` and ``beta``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from remlib.basis import PolynomialBasis
+    >>> from remlib.ensembles import GridEnsemble
+    >>> from remlib.divergence import log_likelihood
+    >>> ens = GridEnsemble(np.linspace(-10, 10, 4001))
+    >>> x = np.array([-1.0, 0.0, 1.0])  # under N(0, 1): mean of -x^2/2 - ln sqrt(2 pi)
+    >>> round(log_likelihood(PolynomialBasis([2]), [0.5], x, ens), 4)
+    -1.2523
     """
     theta = as_float_array(theta, "theta", ndim=1)
-    if not hasattr(ensemble, "log_partition"):
-        raise TypeError("ensemble must provide log_partition(basis, theta), e.g. a GridEnsemble")
+    if not hasattr(ensemble, "log_partition") or not hasattr(ensemble, "beta"):
+        raise TypeError("ensemble must provide log_partition(basis, theta) and beta, e.g. a GridEnsemble")
     energies = np.asarray(basis(samples)) @ theta
     return log_likelihood_from_energies(energies, ensemble.log_partition(basis, theta), beta=ensemble.beta)

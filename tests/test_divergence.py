@@ -264,3 +264,43 @@ def test_log_likelihood_from_energies_matches_gaussian_logpdf():
         stats.norm(1.0, 2.0).logpdf(x).mean(), rel=1e-12)
     with pytest.raises(ValueError, match="log_partition must have 0"):
         log_likelihood_from_energies(energies, [1.0, 2.0])
+
+
+# --------------------------------------------------------------------------- log-likelihood with basis + ensemble
+def test_log_likelihood_with_basis_and_grid_ensemble_is_gaussian_logpdf():
+    from remlib.basis import PolynomialBasis
+    from remlib.divergence import log_likelihood
+    from remlib.ensembles import GridEnsemble
+
+    x = np.random.default_rng(2).normal(0.3, 0.8, size=40)
+    ens = GridEnsemble(np.linspace(-12, 12, 6001), beta=2.0)
+    # beta U = 2 (a x^2 + b x) with a = 1/(4 * 0.64), b = -2 a 0.3: N(0.3, 0.8^2) (up to a constant)
+    a = 1 / (4 * 0.64)
+    value = log_likelihood(PolynomialBasis([1, 2]), [-2 * a * 0.3, a], x, ens)
+    assert value == pytest.approx(stats.norm(0.3, 0.8).logpdf(x).mean(), rel=1e-8)
+    with pytest.raises(TypeError, match="ensemble must provide log_partition"):
+        log_likelihood(PolynomialBasis([2]), [1.0], x, object())
+
+
+def test_log_likelihood_gradient_is_moment_mismatch_and_rem_optimum_maximises_it():
+    # d ell / d theta = beta (<phi>_theta - <phi>_data): zero exactly where REM's moment matching holds
+    from remlib.basis import PolynomialBasis
+    from remlib.divergence import log_likelihood
+    from remlib.ensembles import GridEnsemble
+    from remlib.rem import minimize_relative_entropy
+    from remlib.systems import DoubleWell
+
+    basis = PolynomialBasis([2, 4])
+    ens = GridEnsemble(np.linspace(-3, 3, 1201), beta=1.0)
+    data = DoubleWell(barrier=1.5).sample(3000, seed=4)
+    theta = np.array([-1.0, 0.8])
+    step = 1e-6
+    fd = [(log_likelihood(basis, theta + step * e, data, ens) - log_likelihood(basis, theta - step * e, data, ens))
+          / (2 * step) for e in np.eye(2)]
+    expected = ens.beta * (ens.averages(basis, theta).mean - basis(data).mean(axis=0))
+    assert fd == pytest.approx(expected, rel=1e-5, abs=1e-7)
+    best = minimize_relative_entropy(basis, ens, data).theta
+    top = log_likelihood(basis, best, data, ens)
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        assert log_likelihood(basis, best + 0.05 * rng.normal(size=2), data, ens) < top
