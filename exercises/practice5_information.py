@@ -1,0 +1,278 @@
+# %% [raw]
+# # ASSIGNMENT CONFIG
+# name: practice5_information
+# export_cell: false
+# check_all_cell: true
+# runs_on: default
+# strip_solutions_from_all_cells: true
+# files:
+#   - check_helpers.py
+# tests:
+#   ok_format: false
+# generate: true
+
+# %% [markdown]
+# # Practice 5 — The information decomposition
+#
+# A mapping $M$ sends a fine configuration $r$ to a coarse one $R = M(r)$. A coarse model
+# $p_{\rm CG}(R)$ becomes a fine-grained model by spreading each $R$ uniformly over its
+# $\Omega(R)$ microstates, $q(r) = p_{\rm CG}(M(r))/\Omega(M(r))$. The total information lost
+# splits exactly into two parts:
+#
+# $$\underbrace{D(p_{\rm AA}\,\|\,q)}_{\text{total}} =
+# \underbrace{D(p_R\,\|\,p_{\rm CG})}_{\text{coarse}} +
+# \underbrace{\sum_R p_R\, D\!\left(p(r\mid R)\,\|\,1/\Omega(R)\right)}_{\text{reconstruction}},$$
+#
+# where $p_R$ is the mapped distribution. Only the first term depends on the coarse model.
+# You verify this on a chain of 6 Ising spins ($2^6 = 64$ states, enumerated exactly), coarse-
+# grained into 2 blocks of 3 spins by the majority rule.
+
+# %%
+import itertools
+
+import numpy as np
+
+states = np.array(list(itertools.product([-1, 1], repeat=6)))  # (64, 6)
+
+
+def kl(p, q):
+    """Discrete relative entropy in nats (0 ln 0 = 0)."""
+    p, q = np.asarray(p, dtype=float), np.asarray(q, dtype=float)
+    visited = p > 0
+    return float(np.sum(p[visited] * np.log(p[visited] / q[visited])))
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q1
+
+# %% [markdown]
+# **Question 1.** Write `ising_probabilities(J, h, beta=1.0)` returning the Boltzmann
+# probabilities (shape `(64,)`, in the order of `states`) of the open chain
+# $E(s) = -J\sum_{i=1}^{5} s_i s_{i+1} - h\sum_{i=1}^{6} s_i$.
+
+# %%
+def ising_probabilities(J, h, beta=1.0):
+    """Exact Boltzmann probabilities of the 6-spin open chain over `states`."""
+    # BEGIN SOLUTION
+    energy = -J * np.sum(states[:, 1:] * states[:, :-1], axis=1) - h * states.sum(axis=1)
+    w = np.exp(-beta * (energy - energy.min()))
+    return w / w.sum()
+    # END SOLUTION
+
+
+p_aa = ising_probabilities(1.0, 0.0)
+print(p_aa[:4], p_aa.sum())
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_ising(ising_probabilities, states):
+    import numpy as np
+    import check_helpers as ch
+    J, beta = 0.7, 1.3
+    p = ch.array(ch.call(ising_probabilities, J, 0.0, beta=beta), "ising_probabilities(0.7, 0, beta=1.3)", shape=(64,))
+    up = int(np.flatnonzero((states == 1).all(axis=1))[0])
+    z = 2 * (2 * np.cosh(beta * J)) ** 5  # open chain: Z = 2 (2 cosh beta J)^(N-1)
+    ch.check(not np.isclose(p[up], np.exp(-5 * beta * J) / z), "Sign of the energy: E = -J sum s_i s_i+1, so aligned spins are favoured for J > 0.")
+    ch.close(p[up], np.exp(5 * beta * J) / z, "p(all spins up)", rtol=1e-8, hint="Five bonds (open chain, not periodic), weight exp(-beta E), normalised to 1.")
+
+
+test_ising(ising_probabilities, states)
+
+# %%
+# HIDDEN
+def test_ising_field(ising_probabilities, states):
+    import numpy as np
+    import check_helpers as ch
+    h, beta = 0.4, 0.9
+    p = ch.array(ch.call(ising_probabilities, 0.0, h, beta=beta), "ising_probabilities(0, 0.4, beta=0.9)", shape=(64,))
+    single = np.exp(beta * h * states) / (2 * np.cosh(beta * h))
+    ch.close(p, single.prod(axis=1), "ising_probabilities(0, 0.4, beta=0.9)", rtol=1e-8, hint="With J = 0 the spins are independent: p = prod_i exp(beta h s_i) / (2 cosh beta h).")
+
+
+test_ising_field(ising_probabilities, states)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q2
+
+# %% [markdown]
+# **Question 2 — the mapping.** Write `coarse_labels(states)` returning, for each state, the
+# integer label $R = 2\,[m_1 = +1] + [m_2 = +1]$ where $m_1$, $m_2$ are the majority signs of
+# spins 1–3 and 4–6 (so labels run 0..3). Then write `mapped_distribution(p, labels)`
+# returning $p_R$ (shape `(4,)`).
+
+# %%
+def coarse_labels(states):
+    """Block-spin labels 0..3 (majority rule on blocks of 3 spins)."""
+    # BEGIN SOLUTION
+    states = np.asarray(states)
+    m1 = states[:, :3].sum(axis=1) > 0
+    m2 = states[:, 3:].sum(axis=1) > 0
+    return 2 * m1.astype(int) + m2.astype(int)
+    # END SOLUTION
+
+
+def mapped_distribution(p, labels):
+    """p_R = sum of p over the microstates with label R."""
+    return np.bincount(labels, weights=p, minlength=4)  # SOLUTION
+
+
+labels = coarse_labels(states)
+print(mapped_distribution(p_aa, labels))
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_labels(coarse_labels):
+    import numpy as np
+    import check_helpers as ch
+    example = np.array([[1, 1, -1, -1, -1, 1], [-1, -1, 1, 1, 1, -1], [1, 1, 1, 1, 1, 1], [-1, 1, -1, 1, -1, -1]])
+    got = ch.array(ch.call(coarse_labels, example), "coarse_labels(example)", shape=(4,))
+    ch.check(not np.allclose(got, [1, 2, 3, 0]), "Block order: R = 2*[block 1 up] + [block 2 up], block 1 = spins 1-3.")
+    ch.close(got, [2, 1, 3, 0], "coarse_labels([[+,+,-,-,-,+], [-,-,+,+,+,-], [+]*6, [-,+,-,+,-,-]])", hint="Majority sign of spins 1-3 and of spins 4-6.")
+
+
+test_labels(coarse_labels)
+
+# %%
+# HIDDEN
+def test_mapped(coarse_labels, mapped_distribution, states):
+    import numpy as np
+    import check_helpers as ch
+    h = 0.4
+    q = np.exp(h) / (2 * np.cosh(h))  # independent spins
+    up = q**3 + 3 * q**2 * (1 - q)  # block majority up
+    single = np.exp(h * states) / (2 * np.cosh(h))
+    p = single.prod(axis=1)
+    labels = ch.array(ch.call(coarse_labels, states), "coarse_labels(states)", shape=(64,)).astype(int)
+    pr = ch.array(ch.call(mapped_distribution, p, labels), "mapped_distribution(p, labels)", shape=(4,))
+    ch.close(pr, [(1 - up) ** 2, (1 - up) * up, up * (1 - up), up**2], "mapped_distribution for independent spins", rtol=1e-8, hint="p_R = sum of p(r) over r with M(r) = R (np.bincount with weights).")
+
+
+test_mapped(coarse_labels, mapped_distribution, states)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q3
+# points: 2
+
+# %% [markdown]
+# **Question 3 — the three terms.** Write `information_terms(p_aa, labels, p_cg)` returning
+# `(total, coarse, reconstruction)` as defined above, each computed from its own definition
+# (use `kl`). $\Omega(R)$ is the number of microstates with label $R$.
+
+# %%
+def information_terms(p_aa, labels, p_cg):
+    """(total, coarse, reconstruction) of the uniform-backmapping decomposition."""
+    # BEGIN SOLUTION
+    omega = np.bincount(labels, minlength=len(p_cg))
+    p_r = mapped_distribution(p_aa, labels)
+    q = np.asarray(p_cg)[labels] / omega[labels]
+    total = kl(p_aa, q)
+    coarse = kl(p_r, p_cg)
+    reconstruction = sum(
+        p_r[r] * kl(p_aa[labels == r] / p_r[r], np.full(omega[r], 1.0 / omega[r]))
+        for r in range(len(p_cg)) if p_r[r] > 0
+    )
+    return total, coarse, reconstruction
+    # END SOLUTION
+
+
+uniform_cg = np.full(4, 0.25)
+print(information_terms(p_aa, labels, uniform_cg))
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_terms_independent(information_terms, states):
+    import numpy as np
+    import check_helpers as ch
+    h = 0.4
+    q = np.exp(h) / (2 * np.cosh(h))
+    up = q**3 + 3 * q**2 * (1 - q)
+    p = (np.exp(h * states) / (2 * np.cosh(h))).prod(axis=1)
+    labels = 2 * (states[:, :3].sum(axis=1) > 0) + (states[:, 3:].sum(axis=1) > 0)
+    bern = lambda a: a * np.log(2 * a) + (1 - a) * np.log(2 * (1 - a))  # D(Bern(a) || Bern(1/2))
+    h2 = lambda a: -a * np.log(a) - (1 - a) * np.log(1 - a)
+    result = ch.call(information_terms, p, labels, np.full(4, 0.25), name="information_terms")
+    ch.check(isinstance(result, tuple) and len(result) == 3, "information_terms must return (total, coarse, reconstruction).")
+    total, coarse, recon = (ch.number(v, n) for v, n in zip(result, ["total", "coarse", "reconstruction"]))
+    ch.close(total, 6 * bern(q), "total", rtol=1e-8, hint="total = D(p_AA || q) with q(r) = p_CG(M(r)) / Omega(M(r)) (here every q(r) = 1/64).")
+    ch.close(coarse, 2 * bern(up), "coarse", rtol=1e-8, hint="coarse = D(p_R || p_CG) with p_R the mapped distribution.")
+    ch.check(not np.isclose(recon, 6 * h2(q) - 2 * h2(up)), "The reconstruction term is a relative entropy to the uniform distribution over Omega(R) states, not a conditional entropy.")
+    ch.close(recon, np.log(16) - (6 * h2(q) - 2 * h2(up)), "reconstruction", rtol=1e-8, hint="sum_R p_R D(p(r|R) || 1/Omega(R)) with p(r|R) = p(r)/p_R on the Omega(R) = 16 microstates of R.")
+
+
+test_terms_independent(information_terms, states)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q4
+
+# %% [markdown]
+# **Question 4 — the irreducible loss.** For the ferromagnetic chain `p_aa` ($J = 1$, $h = 0$),
+# the best coarse model is the mapped distribution itself. Store it in `p_cg_best`, the three
+# terms for it in `best_terms`, and the reconstruction term in `irreducible`: no coarse model
+# on this mapping can lose less information. Check that the reconstruction term for
+# `uniform_cg` is the same number.
+
+# %%
+# BEGIN SOLUTION
+p_cg_best = mapped_distribution(p_aa, labels)
+best_terms = information_terms(p_aa, labels, p_cg_best)
+irreducible = best_terms[2]
+# END SOLUTION
+print(best_terms, information_terms(p_aa, labels, uniform_cg)[2])
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_irreducible(irreducible, p_cg_best, states):
+    import numpy as np
+    import check_helpers as ch
+    energy = -np.sum(states[:, 1:] * states[:, :-1], axis=1)
+    p = np.exp(-energy) / np.exp(-energy).sum()
+    labels = 2 * (states[:, :3].sum(axis=1) > 0) + (states[:, 3:].sum(axis=1) > 0)
+    p_r = np.bincount(labels, weights=p, minlength=4)
+    entropy = lambda x: -np.sum(x[x > 0] * np.log(x[x > 0]))
+    # sum_R p_R ln Omega(R) - (H(p_AA) - H(p_R)), Omega(R) = 16
+    exact = np.log(16) - (entropy(p) - entropy(p_r))
+    ch.close(ch.array(p_cg_best, "p_cg_best", shape=(4,)), p_r, "p_cg_best", rtol=1e-8, hint="The best coarse model is the mapped distribution p_R of p_aa.")
+    ch.close(ch.number(irreducible, "irreducible"), exact, "irreducible", rtol=1e-8, hint="irreducible = the reconstruction term (third entry) for p_cg_best.")
+
+
+test_irreducible(irreducible, p_cg_best, states)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [markdown]
+# **What you have.** Exact numbers for the two kinds of information loss: the coarse term,
+# which REM minimises, and the reconstruction term, fixed by the mapping alone — a way to
+# compare mappings before fitting any model.
