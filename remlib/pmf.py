@@ -29,13 +29,10 @@ JACOBIANS = {
 _DOMAINS = {"distance": (0.0, np.inf), "angle": (0.0, np.pi)}
 
 
-def _samples_1d(samples):
+def _samples_2d(samples):
+    """Samples as ``(n, d)``; a 1-D array is one coordinate."""
     samples = as_float_array(samples, "samples", ndim=(1, 2))
-    if samples.ndim == 2:
-        if samples.shape[1] != 1:
-            raise ValueError(f"samples must have shape (n,) or (n, 1) for a 1-D PMF, got {samples.shape}")
-        samples = samples[:, 0]
-    return samples
+    return samples[:, None] if samples.ndim == 1 else samples
 
 
 def _sample_weights(weights, n):
@@ -52,7 +49,7 @@ def _sample_weights(weights, n):
 
 
 def pmf_from_samples(samples, bins, *, beta=1.0, weights=None, range=None, jacobian=None, return_error=False):
-    r"""Potential of mean force of a 1-D CG coordinate from (weighted) samples.
+    r"""Potential of mean force of one or a few CG coordinates from (weighted) samples.
 
     .. math::
 
@@ -76,27 +73,28 @@ def pmf_from_samples(samples, bins, *, beta=1.0, weights=None, range=None, jacob
 
     Parameters
     ----------
-    samples : array_like, shape (n,) or (n, 1)
-        Mapped samples of the CG coordinate.
+    samples : array_like, shape (n,) or (n, d)
+        Mapped samples of the CG coordinate(s).
     bins : int or array_like
-        Number of bins or bin edges (as in ``numpy.histogram``).
+        Number of bins or bin edges, as in ``numpy.histogram`` (one coordinate)
+        or ``numpy.histogramdd`` (``d`` coordinates, flat measure per axis).
     beta : float
         Inverse temperature.
     weights : array_like, shape (n,), optional
         Non-negative per-sample weights (e.g. reweighting factors).
-    range : (float, float), optional
-        Histogram range; samples outside are ignored.
+    range : (float, float) or sequence of pairs, optional
+        Histogram range (one pair per coordinate); samples outside are ignored.
     jacobian : {None, "distance", "angle"}
-        Volume-element correction (angles in radians, in [0, π]).
+        Volume-element correction for one coordinate (angles in radians, in [0, π]).
     return_error : bool
         Also return the standard error of ``F`` per bin.
 
     Returns
     -------
-    centers : ndarray, shape (n_bins,)
-    F : ndarray, shape (n_bins,)
+    centers : ndarray, shape (n_bins,), or tuple of d such arrays
+    F : ndarray, shape (n_bins,) or (n_bins_1, ..., n_bins_d)
         In kT units times ``1/beta``; minimum 0.
-    error : ndarray, shape (n_bins,)
+    error : ndarray, same shape as ``F``
         Only with ``return_error=True``.
 
     Examples
@@ -109,40 +107,61 @@ def pmf_from_samples(samples, bins, *, beta=1.0, weights=None, range=None, jacob
     [1.2, 0.3, 0.0, 0.3, 1.2]
     """
     beta = as_positive_scalar(beta, "beta")
-    samples = _samples_1d(samples)
-    weights = _sample_weights(weights, samples.size)
+    samples = _samples_2d(samples)
+    n, dim = samples.shape
+    weights = _sample_weights(weights, n)
     if jacobian not in JACOBIANS:
         raise ValueError(f"jacobian must be None, 'distance' or 'angle', got {jacobian!r}")
     if jacobian is not None:
+        if dim != 1:
+            raise ValueError(f"jacobian={jacobian!r} applies to one coordinate; samples have {dim} columns")
         low, high = _DOMAINS[jacobian]
         if samples.min() < low or samples.max() > high:
             raise ValueError(f"samples must lie in [{low}, {high}] for jacobian={jacobian!r}")
-    try:
-        counts, edges = np.histogram(samples, bins=bins, range=range, weights=weights)
-        member = np.digitize(samples, edges[1:-1])
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"invalid bins or range: {exc}") from exc
-    inside = (samples >= edges[0]) & (samples <= edges[-1])
-    if not np.any(inside & (weights > 0)):
-        raise ValueError("no samples (with positive weight) fall inside the histogram range")
-    if jacobian is not None and (edges[0] < _DOMAINS[jacobian][0] or edges[-1] > _DOMAINS[jacobian][1]):
+    counts, edges, member, inside = _histogram(samples, bins, range, weights)
+    if jacobian is not None and (edges[0][0] < _DOMAINS[jacobian][0] or edges[0][-1] > _DOMAINS[jacobian][1]):
         raise ValueError(f"bins/range must lie inside {_DOMAINS[jacobian]} for jacobian={jacobian!r}")
     total = weights.sum()
     p = counts / total
-    measure = JACOBIANS[jacobian](edges[:-1], edges[1:])
+    measure = JACOBIANS[jacobian](edges[0][:-1], edges[0][1:])
+    for e in edges[1:]:
+        measure = np.multiply.outer(measure, np.diff(e))
     with np.errstate(divide="ignore"):
         F = -np.log(p / measure) / beta
     F -= F[np.isfinite(F)].min()
-    centers = 0.5 * (edges[:-1] + edges[1:])
+    centers = [0.5 * (e[:-1] + e[1:]) for e in edges]
+    centers = centers[0] if dim == 1 else tuple(centers)
     if not return_error:
         return centers, F
     # sum_i w_i^2 (1[i in k] - p_k)^2 = S_k (1 - 2 p_k) + p_k^2 S, with S_k = sum_{i in k} w_i^2
     sq = weights**2
-    s_k = np.bincount(member[inside], weights=sq[inside], minlength=p.size)
+    s_k = np.bincount(member[inside], weights=sq[inside], minlength=p.size).reshape(p.shape)
     variance = s_k * (1 - 2 * p) + p**2 * sq.sum()
     with np.errstate(divide="ignore", invalid="ignore"):
         error = np.where(p > 0, np.sqrt(np.maximum(variance, 0.0)) / (p * total) / beta, np.inf)
     return centers, F, error
+
+
+def _histogram(samples, bins, range, weights):
+    """Weighted histogram of ``(n, d)`` samples, the edges per axis, each sample's flat bin, inside mask."""
+    dim = samples.shape[1]
+    try:
+        if dim == 1:
+            counts, edges = np.histogram(samples[:, 0], bins=bins, range=range, weights=weights)
+            edges = [edges]
+        else:
+            counts, edges = np.histogramdd(samples, bins=bins, range=range, weights=weights)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"invalid bins or range: {exc}") from exc
+    inside = np.ones(samples.shape[0], dtype=bool)
+    index = []
+    for k, e in enumerate(edges):
+        inside &= (samples[:, k] >= e[0]) & (samples[:, k] <= e[-1])
+        index.append(np.digitize(samples[:, k], e[1:-1]))
+    if not np.any(inside & (weights > 0)):
+        raise ValueError("no samples (with positive weight) fall inside the histogram range")
+    member = np.ravel_multi_index(index, counts.shape)
+    return counts, list(edges), member, inside
 
 
 def _grid_axes(grids):

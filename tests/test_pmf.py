@@ -104,7 +104,8 @@ def test_empty_bins_are_infinite_and_beta_scales():
     [
         (dict(samples=[0.1, np.nan], bins=3), "samples contains NaN"),
         (dict(samples=[], bins=3), "samples is empty"),
-        (dict(samples=np.zeros((3, 2)), bins=3), r"shape \(n,\) or \(n, 1\)"),
+        (dict(samples=np.ones((3, 2)), bins=3, jacobian="distance"), "applies to one coordinate"),
+        (dict(samples=np.zeros((3, 2, 2)), bins=3), "samples must have 1 or 2 dimension"),
         (dict(samples=[0.1, 0.2], bins=3, weights=[1.0]), "weights must have one value per sample"),
         (dict(samples=[0.1, 0.2], bins=3, weights=[1.0, -1.0]), "weights contains negative"),
         (dict(samples=[0.1, 0.2], bins=3, jacobian="volume"), "jacobian must be"),
@@ -118,6 +119,20 @@ def test_empty_bins_are_infinite_and_beta_scales():
 def test_pmf_from_samples_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):
         pmf_from_samples(**kwargs)
+
+
+def test_two_dimensional_pmf_within_statistical_error():
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(6)
+    samples = np.column_stack([rng.normal(0.3, 1.0, 60000), rng.normal(-0.5, 0.5, 60000)])
+    ex, ey = np.linspace(-2, 2.5, 10), np.linspace(-1.5, 0.5, 9)
+    centers, F, error = pmf_from_samples(samples, [ex, ey], beta=1.5, return_error=True)
+    assert isinstance(centers, tuple) and centers[1] == pytest.approx(0.5 * (ey[1:] + ey[:-1]))
+    assert F.shape == error.shape == (9, 8)
+    mass = np.outer(np.diff(norm.cdf(ex, 0.3, 1.0)), np.diff(norm.cdf(ey, -0.5, 0.5)))
+    exact = -np.log(mass / np.outer(np.diff(ex), np.diff(ey))) / 1.5
+    _check_calibrated(_z_scores(F.ravel(), error.ravel(), exact.ravel()))
 
 
 # --------------------------------------------------------------------------- pmf_on_grid
