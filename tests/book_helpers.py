@@ -59,6 +59,7 @@ def make_book(directory, pages):
     shutil.copy(ROOT / "_config.yml", directory / "_config.yml")
     shutil.copy(ROOT / "book" / "references.bib", directory / "book" / "references.bib")
     shutil.copytree(ROOT / "book" / "_ext", directory / "book" / "_ext")
+    shutil.copytree(ROOT / "book" / "images", directory / "book" / "images")
     (directory / "book" / "_vendor").symlink_to(VENDOR, target_is_directory=True)
     names = list(pages)
     toc = f"format: jb-book\nroot: {names[0]}\n"
