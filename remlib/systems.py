@@ -27,7 +27,7 @@ from scipy import integrate
 
 from remlib._validation import as_float_array, as_generator, as_positive_int, as_positive_scalar
 
-__all__ = ["DoubleWell", "EntropicChannel", "GaussianChain", "IsingChain", "BlockSpinMapping"]
+__all__ = ["DoubleWell", "EntropicChannel", "GaussianChain", "IsingChain", "BlockSpinMapping", "IdealCGChain"]
 
 
 def _as_real(value, name):
@@ -344,6 +344,8 @@ class EntropicChannel(_OneDimensionalPMF):
 
 
 # --------------------------------------------------------------------------- Gaussian chain
+#: Result of :meth:`GaussianChain.ideal_cg_chain`.
+IdealCGChain = namedtuple("IdealCGChain", ["spring", "relative_entropy"])
 _CHAIN_MAPPINGS = ("decimation", "center_of_mass")
 
 
@@ -481,6 +483,50 @@ class GaussianChain:
         to_positions = np.tril(np.ones((self.n_beads, self.n_beads - 1)), k=-1)
         a = np.diff(matrix @ to_positions, axis=0)
         return a @ a.T / (beta * self.k)
+
+    def ideal_cg_chain(self, mapping, block, *, beta=1.0):
+        r"""The REM-optimal ideal CG chain for a mapping, and its exact relative entropy.
+
+        The CG model is an ideal chain of the CG sites,
+        :math:`U_{\mathrm{CG}} = \frac{K}{2}\sum_J |\mathbf B_J|^2` (one parameter).
+        Moment matching, :math:`\langle \sum_J |\mathbf B_J|^2\rangle_K =
+        \langle \sum_J |\mathbf B_J|^2\rangle_{\mathrm{map}}`, gives
+        :math:`K^* = (n_{cg} - 1) / (\beta \operatorname{tr}\Sigma)` with :math:`\Sigma`
+        from :meth:`cg_bond_covariance`, and, per Cartesian component,
+
+        .. math::
+
+            S_{\mathrm{rel}} = \mathrm{dim} \times
+            D\big(\mathcal N(0, \Sigma) \,\|\, \mathcal N(0, I / \beta K^*)\big),
+
+        which is 0 for decimation and positive for centre-of-mass blocks (correlated
+        CG bonds that no ideal chain reproduces).  CG bonds and CG positions modulo a
+        translation are related by a unit-Jacobian linear map, so this is the relative
+        entropy of the CG configurations.
+
+        Returns
+        -------
+        IdealCGChain
+            ``(spring, relative_entropy)``.
+
+        Examples
+        --------
+        >>> from remlib.systems import GaussianChain
+        >>> chain = GaussianChain(8, k=1.0, dim=3)
+        >>> chain.ideal_cg_chain("decimation", 2).spring
+        0.5
+        >>> round(chain.ideal_cg_chain("center_of_mass", 2).relative_entropy, 4)
+        0.0857
+        """
+        from remlib.divergence import kl_gaussian
+
+        beta = as_positive_scalar(beta, "beta")
+        cov = self.cg_bond_covariance(mapping, block, beta=beta)
+        n_bonds = cov.shape[0]
+        spring = n_bonds / (beta * np.trace(cov))
+        model = np.eye(n_bonds) / (beta * spring)
+        value = self.dim * kl_gaussian(np.zeros(n_bonds), cov, np.zeros(n_bonds), model)
+        return IdealCGChain(float(spring), float(value))
 
 
 # --------------------------------------------------------------------------- Ising chain

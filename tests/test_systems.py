@@ -239,6 +239,28 @@ def test_center_of_mass_cg_bond_covariance_matches_samples():
             assert _z(prod.mean(), exact[i, j], se) < 4.5, (i, j)
 
 
+@pytest.mark.parametrize("dim", [1, 3])
+@pytest.mark.parametrize("m", [2, 3])
+def test_ideal_cg_chain_spring_and_relative_entropy(dim, m):
+    beta, k, n_cg = 0.8, 2.0, 5
+    chain = GaussianChain(n_cg * m, k=k, dim=dim)
+    # decimation: the ideal chain with spring k/m is exact
+    dec = chain.ideal_cg_chain("decimation", m, beta=beta)
+    assert dec.spring == pytest.approx(k / m, rel=1e-12)
+    assert dec.relative_entropy == pytest.approx(0.0, abs=1e-12)
+    # centre of mass: equal bond variances v, nearest-neighbour correlation c = cov / v
+    com = chain.ideal_cg_chain("center_of_mass", m, beta=beta)
+    v = (1 + (m - 1) * (2 * m - 1) / (3 * m)) / (beta * k)
+    c = (m * m - 1) / (6 * m) / (beta * k) / v
+    assert com.spring == pytest.approx(1 / (beta * v), rel=1e-12)
+    # D(N(0, v C) || N(0, v I)) = -1/2 ln det C per component; det of the tridiagonal C by recurrence
+    det_prev, det = 1.0, 1.0
+    for _ in range(n_cg - 2):
+        det_prev, det = det, det - c * c * det_prev
+    assert com.relative_entropy == pytest.approx(-0.5 * dim * math.log(det), rel=1e-10)
+    assert com.relative_entropy > 0
+
+
 def test_chain_bad_input():
     with pytest.raises(ValueError, match="block .* must divide n_beads"):
         GaussianChain(7).mapping_matrix("center_of_mass", 2)
