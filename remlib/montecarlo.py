@@ -1,0 +1,669 @@
+"""Metropolis Monte Carlo (NVT) of particles with tabulated pair, bond and angle potentials.
+
+The potential energy of a configuration is
+
+.. math::
+
+    U = \\sum_{i<j,\\ \\text{not excluded}} u(r_{ij})
+        + \\sum_{\\text{bonds}} u_b(r) + \\sum_{\\text{angles}} u_a(\\vartheta),
+
+with every term given as a table on a uniform grid and linearly interpolated: the
+pair potential on a grid of :math:`s = r^2` (no square root in the inner loop), bonds
+on a grid of ``r`` and angles on a grid of :math:`\\vartheta \\in [0, \\pi]`.  Outside its
+grid a pair table is 0 beyond the cutoff and infinite below its first point (a hard
+core), while bond and angle tables are infinite outside their grids.
+
+Chains are ``chain_length`` consecutive particles; bonds join neighbours in a chain and
+angles are formed by three consecutive beads.  A move displaces one particle uniformly
+in a cube of half-edge ``step_size`` and is accepted with probability
+:math:`\\min(1, e^{-\\beta \\Delta U})`.  Dynamic
+cell lists (cells of about half the cutoff, updated when a particle changes cell) make
+each move O(1).
+"""
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from remlib._numba import njit
+from remlib._validation import as_positive_int, as_positive_scalar, kernel_seed
+from remlib.neighbors import (
+    _build_cells,
+    _cells_per_edge,
+    _min_image,
+    _stencil_offsets,
+    check_box,
+    check_cutoff,
+    check_positions,
+    exclusion_range,
+)
+
+
+# --------------------------------------------------------------------------- tables
+
+@dataclass(frozen=True)
+class Table:
+    """A potential tabulated on a uniform grid of ``variable`` ("r2", "r" or "theta").
+
+    Attributes
+    ----------
+    grid : ndarray
+        Uniform grid of the tabulation variable (``r**2`` for pair tables).
+    values : ndarray
+        Energies (kT units times beta) at the grid points.
+    variable : str
+    """
+
+    grid: np.ndarray
+    values: np.ndarray
+    variable: str
+
+    @property
+    def spacing(self):
+        return float(self.grid[1] - self.grid[0])
+
+    def __call__(self, x):
+        """Linearly interpolated energy at ``x`` (a distance r for pair tables)."""
+        x = np.asarray(x, dtype=float)
+        t = x**2 if self.variable == "r2" else x
+        inside = (t >= self.grid[0]) & (t <= self.grid[-1])
+        outside = 0.0 if self.variable == "r2" else np.inf
+        value = np.interp(t, self.grid, self.values)
+        value = np.where(inside, value, outside)
+        if self.variable == "r2":
+            value = np.where(t < self.grid[0], np.inf, value)
+        return value
+
+
+def _tabulate(function, grid, points, variable, name):
+    values = np.asarray(function(points), dtype=float)
+    if values.shape != points.shape:
+        raise ValueError(f"{name} must return one energy per point, got shape {values.shape}")
+    if np.any(np.isnan(values)) or np.any(values == -np.inf):
+        raise ValueError(f"{name} returned NaN or -inf on its tabulation grid")
+    return Table(grid, values, variable)
+
+
+def tabulate_pair(function, *, r_min, r_cut, n_grid=4096):
+    """Tabulate a pair potential u(r) on a uniform grid of s = r² over [r_min², r_cut²].
+
+    Below ``r_min`` the table is a hard core (infinite energy); beyond ``r_cut`` it is 0.
+
+    Examples
+    --------
+    >>> table = tabulate_pair(lambda r: 4 * (r**-12 - r**-6), r_min=0.8, r_cut=2.5)
+    >>> round(float(table(2**(1 / 6))), 4)
+    -1.0
+    """
+    r_min = as_positive_scalar(r_min, "r_min")
+    r_cut = as_positive_scalar(r_cut, "r_cut")
+    if r_cut <= r_min:
+        raise ValueError(f"r_cut={r_cut} must exceed r_min={r_min}")
+    n_grid = as_positive_int(n_grid, "n_grid", minimum=2)
+    s = np.linspace(r_min**2, r_cut**2, n_grid)
+    return _tabulate(function, s, np.sqrt(s), "r2", "pair potential")
+
+
+def tabulate_bond(function, *, r_min, r_max, n_grid=2048):
+    """Tabulate a bond potential u_b(r) on [r_min, r_max] (infinite outside)."""
+    r_max = as_positive_scalar(r_max, "r_max")
+    r_min = as_positive_scalar(r_min, "r_min", allow_zero=True)
+    if r_max <= r_min:
+        raise ValueError(f"r_max={r_max} must exceed r_min={r_min}")
+    r = np.linspace(r_min, r_max, as_positive_int(n_grid, "n_grid", minimum=2))
+    return _tabulate(function, r, r, "r", "bond potential")
+
+
+def tabulate_angle(function, *, n_grid=1024):
+    """Tabulate an angle potential u_a(θ) on [0, π]."""
+    theta = np.linspace(0.0, np.pi, as_positive_int(n_grid, "n_grid", minimum=2))
+    return _tabulate(function, theta, theta, "theta", "angle potential")
+
+
+def _kernel_table(table, variable):
+    """(lo, spacing, values) for a kernel; an empty table when ``table`` is None."""
+    if table is None:
+        return 0.0, 1.0, np.zeros(2)
+    if not isinstance(table, Table) or table.variable != variable:
+        raise TypeError(f"expected a Table over {variable!r}, got {table!r:.60}")
+    return float(table.grid[0]), table.spacing, np.ascontiguousarray(table.values)
+
+
+# --------------------------------------------------------------------------- kernels
+
+@njit
+def _interp(x, lo, spacing, values):
+    """Linear interpolation on a uniform grid; inf outside it."""
+    t = (x - lo) / spacing
+    if t < 0.0 or t > values.size - 1:
+        return np.inf
+    k = int(t)
+    if k >= values.size - 1:
+        return values[-1]
+    f = t - k
+    return values[k] * (1.0 - f) + values[k + 1] * f
+
+
+@njit
+def _pair_energy(s, s_lo, ds, table):
+    """Pair energy at s = r^2: 0 beyond the table, inf below it."""
+    t = (s - s_lo) / ds
+    if t >= table.size - 1:
+        return 0.0
+    if t < 0.0:
+        return np.inf
+    k = int(t)
+    f = t - k
+    return table[k] * (1.0 - f) + table[k + 1] * f
+
+
+@njit
+def _excluded(i, j, chain_length, exclude):
+    return i // chain_length == j // chain_length and abs(i - j) <= exclude
+
+
+@njit
+def _build_verlet(pos, box, r_list, chain_length, exclude):
+    """Full Verlet lists (both directions) of non-excluded pairs closer than r_list."""
+    n = pos.shape[0]
+    n_cells = _cells_per_edge(box, r_list)
+    order, start, cell = _build_cells(pos, box, n_cells)
+    offsets, n_off = _stencil_offsets(n_cells)
+    r2_list = r_list * r_list
+    counts = np.zeros(n, np.int64)
+    for sweep in range(2):
+        if sweep == 1:
+            neighbours = np.empty((n, max(1, counts.max())), np.int64)
+            counts[:] = 0
+        for i in range(n):
+            c = cell[i]
+            cz = c % n_cells[2]
+            cy = (c // n_cells[2]) % n_cells[1]
+            cx = c // (n_cells[2] * n_cells[1])
+            for a in range(n_off[0]):
+                nx = (cx + offsets[0, a]) % n_cells[0]
+                for b in range(n_off[1]):
+                    ny = (cy + offsets[1, b]) % n_cells[1]
+                    for e in range(n_off[2]):
+                        nz = (cz + offsets[2, e]) % n_cells[2]
+                        c2 = (nx * n_cells[1] + ny) * n_cells[2] + nz
+                        for k in range(start[c2], start[c2 + 1]):
+                            j = order[k]
+                            if j == i or _excluded(i, j, chain_length, exclude):
+                                continue
+                            dx = _min_image(pos[j, 0] - pos[i, 0], box[0])
+                            dy = _min_image(pos[j, 1] - pos[i, 1], box[1])
+                            dz = _min_image(pos[j, 2] - pos[i, 2], box[2])
+                            if dx * dx + dy * dy + dz * dz < r2_list:
+                                if sweep == 1:
+                                    neighbours[i, counts[i]] = j
+                                counts[i] += 1
+    return neighbours, counts
+
+
+@njit
+def _cell_of(x, y, z, box, n_cells):
+    """Index of the cell holding the point (x, y, z) of the box."""
+    kx = min(int(x / box[0] * n_cells[0]), n_cells[0] - 1)
+    ky = min(int(y / box[1] * n_cells[1]), n_cells[1] - 1)
+    kz = min(int(z / box[2] * n_cells[2]), n_cells[2] - 1)
+    return (kx * n_cells[1] + ky) * n_cells[2] + kz
+
+
+@njit
+def _cell_grid(pos, box, width):
+    """Cells of edge >= ``width`` holding their particles' coordinates contiguously.
+
+    Returns ``n_cells`` (3,), ``coords`` (n_total, capacity, 3) and ``ids``
+    (n_total, capacity) of the particles in each cell, ``count`` (n_total,), and per
+    particle its cell ``where`` and its ``slot`` in that cell.
+    """
+    n_cells = _cells_per_edge(box, width)
+    n_total = n_cells[0] * n_cells[1] * n_cells[2]
+    where = np.empty(pos.shape[0], np.int64)
+    slot = np.empty(pos.shape[0], np.int64)
+    count = np.zeros(n_total, np.int64)
+    for i in range(pos.shape[0]):
+        where[i] = _cell_of(pos[i, 0], pos[i, 1], pos[i, 2], box, n_cells)
+        count[where[i]] += 1
+    capacity = 2 * count.max() + 8
+    coords = np.zeros((n_total, capacity, 3))
+    ids = np.empty((n_total, capacity), np.int64)
+    count[:] = 0
+    for i in range(pos.shape[0]):
+        c = where[i]
+        slot[i] = count[c]
+        ids[c, slot[i]] = i
+        coords[c, slot[i]] = pos[i]
+        count[c] += 1
+    return n_cells, coords, ids, count, where, slot
+
+
+@njit
+def _stencil(n_cells, box, r_cut):
+    """Cells around each cell that can hold a particle within r_cut, with image shifts.
+
+    Returns ``cells`` (n_total, n_stencil) and ``shifts`` (n_total, n_stencil, 3): the
+    particles of ``cells[h, m]`` displaced by ``shifts[h, m]`` are the periodic images
+    next to cell ``h``, so distances need no minimum-image test.  With few cells per
+    edge a cell may appear more than once with different shifts; for r_cut <= L/2 at
+    most one image of a particle lies within r_cut.
+    """
+    width = box / n_cells
+    reach = np.empty(3, np.int64)
+    for d in range(3):
+        reach[d] = int(np.ceil(r_cut / width[d]))
+    offsets = np.empty(((2 * reach[0] + 1) * (2 * reach[1] + 1) * (2 * reach[2] + 1), 3), np.int64)
+    m = 0
+    for a in range(-reach[0], reach[0] + 1):
+        for b in range(-reach[1], reach[1] + 1):
+            for c in range(-reach[2], reach[2] + 1):
+                gap = 0.0
+                for d, o in ((0, a), (1, b), (2, c)):
+                    g = max(abs(o) - 1, 0) * width[d]
+                    gap += g * g
+                if gap < r_cut * r_cut:
+                    offsets[m, 0], offsets[m, 1], offsets[m, 2] = a, b, c
+                    m += 1
+    offsets = offsets[:m]
+    n_total = n_cells[0] * n_cells[1] * n_cells[2]
+    cells = np.empty((n_total, m), np.int64)
+    shifts = np.empty((n_total, m, 3))
+    home = np.empty(3, np.int64)
+    for h in range(n_total):
+        home[0] = h // (n_cells[2] * n_cells[1])
+        home[1] = (h // n_cells[2]) % n_cells[1]
+        home[2] = h % n_cells[2]
+        index = 0
+        for k in range(m):
+            index = 0
+            for d in range(3):
+                raw = home[d] + offsets[k, d]
+                wrapped = raw % n_cells[d]
+                shifts[h, k, d] = (raw - wrapped) // n_cells[d] * box[d]
+                index = index * n_cells[d] + wrapped
+            cells[h, k] = index
+    return cells, shifts
+
+
+@njit
+def _move_to_cell(i, x, y, z, new_cell, coords, ids, count, where, slot):
+    """Move particle i to (x, y, z) in ``new_cell``; returns (coords, ids), grown if full."""
+    old = where[i]
+    last = count[old] - 1
+    moved = ids[old, last]
+    ids[old, slot[i]] = moved
+    coords[old, slot[i]] = coords[old, last]
+    slot[moved] = slot[i]
+    count[old] -= 1
+    if count[new_cell] == ids.shape[1]:
+        bigger_ids = np.empty((ids.shape[0], 2 * ids.shape[1]), np.int64)
+        bigger_ids[:, : ids.shape[1]] = ids
+        bigger = np.zeros((coords.shape[0], 2 * coords.shape[1], 3))
+        bigger[:, : coords.shape[1]] = coords
+        ids, coords = bigger_ids, bigger
+    slot[i] = count[new_cell]
+    ids[new_cell, slot[i]] = i
+    coords[new_cell, slot[i], 0], coords[new_cell, slot[i], 1], coords[new_cell, slot[i], 2] = x, y, z
+    count[new_cell] += 1
+    where[i] = new_cell
+    return coords, ids
+
+
+@njit
+def _pair_delta(i, home, x, y, z, x0, y0, z0, with_old, coords, ids, count, cells, shifts,
+                chain_length, exclude, s_lo, ds, table):
+    """Pair energy of particle i at (x, y, z) minus (if ``with_old``) that at (x0, y0, z0).
+
+    Both sums run over the stencil of ``home``, the cell of (x, y, z); the caller passes
+    ``with_old`` only when (x0, y0, z0) lies in the same cell.  Returns inf as soon as the
+    new position overlaps a hard core.  Particle i itself is skipped by its id.
+    """
+    inv_ds = 1.0 / ds
+    last = table.size - 1
+    e = 0.0
+    for m in range(cells.shape[1]):
+        c = cells[home, m]
+        sx = shifts[home, m, 0]
+        sy = shifts[home, m, 1]
+        sz = shifts[home, m, 2]
+        for k in range(count[c]):
+            if chain_length > 1:
+                j = ids[c, k]
+                if j == i or _excluded(i, j, chain_length, exclude):
+                    continue
+            px = coords[c, k, 0] + sx
+            py = coords[c, k, 1] + sy
+            pz = coords[c, k, 2] + sz
+            dx = px - x
+            dy = py - y
+            dz = pz - z
+            t = (dx * dx + dy * dy + dz * dz - s_lo) * inv_ds
+            if t < last:
+                if t < 0.0:
+                    if ids[c, k] == i:
+                        continue
+                    return np.inf
+                q = int(t)
+                f = t - q
+                e += table[q] + (table[q + 1] - table[q]) * f
+            if with_old:
+                dx = px - x0
+                dy = py - y0
+                dz = pz - z0
+                t = (dx * dx + dy * dy + dz * dz - s_lo) * inv_ds
+                if t < last and t >= 0.0:
+                    q = int(t)
+                    f = t - q
+                    e -= table[q] + (table[q + 1] - table[q]) * f
+    return e
+
+
+@njit
+def _bond_vector(pos, box, i, j, out):
+    for d in range(3):
+        out[d] = _min_image(pos[j, d] - pos[i, d], box[d])
+
+
+@njit
+def _bond_energy(pos, box, i, j, b_lo, b_dr, b_tab):
+    v = np.empty(3)
+    _bond_vector(pos, box, i, j, v)
+    return _interp(np.sqrt(v[0] ** 2 + v[1] ** 2 + v[2] ** 2), b_lo, b_dr, b_tab)
+
+
+@njit
+def _angle_energy(pos, box, i, j, k, a_lo, a_dt, a_tab):
+    """Energy of the angle i-j-k (vertex j)."""
+    u = np.empty(3)
+    v = np.empty(3)
+    _bond_vector(pos, box, j, i, u)
+    _bond_vector(pos, box, j, k, v)
+    c = (u[0] * v[0] + u[1] * v[1] + u[2] * v[2]) / np.sqrt(
+        (u[0] ** 2 + u[1] ** 2 + u[2] ** 2) * (v[0] ** 2 + v[1] ** 2 + v[2] ** 2))
+    c = min(1.0, max(-1.0, c))
+    return _interp(np.arccos(c), a_lo, a_dt, a_tab)
+
+
+@njit
+def _bonded_energy_of(pos, box, i, chain_length, b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab):
+    """Bond and angle energy of all terms that involve bead i."""
+    if chain_length == 1:
+        return 0.0
+    k = i % chain_length
+    e = 0.0
+    if k > 0:
+        e += _bond_energy(pos, box, i - 1, i, b_lo, b_dr, b_tab)
+    if k < chain_length - 1:
+        e += _bond_energy(pos, box, i, i + 1, b_lo, b_dr, b_tab)
+    if has_angles:
+        for vertex in range(i - 1, i + 2):
+            kv = vertex % chain_length
+            if vertex // chain_length == i // chain_length and 0 < kv < chain_length - 1 and vertex >= 1:
+                e += _angle_energy(pos, box, vertex - 1, vertex, vertex + 1, a_lo, a_dt, a_tab)
+    return e
+
+
+@njit
+def _total_energy(pos, box, r_list, chain_length, exclude, s_lo, ds, p_tab,
+                  b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab):
+    """Total energy of one configuration (pairs via cell lists + bonds + angles)."""
+    neighbours, counts = _build_verlet(pos, box, r_list, chain_length, exclude)
+    s_cut = s_lo + ds * (p_tab.size - 1)
+    e = 0.0
+    for i in range(pos.shape[0]):
+        for n in range(counts[i]):
+            j = neighbours[i, n]
+            if j > i:
+                dx = _min_image(pos[j, 0] - pos[i, 0], box[0])
+                dy = _min_image(pos[j, 1] - pos[i, 1], box[1])
+                dz = _min_image(pos[j, 2] - pos[i, 2], box[2])
+                s = dx * dx + dy * dy + dz * dz
+                if s < s_cut:
+                    e += _pair_energy(s, s_lo, ds, p_tab)
+        if chain_length > 1:
+            k = i % chain_length
+            if k < chain_length - 1:
+                e += _bond_energy(pos, box, i, i + 1, b_lo, b_dr, b_tab)
+            if has_angles and 0 < k < chain_length - 1:
+                e += _angle_energy(pos, box, i - 1, i, i + 1, a_lo, a_dt, a_tab)
+    return e
+
+
+@njit
+def _metropolis(pos, box, beta, s_lo, ds, p_tab, r_cut, cell_width, chain_length, exclude,
+                b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab,
+                step, n_frames, burn_in, thin, target_acceptance, seed):
+    """Metropolis NVT; ``burn_in`` and ``thin`` in sweeps of N attempted moves.
+
+    Returns frames, per-frame energies, production acceptance and the final step size.
+    """
+    np.random.seed(seed)
+    n = pos.shape[0]
+    n_cells, coords, ids, count, where, slot = _cell_grid(pos, box, cell_width)
+    cells, shifts = _stencil(n_cells, box, r_cut)
+    energy = _total_energy(pos, box, r_cut, chain_length, exclude, s_lo, ds, p_tab,
+                           b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab)
+    max_step = 0.5 * box.min()
+    frames = np.empty((n_frames, n, 3))
+    energies = np.empty(n_frames)
+    old = np.empty(3)
+    accepted_production = 0
+    frame = 0
+    for sweep in range(burn_in + n_frames * thin):
+        accepted = 0
+        for _ in range(n):
+            i = np.random.randint(n)
+            x = pos[i, 0] + step * (2.0 * np.random.random() - 1.0)
+            y = pos[i, 1] + step * (2.0 * np.random.random() - 1.0)
+            z = pos[i, 2] + step * (2.0 * np.random.random() - 1.0)
+            x -= box[0] * np.floor(x / box[0])
+            y -= box[1] * np.floor(y / box[1])
+            z -= box[2] * np.floor(z / box[2])
+            cell = _cell_of(x, y, z, box, n_cells)
+            same = cell == where[i]
+            delta = _pair_delta(i, cell, x, y, z, pos[i, 0], pos[i, 1], pos[i, 2], same, coords, ids, count,
+                                cells, shifts, chain_length, exclude, s_lo, ds, p_tab)
+            if delta == np.inf:
+                continue
+            if not same:
+                delta -= _pair_delta(i, where[i], pos[i, 0], pos[i, 1], pos[i, 2], 0.0, 0.0, 0.0, False, coords,
+                                     ids, count, cells, shifts, chain_length, exclude, s_lo, ds, p_tab)
+            if chain_length > 1:
+                for d in range(3):
+                    old[d] = pos[i, d]
+                before = _bonded_energy_of(pos, box, i, chain_length, b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab)
+                pos[i, 0], pos[i, 1], pos[i, 2] = x, y, z
+                after = _bonded_energy_of(pos, box, i, chain_length, b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab)
+                pos[i, 0], pos[i, 1], pos[i, 2] = old[0], old[1], old[2]
+                delta += after - before
+                if delta == np.inf:
+                    continue
+            if delta <= 0.0 or np.random.random() < np.exp(-beta * delta):
+                pos[i, 0], pos[i, 1], pos[i, 2] = x, y, z
+                energy += delta
+                accepted += 1
+                if same:
+                    coords[cell, slot[i], 0], coords[cell, slot[i], 1], coords[cell, slot[i], 2] = x, y, z
+                else:
+                    coords, ids = _move_to_cell(i, x, y, z, cell, coords, ids, count, where, slot)
+        rate = accepted / n
+        if sweep < burn_in:
+            step = min(step * np.exp(rate - target_acceptance), max_step)
+        else:
+            accepted_production += accepted
+            if (sweep - burn_in + 1) % thin == 0:
+                frames[frame] = pos
+                energies[frame] = energy
+                frame += 1
+    acceptance = accepted_production / (n * n_frames * thin)
+    return frames, energies, acceptance, step
+
+
+# --------------------------------------------------------------------------- public API
+
+@dataclass
+class MonteCarloResult:
+    """Frames sampled by :func:`metropolis_particles`.
+
+    Attributes
+    ----------
+    frames : ndarray, shape (n_frames, n_particles, 3)
+        Coordinates in ``[0, L)``.
+    energies : ndarray, shape (n_frames,)
+        Total potential energy of each frame.
+    acceptance : float
+        Fraction of accepted moves after burn-in.
+    step_size : float
+        Displacement half-width used after burn-in (tuned).
+    box : ndarray, shape (3,)
+    """
+
+    frames: np.ndarray
+    energies: np.ndarray
+    acceptance: float
+    step_size: float
+    box: np.ndarray
+
+
+def _check_chain(chain_length, n_particles, bond, angle):
+    chain_length = as_positive_int(chain_length, "chain_length")
+    if n_particles % chain_length:
+        raise ValueError(f"chain_length={chain_length} does not divide the number of particles {n_particles}")
+    if chain_length > 1 and bond is None:
+        raise ValueError("chains (chain_length > 1) need a bond table (tabulate_bond)")
+    if angle is not None and chain_length < 3:
+        raise ValueError("an angle table needs chains of at least 3 beads")
+    return chain_length
+
+
+def _kernel_arguments(box, pair, chain_length, exclude, bond, angle):
+    s_lo, ds, p_tab = _kernel_table(pair, "r2")
+    b_lo, b_dr, b_tab = _kernel_table(bond, "r")
+    a_lo, a_dt, a_tab = _kernel_table(angle, "theta")
+    return (chain_length, exclude, s_lo, ds, p_tab, b_lo, b_dr, b_tab, angle is not None, a_lo, a_dt, a_tab)
+
+
+def configuration_energy(positions, box, pair, *, chain_length=1, exclude=None, bond=None, angle=None):
+    """Total potential energy of each frame (pairs + bonds + angles), shape (n_frames,).
+
+    Examples
+    --------
+    >>> table = tabulate_pair(lambda r: 4 * (r**-12 - r**-6), r_min=0.8, r_cut=2.5)
+    >>> pos = [[1.0, 1.0, 1.0], [2.0, 1.0, 1.0]]
+    >>> round(float(configuration_energy(pos, [6.0, 6.0, 6.0], table)[0]), 4)
+    0.0
+    """
+    box = check_box(box)
+    positions = check_positions(positions, box)
+    r_cut = check_cutoff(np.sqrt(pair.grid[-1]), box, "r_cut")
+    chain_length = _check_chain(chain_length, positions.shape[1], bond, angle)
+    excl = exclusion_range(exclude if chain_length > 1 else 0, positions.shape[1])
+    args = _kernel_arguments(box, pair, chain_length, excl, bond, angle)
+    chain_length, excl, s_lo, ds, p_tab, b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab = args
+    return np.array([
+        _total_energy(frame, box, r_cut, chain_length, excl, s_lo, ds, p_tab,
+                      b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab)
+        for frame in positions
+    ])
+
+
+def metropolis_particles(positions, box, pair, *, n_frames, beta=1.0, burn_in=200, thin=1,
+                         step_size=0.1, target_acceptance=0.4, chain_length=1, exclude=None,
+                         bond=None, angle=None, cells_per_cutoff=2, seed=None):
+    """Metropolis NVT Monte Carlo of particles; returns frames after burn-in.
+
+    Each attempted move displaces one random particle by a uniform vector in
+    :math:`[-\\delta, \\delta]^3` and accepts with probability
+    :math:`\\min(1, e^{-\\beta \\Delta U})`.  During burn-in the step :math:`\\delta` is
+    multiplied by :math:`e^{a - a^*}` after every sweep (``a`` the sweep's acceptance,
+    :math:`a^*` = ``target_acceptance``); in production it is fixed.
+
+    Parameters
+    ----------
+    positions : array_like, shape (n_particles, 3)
+        Starting configuration inside ``[0, L)``; must have finite energy.
+    box : array_like, shape (3,)
+    pair : Table
+        Pair potential from :func:`tabulate_pair`; its cutoff must not exceed half the box.
+    n_frames : int
+        Number of frames returned, one every ``thin`` sweeps (N attempted moves each).
+    beta : float
+        Inverse temperature.
+    burn_in : int
+        Sweeps discarded (and used to tune the step) before the first frame.
+    step_size, target_acceptance : float
+        Initial half-width of the displacement and the acceptance the tuning aims at.
+    chain_length, exclude, bond, angle
+        Linear chains of ``chain_length`` consecutive beads with a bond table
+        (:func:`tabulate_bond`) and optional angle table (:func:`tabulate_angle`); pair
+        interactions between beads of one chain with ``|i - j| <= exclude`` are skipped
+        (default ``exclude=1``: bonded neighbours).
+    cells_per_cutoff : int
+        Cells of edge about ``r_cut / cells_per_cutoff`` (2 is fastest for dense liquids).
+    seed : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    MonteCarloResult
+
+    Examples
+    --------
+    >>> table = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 0.0163, r_min=0.7, r_cut=2.5)
+    >>> start = np.stack(np.meshgrid(*[np.arange(5) * 1.2 + 0.1] * 3), -1).reshape(-1, 3)
+    >>> result = metropolis_particles(start, [6.0] * 3, table, n_frames=5, burn_in=20, seed=1)
+    >>> result.frames.shape, 0.2 < result.acceptance < 0.6
+    ((5, 125, 3), True)
+    """
+    box = check_box(box)
+    positions = check_positions(positions, box)
+    if positions.shape[0] != 1:
+        raise ValueError("positions must be one starting configuration of shape (n_particles, 3)")
+    start = positions[0].copy()
+    r_cut = check_cutoff(np.sqrt(pair.grid[-1]), box, "r_cut of the pair table")
+    cell_width = r_cut / as_positive_int(cells_per_cutoff, "cells_per_cutoff")
+    chain_length = _check_chain(chain_length, start.shape[0], bond, angle)
+    excl = exclusion_range(1 if exclude is None else exclude, start.shape[0]) if chain_length > 1 else 0
+    beta = as_positive_scalar(beta, "beta")
+    n_frames = as_positive_int(n_frames, "n_frames")
+    burn_in = as_positive_int(burn_in, "burn_in", minimum=0)
+    thin = as_positive_int(thin, "thin")
+    step_size = as_positive_scalar(step_size, "step_size")
+    target_acceptance = as_positive_scalar(target_acceptance, "target_acceptance")
+    if target_acceptance >= 1:
+        raise ValueError(f"target_acceptance must be in (0, 1), got {target_acceptance}")
+    args = _kernel_arguments(box, pair, chain_length, excl, bond, angle)
+    energy = configuration_energy(start, box, pair, chain_length=chain_length, exclude=excl, bond=bond, angle=angle)[0]
+    if not np.isfinite(energy):
+        raise ValueError(
+            "positions: the starting configuration has infinite energy (overlapping particles inside the "
+            "hard core of the pair table, or a bond/angle outside its table); start from a lattice or a "
+            "frame of the target system"
+        )
+    chain_length, excl, s_lo, ds, p_tab, b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab = args
+    frames, energies, acceptance, step = _metropolis(
+        start, box, beta, s_lo, ds, p_tab, r_cut, cell_width, chain_length, excl,
+        b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab,
+        step_size, n_frames, burn_in, thin, target_acceptance, kernel_seed(seed))
+    if acceptance < 0.01:
+        warnings.warn(
+            f"Monte Carlo acceptance is {acceptance:.2g}: the chain barely moves. Allow burn-in sweeps "
+            "so the step size can be tuned, or lower step_size.", RuntimeWarning, stacklevel=2)
+    return MonteCarloResult(frames, energies, float(acceptance), float(step), box)
+
+
+def lattice_positions(n_particles, box):
+    """``n_particles`` points of a simple cubic lattice filling ``box`` (a safe MC start).
+
+    Examples
+    --------
+    >>> lattice_positions(8, [2.0, 2.0, 2.0])[:2]
+    array([[0.5, 0.5, 0.5],
+           [0.5, 0.5, 1.5]])
+    """
+    box = check_box(box)
+    n_particles = as_positive_int(n_particles, "n_particles", minimum=2)
+    per_edge = int(np.ceil(n_particles ** (1 / 3) - 1e-9))
+    grid = (np.arange(per_edge) + 0.5) / per_edge
+    points = np.stack(np.meshgrid(grid, grid, grid, indexing="ij"), -1).reshape(-1, 3)
+    return points[:n_particles] * box
