@@ -1,0 +1,307 @@
+# %% [raw]
+# # ASSIGNMENT CONFIG
+# name: practice7_dynamics
+# export_cell: false
+# check_all_cell: true
+# runs_on: default
+# strip_solutions_from_all_cells: true
+# files:
+#   - check_helpers.py
+# tests:
+#   ok_format: false
+# generate: true
+
+# %% [markdown]
+# # Practice 7 — Coarse-graining motion
+#
+# Overdamped Langevin (Brownian) dynamics,
+# $dx = \gamma^{-1}F(x)\,dt + \sqrt{2/(\beta\gamma)}\,dW$, discretised by Euler–Maruyama:
+#
+# $$x_{n+1} = x_n + \frac{F(x_n)}{\gamma}\,\Delta t + \sqrt{\frac{2\Delta t}{\beta\gamma}}\;\xi_n,
+# \qquad \xi_n \sim \mathcal N(0, 1).$$
+#
+# You write the integrator, learn a drift (a force field) from trajectories by least squares,
+# estimate the mean force of a 2-D system along one coordinate, and integrate it into a PMF
+# that contains an entropic part the bare energy does not show.
+
+# %%
+import numpy as np
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q1
+# points: 2
+
+# %% [markdown]
+# **Question 1.** Write `euler_maruyama(force, x0, dt, n_steps, beta=1.0, gamma=1.0, seed=0)`.
+# `x0` is an array of walker positions `(n_walkers,)`, `force(x)` is vectorised; return the
+# trajectory of shape `(n_steps + 1, n_walkers)` with `x0` as its first row. Draw the noise
+# from `np.random.default_rng(seed)` so that the same seed gives the same trajectory.
+
+# %%
+def euler_maruyama(force, x0, dt, n_steps, beta=1.0, gamma=1.0, seed=0):
+    """Euler-Maruyama trajectory of overdamped Langevin dynamics, shape (n_steps + 1, n_walkers)."""
+    # BEGIN SOLUTION
+    rng = np.random.default_rng(seed)
+    x = np.array(x0, dtype=float)
+    traj = np.empty((n_steps + 1, x.size))
+    traj[0] = x
+    noise = np.sqrt(2 * dt / (beta * gamma))
+    for n in range(n_steps):
+        x = x + force(x) * dt / gamma + noise * rng.standard_normal(x.size)
+        traj[n + 1] = x
+    return traj
+    # END SOLUTION
+
+
+ou = euler_maruyama(lambda x: -2.0 * x, np.ones(4000), 0.01, 100)
+print(ou.shape, ou[-1].mean(), ou[-1].var())
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_em_ou(euler_maruyama):
+    import numpy as np
+    import check_helpers as ch
+    k, dt, n, walkers, beta, gamma = 2.0, 0.01, 100, 4000, 1.0, 1.0
+    traj = ch.array(ch.call(euler_maruyama, lambda x: -k * x, np.ones(walkers), dt, n, beta=beta, gamma=gamma, seed=5), "euler_maruyama(OU)", shape=(n + 1, walkers))
+    ch.check(np.allclose(traj[0], 1.0), "The first row of the trajectory must be x0.")
+    a = 1 - k * dt / gamma  # exact moments of the discrete scheme
+    mean = a**n
+    var = 2 * dt / (beta * gamma) * (1 - a ** (2 * n)) / (1 - a**2)
+    z_mean = (traj[-1].mean() - mean) / np.sqrt(var / walkers)
+    z_var = (traj[-1].var() - var) / (var * np.sqrt(2 / (walkers - 1)))
+    ch.check(abs(z_mean) < 5, f"The mean at t = 1 is off by {z_mean:.1f} standard errors: the drift is F(x) dt / gamma.")
+    ch.check(not (abs(traj[-1].var() / var - 0.5) < 0.1), "The variance is half the right one: the noise is sqrt(2 dt / (beta gamma)), did you forget the 2?")
+    ch.check(abs(z_var) < 5, f"The variance at t = 1 is off by {z_var:.1f} standard errors: noise amplitude sqrt(2 dt / (beta gamma)) times a standard normal.")
+
+
+test_em_ou(euler_maruyama)
+
+# %%
+# HIDDEN
+def test_em_beta_gamma_seed(euler_maruyama):
+    import numpy as np
+    import check_helpers as ch
+    k, dt, n, walkers, beta, gamma = 1.0, 0.02, 50, 4000, 2.0, 1.5
+    traj = ch.array(ch.call(euler_maruyama, lambda x: -k * x, np.zeros(walkers), dt, n, beta=beta, gamma=gamma, seed=1), "euler_maruyama(beta=2, gamma=1.5)", shape=(n + 1, walkers))
+    a = 1 - k * dt / gamma
+    var = 2 * dt / (beta * gamma) * (1 - a ** (2 * n)) / (1 - a**2)
+    z_var = (traj[-1].var() - var) / (var * np.sqrt(2 / (walkers - 1)))
+    ch.check(abs(z_var) < 5, f"With beta = 2, gamma = 1.5 the variance is off by {z_var:.1f} standard errors: drift F dt / gamma, noise sqrt(2 dt / (beta gamma)).")
+    again = ch.array(ch.call(euler_maruyama, lambda x: -k * x, np.zeros(walkers), dt, n, beta=beta, gamma=gamma, seed=1), "euler_maruyama (second call)", shape=(n + 1, walkers))
+    ch.check(np.array_equal(traj, again), "The same seed must give the same trajectory: use np.random.default_rng(seed).")
+
+
+test_em_beta_gamma_seed(euler_maruyama)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q2
+# points: 2
+
+# %% [markdown]
+# **Question 2 — learning the drift.** With $\beta = \gamma = 1$ and a model force
+# $F_\theta(x) = -\sum_k \theta_k \phi_k'(x)$, the path-space relative entropy is minimised by
+# least squares: $\min_\theta \sum_{n,w} \left(\Delta x_{n,w}/\Delta t - F_\theta(x_{n,w})\right)^2$.
+# Write `fit_drift(traj, dt, basis_derivative)` where `basis_derivative(x)` returns
+# $\phi_k'(x)$ with shape `(n, m)`; return $\theta$ (use `np.linalg.lstsq`). Use it on a
+# trajectory of the double well $U = x^4 - 2x^2$ made with your integrator; with
+# $\phi = (x^2, x^4)$ you should find $\theta \approx (-2, 1)$.
+
+# %%
+def fit_drift(traj, dt, basis_derivative):
+    """Least-squares drift parameters theta of F = -phi'(x) . theta from a trajectory."""
+    # BEGIN SOLUTION
+    traj = np.asarray(traj, dtype=float)
+    x = traj[:-1].ravel()
+    velocity = (np.diff(traj, axis=0) / dt).ravel()
+    return np.linalg.lstsq(-basis_derivative(x), velocity, rcond=None)[0]
+    # END SOLUTION
+
+
+def well_basis_derivative(x):
+    return np.column_stack([2 * x, 4 * x**3])
+
+
+walkers0 = np.where(np.arange(200) % 2 == 0, -1.0, 1.0)
+well_traj = euler_maruyama(lambda x: -(4 * x**3 - 4 * x), walkers0, 1e-3, 1000, seed=7)
+theta_drift = fit_drift(well_traj, 1e-3, well_basis_derivative)  # SOLUTION
+print(theta_drift)
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_fit_drift(fit_drift):
+    import numpy as np
+    import check_helpers as ch
+    dt, steps, walkers = 1e-3, 1000, 200
+    rng = np.random.default_rng(21)
+    x = np.where(np.arange(walkers) % 2 == 0, -1.0, 1.0)
+    traj = np.empty((steps + 1, walkers))
+    traj[0] = x
+    for n in range(steps):  # reference Euler-Maruyama data for U = x^4 - 2 x^2
+        x = x - (4 * x**3 - 4 * x) * dt + np.sqrt(2 * dt) * rng.standard_normal(walkers)
+        traj[n + 1] = x
+    deriv = lambda y: np.column_stack([2 * y, 4 * y**3])
+    theta = ch.array(ch.call(fit_drift, traj, dt, deriv), "fit_drift(traj, dt, basis_derivative)", shape=(2,))
+    a = deriv(traj[:-1].ravel())
+    sd = np.sqrt(np.diag(2 / dt * np.linalg.inv(a.T @ a)))  # least-squares errors, noise variance 2/dt
+    z = (theta - np.array([-2.0, 1.0])) / sd
+    ch.check(not np.all(np.abs((theta + np.array([-2.0, 1.0])) / sd) < 5), "Sign error: the force is F = -phi'(x) . theta, so regress dx/dt on -phi'(x).")
+    ch.check(np.max(np.abs(z)) < 5, f"theta = {np.round(theta, 3)} is {np.max(np.abs(z)):.1f} standard errors from (-2, 1): regress (x[n+1] - x[n]) / dt on -phi'(x[n]) over all steps and walkers.")
+
+
+test_fit_drift(fit_drift)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q3
+
+# %% [markdown]
+# **Question 3 — the mean force of a channel.** Now a 2-D system,
+# $U(x, y) = (x^2-1)^2 + \tfrac12\kappa(x)\,y^2$ with $\kappa(x) = 1 + x^2$: the channel
+# narrows away from $x = 0$. `x_channel`, `fx_channel` hold exact equilibrium samples of $x$ and
+# the $x$-component of the force $-\partial U/\partial x$ at each sample. Write
+# `binned_mean_force(x, fx, edges)` returning the average force in each bin (the mean force).
+
+# %%
+def sample_channel(n, seed):
+    """Exact samples (x, force_x) of exp(-U(x, y)) with U = (x^2-1)^2 + (1 + x^2) y^2 / 2."""
+    rng = np.random.default_rng(seed)
+    fine = np.linspace(-2.2, 2.2, 20001)
+    w = np.exp(-((fine**2 - 1) ** 2)) / np.sqrt(1 + fine**2)  # marginal of x
+    cdf = np.concatenate([[0.0], np.cumsum(0.5 * (w[1:] + w[:-1]) * np.diff(fine))])
+    x = np.interp(rng.uniform(0, cdf[-1], n), cdf, fine)
+    y = rng.standard_normal(n) / np.sqrt(1 + x**2)
+    return x, -4 * x * (x**2 - 1) - x * y**2
+
+
+x_channel, fx_channel = sample_channel(200_000, seed=3)
+edges_channel = np.linspace(-1.6, 1.6, 33)
+
+
+def binned_mean_force(x, fx, edges):
+    """Average of fx over the samples in each bin of x."""
+    # BEGIN SOLUTION
+    counts = np.histogram(x, edges)[0]
+    sums = np.histogram(x, edges, weights=fx)[0]
+    return sums / counts
+    # END SOLUTION
+
+
+mean_force = binned_mean_force(x_channel, fx_channel, edges_channel)
+print(np.round(mean_force, 2))
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_mean_force(binned_mean_force, x_channel, fx_channel, edges_channel):
+    import numpy as np
+    import check_helpers as ch
+    got = ch.array(ch.call(binned_mean_force, x_channel, fx_channel, edges_channel), "binned_mean_force(x, fx, edges)", shape=(32,))
+    fine = np.linspace(-1.6, 1.6, 64001)
+    p = np.exp(-((fine**2 - 1) ** 2)) / np.sqrt(1 + fine**2)
+    exact_force = -4 * fine * (fine**2 - 1) - fine / (1 + fine**2)  # -dF/dx, F = U1 + ln(kappa)/2
+    index = np.clip(np.searchsorted(edges_channel, fine, side="right") - 1, 0, 31)
+    exact = np.bincount(index, weights=p * exact_force) / np.bincount(index, weights=p)
+    counts = np.histogram(x_channel, edges_channel)[0]
+    sums = np.histogram(x_channel, edges_channel, weights=fx_channel)[0]
+    ch.check(not np.allclose(got, sums), "You returned the sum of the forces per bin: divide by the number of samples in the bin.")
+    spread = np.sqrt(np.histogram(x_channel, edges_channel, weights=fx_channel**2)[0] / counts - (sums / counts) ** 2)
+    z = (got - exact) / (spread / np.sqrt(counts))
+    ch.check(np.max(np.abs(z)) < 5, f"The mean force is {np.max(np.abs(z)):.1f} standard errors from the exact -dF/dx in bin {np.argmax(np.abs(z))}: average fx over the samples whose x falls in each bin.")
+
+
+test_mean_force(binned_mean_force, x_channel, fx_channel, edges_channel)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q4
+# points: 2
+
+# %% [markdown]
+# **Question 4 — from mean force to PMF.** Write `pmf_from_mean_force(centers, mean_force)`
+# returning $F(x) = -\int^x \langle f\rangle\,dx'$ by the cumulative trapezoid rule, shifted so
+# that its minimum is 0. Apply it to your mean force at the bin centres and store the barrier
+# $F(0) - F(1)$ (use `np.interp` at 0 and 1) in `barrier`. The bare energy barrier is 1; the
+# exact PMF $F = (x^2-1)^2 + \tfrac12\ln(1+x^2)$ has the lower barrier $1 - \tfrac12\ln 2$:
+# the channel is wider at the top, and that entropy lowers the barrier.
+
+# %%
+def pmf_from_mean_force(centers, mean_force):
+    """F(x) = -cumulative integral of the mean force (trapezoid), minimum shifted to 0."""
+    # BEGIN SOLUTION
+    centers = np.asarray(centers, dtype=float)
+    mean_force = np.asarray(mean_force, dtype=float)
+    steps = 0.5 * (mean_force[1:] + mean_force[:-1]) * np.diff(centers)
+    free = -np.concatenate([[0.0], np.cumsum(steps)])
+    return free - free.min()
+    # END SOLUTION
+
+
+centers_channel = 0.5 * (edges_channel[1:] + edges_channel[:-1])
+pmf_channel = pmf_from_mean_force(centers_channel, mean_force)
+barrier = np.interp(0.0, centers_channel, pmf_channel) - np.interp(1.0, centers_channel, pmf_channel)  # SOLUTION
+print(barrier, 1 - 0.5 * np.log(2))
+
+# %% [raw]
+# # BEGIN TESTS
+
+# %%
+def test_pmf_exact(pmf_from_mean_force):
+    import numpy as np
+    import check_helpers as ch
+    x = np.linspace(-1.6, 1.6, 3201)
+    force = -4 * x * (x**2 - 1) - x / (1 + x**2)
+    exact = (x**2 - 1) ** 2 + 0.5 * np.log(1 + x**2)
+    got = ch.array(ch.call(pmf_from_mean_force, x, force), "pmf_from_mean_force(x, exact mean force)", shape=(3201,))
+    ch.check(not np.allclose(got, (-exact) - (-exact).min(), atol=1e-3), "Sign error: the PMF is minus the integral of the mean force (F' = -<f>).")
+    ch.close(got, exact - exact.min(), "pmf_from_mean_force(x, exact mean force)", atol=1e-5, hint="F(x_i) = -sum of trapezoids 0.5 (f_j + f_j+1)(x_j+1 - x_j) up to i, then subtract the minimum.")
+
+
+test_pmf_exact(pmf_from_mean_force)
+
+# %%
+# HIDDEN
+def test_barrier(barrier):
+    import numpy as np
+    import check_helpers as ch
+    b = ch.number(barrier, "barrier")
+    ch.check(abs(b - 1.0) > 0.1, "barrier is the bare energy barrier 1: the PMF from the mean force includes the entropic term ln(kappa)/2.")
+    ch.close(b, 1 - 0.5 * np.log(2), "barrier", atol=0.04, hint="barrier = F(0) - F(1) of pmf_from_mean_force(centers_channel, mean_force).")
+
+
+test_barrier(barrier)
+
+# %% [raw]
+# # END TESTS
+
+# %% [raw]
+# # END QUESTION
+
+# %% [markdown]
+# **What you have.** Your own Brownian dynamics, a drift learned from paths that recovers the
+# potential, and the mean force of a coordinate whose PMF is not its energy: exactly the
+# quantities `remlib.dynamics` and `remlib.pathspace` compute at scale.
