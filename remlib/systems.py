@@ -115,6 +115,10 @@ class _OneDimensionalPMF:
 
 
 # --------------------------------------------------------------------------- double well
+# Force kernels are closures over the model's float parameters (frozen as compile-time
+# constants), so they use plain ``numba.njit`` instead of remlib._numba's cached ``njit``:
+# an on-disk cache keyed on a closure would be rebuilt per process anyway.  lru_cache makes
+# equal parameters return the same dispatcher, so jitted callers compile once per model.
 @functools.lru_cache(maxsize=None)
 def _double_well_kernel(h, c):
     @numba.njit
