@@ -207,10 +207,9 @@ def basin_populations(phi, psi, *, weights=None, n_blocks=None):
     weights : array_like, shape (n,), optional
         Non-negative weights (model probabilities on a grid); normalised inside.
     n_blocks : int, optional
-        If given, also return block-averaged standard errors for a time series:
-        the population estimate of each of ``n_blocks`` contiguous blocks (the ratio
-        :math:`\\sum w\\,\\mathbb 1 / \\sum w` when weighted), their spread over
-        :math:`\\sqrt{n_b}` (see :func:`block_standard_error`).
+        If given, also return block-averaged standard errors for a time series
+        (``n_blocks`` contiguous blocks; for weights, the delta-method error of the
+        ratio :math:`\\sum w\\,\\mathbb 1 / \\sum w`, see :func:`block_standard_error`).
 
     Returns
     -------
@@ -243,16 +242,22 @@ def basin_populations(phi, psi, *, weights=None, n_blocks=None):
 
 
 def _block_ratio_error(numerator, denominator, n_blocks):
-    """Block-averaging error of the ratio estimator sum(numerator) / sum(denominator)."""
+    r"""Block error of the ratio estimator :math:`R = \sum N / \sum D` (delta method).
+
+    With block sums :math:`N_b, D_b`, :math:`\sigma_R = \operatorname{sd}_b(N_b - R D_b) /
+    (\sqrt{n_b}\,\bar D)`; for constant :math:`D` it is the plain block error of
+    :math:`N/D`.  Unlike the spread of per-block ratios, it stays valid when single
+    blocks carry little weight (reweighted biased runs).
+    """
     n_blocks = as_positive_int(n_blocks, "n_blocks", minimum=2)
     if denominator.size < n_blocks:
         raise ValueError(f"{denominator.size} frames are fewer than n_blocks={n_blocks}")
     size = denominator.size // n_blocks
     num = numerator[: size * n_blocks].reshape(n_blocks, size, -1).sum(axis=1)
     den = denominator[: size * n_blocks].reshape(n_blocks, size).sum(axis=1)
-    if np.any(den <= 0):
-        raise ValueError("a block has zero total weight; use fewer blocks")
-    return (num / den[:, None]).std(axis=0, ddof=1) / np.sqrt(n_blocks)
+    ratio = num.sum(axis=0) / den.sum()
+    residual = num - ratio[None, :] * den[:, None]
+    return residual.std(axis=0, ddof=1) / (np.sqrt(n_blocks) * den.mean())
 
 
 def map_to_beads(positions, groups, *, masses=None):

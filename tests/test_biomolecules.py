@@ -293,3 +293,17 @@ def test_weighted_block_errors_reduce_to_unweighted_and_scale():
         # independent uniform samples: binomial error sqrt(p(1-p)/n), estimated within ~3 sigma of its noise
         exact = np.sqrt(pops[name] * (1 - pops[name]) / 4000)
         assert abs(errs[name] / exact - 1) < 3 / np.sqrt(2 * 19)
+
+
+def test_weighted_block_error_matches_delta_method_for_independent_samples():
+    rng = np.random.default_rng(12)
+    n = 20_000
+    phi = rng.uniform(-np.pi, np.pi, n)
+    psi = rng.uniform(-np.pi, np.pi, n)
+    w = rng.exponential(size=n) ** 2  # strongly unequal weights
+    pops, errs = bio.basin_populations(phi, psi, weights=w, n_blocks=40)
+    labels = bio.basin_labels(phi, psi)
+    for index, name in enumerate(bio.BASINS):
+        x = (labels == index).astype(float)
+        exact = np.sqrt(np.sum(w**2 * (x - pops[name]) ** 2)) / w.sum()
+        assert abs(errs[name] / exact - 1) < 3 / np.sqrt(2 * 39)
