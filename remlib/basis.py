@@ -42,6 +42,8 @@ __all__ = ["Basis", "PolynomialBasis", "GaussianBasis", "BSplineBasis", "Fourier
 
 # kind codes of the compiled evaluation path (one per built-in 1-D basis)
 _POLYNOMIAL, _GAUSSIAN, _BSPLINE, _FOURIER = 0, 1, 2, 3
+# x = upper counts as inside the B-spline interval despite rounding in (x - lower) / h
+_UPPER_SLACK = 1e-9
 
 
 class _Spec(NamedTuple):
@@ -330,10 +332,11 @@ class BSplineBasis(Basis):
     def _local(self, x):
         if np.any(x < self.lower):
             raise ValueError(f"x contains values below lower={self.lower}, where BSplineBasis is not defined")
-        inside = x <= self.upper
-        s = (np.where(inside, x, self.lower) - self.lower) / self.spacing
+        s = (x - self.lower) / self.spacing  # same arithmetic as the compiled _bspline_values
+        inside = s <= self.n_functions - 3 + _UPPER_SLACK
+        s = np.where(inside, s, 0.0)
         k = np.minimum(np.floor(s).astype(np.int64), self.n_functions - 4)
-        return inside, k, s - k
+        return inside, k, np.minimum(s - k, 1.0)
 
     def _scatter(self, inside, k, local):
         out = np.zeros((k.size, self.n_functions))
@@ -497,12 +500,12 @@ def _bspline_values(r, lower, h, n, values, derivatives):
     if r < lower:
         return -2
     s = (r - lower) / h
-    if s > n - 3:
+    if s > n - 3 + _UPPER_SLACK:
         return -1
     k = int(math.floor(s))
     if k > n - 4:
         k = n - 4
-    u = s - k
+    u = min(s - k, 1.0)
     v = 1.0 - u
     values[0] = v * v * v / 6.0
     values[1] = (3.0 * u * u * u - 6.0 * u * u + 4.0) / 6.0
@@ -524,12 +527,12 @@ def _bspline_energy(r, lower, h, n, theta):
     s = (r - lower) / h
     if r < lower:
         return np.inf, 0.0
-    if s > n - 3:
+    if s > n - 3 + _UPPER_SLACK:
         return 0.0, 0.0
     k = int(math.floor(s))
     if k > n - 4:
         k = n - 4
-    u = s - k
+    u = min(s - k, 1.0)
     v = 1.0 - u
     a, b, c, d = theta[k], theta[k + 1], theta[k + 2], theta[k + 3]
     energy = (a * v * v * v + b * (3.0 * u * u * u - 6.0 * u * u + 4.0)
@@ -544,7 +547,13 @@ def _block_energy(x, kind, params, theta):
     total = 0.0
     if kind == _POLYNOMIAL:
         for i in range(theta.size):
-            total += theta[i] * x ** int(params[i])
+            power = int(params[i])
+            if power >= 0:
+                total += theta[i] * x**power
+            elif x == 0.0:
+                return np.nan  # undefined, like PolynomialBasis.__call__ (which raises)
+            else:
+                total += theta[i] * (1.0 / x) ** (-power)  # x**power would divide by an underflowed 0
     elif kind == _GAUSSIAN:
         inv = 1.0 / params[0]
         for i in range(theta.size):

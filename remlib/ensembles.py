@@ -304,24 +304,27 @@ def _metropolis_reference(x0, step, low, high, n_samples, burn_in, thin, beta, e
     return samples, accepted, _OK, x
 
 
-def effective_sample_size(values, n_batches=20):
+def effective_sample_size(values, n_batches=None):
     r"""Effective number of independent samples of a correlated series, by batch means.
 
     With :math:`B` batches of length :math:`L`, the statistical inefficiency is
     :math:`g = L\,\mathrm{Var}(\bar a_b)/\mathrm{Var}(a)` and :math:`n_\mathrm{eff} = n/g`
     (clipped to ``[1, n]``).  For several columns the smallest value is returned.
+    Default :math:`B \approx \sqrt{n}` (batches much longer than the correlation time).
 
     Examples
     --------
     >>> import numpy as np
     >>> values = np.random.default_rng(0).normal(size=20000)   # independent samples
-    >>> bool(0.6 < effective_sample_size(values) / 20000 <= 1.0)
+    >>> bool(0.8 < effective_sample_size(values) / 20000 <= 1.0)
     True
     """
     values = as_float_array(values, "values", ndim=(1, 2))
     values = values.reshape(values.shape[0], -1)
     n = values.shape[0]
-    length = n // n_batches
+    if n_batches is None:
+        n_batches = max(int(np.sqrt(n)), 2)
+    length = n // as_positive_int(n_batches, "n_batches", minimum=2)
     if length < 2:
         return float(n)
     variance = values.var(axis=0)

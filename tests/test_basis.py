@@ -94,7 +94,7 @@ def test_bspline_matches_scipy():
         np.testing.assert_allclose(basis.derivative(r)[:, i], np.nan_to_num(spline.derivative()(r)), atol=1e-10)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     lower=st.floats(-5, 5),
     length=st.floats(0.1, 10),
