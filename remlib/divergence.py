@@ -370,9 +370,11 @@ def relative_entropy_from_samples(u_cg, u_aa, *, beta=1.0, free_energy_cg, free_
     _check_same_shape(u_cg, u_aa, "u_cg", "u_aa")
     a_cg = float(as_float_array(free_energy_cg, "free_energy_cg", ndim=0))
     a_aa = float(as_float_array(free_energy_aa, "free_energy_aa", ndim=0))
+    if u_cg.size < 2:
+        raise ValueError(f"u_cg needs at least 2 samples for a standard error, got {u_cg.size}")
     s_map = _sample_column(mapping_entropy, u_cg.size, "mapping_entropy")
     terms = beta * (u_cg - u_aa) + s_map
-    stderr = terms.std(ddof=1) / np.sqrt(terms.size) if terms.size > 1 else float("nan")
+    stderr = terms.std(ddof=1) / np.sqrt(terms.size)
     return SampleEstimate(float(terms.mean() - beta * (a_cg - a_aa)), float(stderr))
 
 

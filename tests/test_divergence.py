@@ -250,6 +250,8 @@ def test_relative_entropy_from_samples_mapping_entropy_and_beta():
         relative_entropy_from_samples([1.0, 3.0], [0.0, 0.0], free_energy_cg=0, free_energy_aa=0, mapping_entropy=[1, 2, 3])
     with pytest.raises(ValueError, match="u_cg and u_aa must have the same shape"):
         relative_entropy_from_samples([1.0, 3.0], [0.0], free_energy_cg=0, free_energy_aa=0)
+    with pytest.raises(ValueError, match="at least 2 samples"):
+        relative_entropy_from_samples([1.0], [0.0], free_energy_cg=0, free_energy_aa=0)
     with pytest.raises(ValueError, match="u_cg is empty"):
         relative_entropy_from_samples([], [], free_energy_cg=0, free_energy_aa=0)
 

@@ -43,6 +43,20 @@ def test_double_well_pmf_within_statistical_error(beta):
     _check_calibrated(_z_scores(F, error, exact))
 
 
+def test_entropic_channel_mapped_samples_give_the_free_energy_not_the_energy():
+    ch = EntropicChannel(barrier=1.0, kappa0=1.0, a=1.5)
+    beta = 1.0
+    r = ch.sample(60000, beta=beta, seed=12)
+    edges = np.linspace(-1.7, 1.7, 35)
+    _, F, error = pmf_from_samples(r[:, 0], edges, beta=beta, return_error=True)
+    # exact marginal exp(-beta F), F = U1 + (kT/2)(a x^2 + ln kappa0) + const, written out here
+    exact = _exact_bin_pmf(lambda t: math.exp(-beta * ((t * t - 1) ** 2 + 0.75 * t * t)), edges, beta)
+    _check_calibrated(_z_scores(F, error, exact))
+    # the bare potential U1 is far outside the error bars
+    bare = _exact_bin_pmf(lambda t: math.exp(-beta * (t * t - 1) ** 2), edges, beta)
+    assert np.max(np.abs(_z_scores(F, error, bare))) > 10
+
+
 def test_unweighted_error_formula_by_hand():
     x = np.array([0.1, 0.2, 0.3, 1.1, 1.2, 2.5])
     _, F, error = pmf_from_samples(x, [0, 1, 2, 3], beta=2.0, return_error=True)
