@@ -22,8 +22,9 @@ DEFAULT_TIMEOUT = 2.0
 """Seconds one call of a student function may take before the check stops it."""
 
 
-class _TimeLimit(Exception):
-    """Raised inside the student's function when the time limit is reached."""
+class _TimeLimit(BaseException):
+    """Raised inside the student's function at the time limit (a BaseException, so that a
+    student's ``except Exception`` cannot swallow it)."""
 
 
 def _describe_missing(value, name):
@@ -70,7 +71,7 @@ def _run_in_thread(func, args, kwargs, timeout):
     return box["value"]
 
 
-def call(func, *args, name=None, timeout=DEFAULT_TIMEOUT, **kwargs):
+def call(func, *args, name=None, timeout=None, **kwargs):
     """Call a student's function with a time limit and readable failures.
 
     Parameters
@@ -81,8 +82,9 @@ def call(func, *args, name=None, timeout=DEFAULT_TIMEOUT, **kwargs):
         Passed to ``func``.
     name : str, optional
         Name shown in messages (default: ``func.__name__``).
-    timeout : float
-        Seconds before the call is stopped with a message.
+    timeout : float, optional
+        Seconds before the call is stopped with a message (default:
+        ``DEFAULT_TIMEOUT``, read at call time).
 
     Returns
     -------
@@ -96,6 +98,7 @@ def call(func, *args, name=None, timeout=DEFAULT_TIMEOUT, **kwargs):
         call that did not finish within ``timeout`` seconds.
     """
     label = name or getattr(func, "__name__", "your function")
+    timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
     missing = _describe_missing(func, label)
     if missing is not None:
         raise AssertionError(missing)

@@ -205,6 +205,16 @@ def test_fit_double_well(theta_fit, n_iter):
 
 test_fit_double_well(theta_fit, n_iter)
 
+# %%
+# HIDDEN
+def test_fit_other_start(fit, target_mean):
+    import numpy as np
+    import check_helpers as ch
+    result = ch.call(fit, np.array([2.0, 0.1]), target_mean, name="fit")
+    ch.check(isinstance(result, tuple) and len(result) == 2, "fit must return a tuple (theta, n_iter).")
+    theta = ch.array(result[0], "fit([2, 0.1], target_mean)[0]", shape=(2,))
+    ch.close(theta, [-2.0, 1.0], "fit([2, 0.1], target_mean)[0]", atol=1e-6, hint="The minimum does not depend on the start: S_rel is convex in theta.")
+
 # %% [raw]
 # # END TESTS
 

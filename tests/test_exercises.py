@@ -1,0 +1,407 @@
+"""Hands-On Practices: both directions of every check, through otter-grader itself.
+
+The assignments are built once per session with ``otter assign`` (exercises/build.py) into a
+temporary folder. Then, for every practice:
+
+* otter's own grading (``otter.api.grade_submission``, the code path of ``otter run``, no
+  Docker) gives the solution notebook full marks on every question, public and hidden tests;
+* the untouched student notebook fails the checks of every question, with a message from the
+  checks (an ``AssertionError``), not a crash;
+* typical wrong answers fail with the teaching message written for them;
+* bad student functions (wrong type, wrong shape, NaN, an exception, an endless loop) get a
+  clear message within the time limit;
+* ``grader.check`` works in a plain Jupyter kernel (the student's view).
+"""
+
+import contextlib
+import io
+import importlib.util
+import json
+import os
+import pathlib
+import sys
+import threading
+import time
+import zipfile
+
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+EXERCISES = ROOT / "exercises"
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _load("exercises_build", EXERCISES / "build.py")
+PRACTICES = [path.stem for path in build.practice_sources()]
+
+
+@pytest.fixture(scope="session")
+def assignments(tmp_path_factory):
+    """Build every practice once (student notebook, solution notebook, autograder zip)."""
+    out = tmp_path_factory.mktemp("assignments")
+    built = {b["name"]: b for b in build.build_all(out, run_tests=False, verbose=False)}
+    for info in built.values():
+        tests_dir = info["autograder"].parent / f"{info['name']}-tests"
+        with zipfile.ZipFile(info["autograder"]) as archive:
+            archive.extractall(tests_dir)
+        info["test_files"] = sorted((tests_dir / "tests").glob("q*.py"))
+    return built
+
+
+@pytest.fixture(scope="session")
+def check_helpers(assignments):
+    """The check_helpers module the tests import (from a student folder, as students do)."""
+    student_dir = str(next(iter(assignments.values()))["student"].parent)
+    if student_dir not in sys.path:
+        sys.path.insert(0, student_dir)
+    import check_helpers
+
+    return check_helpers
+
+
+def _code_cells(notebook_path):
+    notebook = json.loads(pathlib.Path(notebook_path).read_text())
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] != "code" or "otter.Notebook" in source or "grader.check" in source:
+            continue
+        yield source
+
+
+def execute_in_process(notebook_path):
+    """Run the code cells of a notebook in one namespace, as a kernel would (errors kept)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    env, errors = {"__name__": "__main__"}, []
+    with contextlib.redirect_stdout(io.StringIO()):
+        for source in _code_cells(notebook_path):
+            try:
+                exec(compile(source, str(notebook_path), "exec"), env)
+            except Exception as error:  # a blank student notebook raises in later cells
+                errors.append(error)
+    return env, errors
+
+
+def run_question(test_file, env):
+    """Run one otter exception-based test file against ``env``; return the case results."""
+    from otter.test_files import ExceptionTestFile
+
+    tests = ExceptionTestFile.from_file(str(test_file))
+    tests.run(env)
+    return tests.test_case_results
+
+
+def question_file(info, question):
+    return next(path for path in info["test_files"] if path.stem == question)
+
+
+@pytest.fixture(scope="session")
+def solution_envs(assignments, check_helpers):
+    return {name: execute_in_process(info["solution"])[0] for name, info in assignments.items()}
+
+
+@pytest.fixture(scope="session")
+def student_envs(assignments, check_helpers):
+    return {name: execute_in_process(info["student"])[0] for name, info in assignments.items()}
+
+
+def test_eight_practices_in_book_order():
+    assert PRACTICES == [
+        "practice1_relative_entropy",
+        "practice2_pmf",
+        "practice3_moment_matching",
+        "practice4_newton_rem",
+        "practice5_information",
+        "practice6_overfitting",
+        "practice7_dynamics",
+        "practice8_gaussian_chain",
+    ]
+
+
+@pytest.mark.parametrize("name", PRACTICES)
+def test_otter_grades_the_solution_full_marks(assignments, name):
+    from otter.api import grade_submission
+
+    info = assignments[name]
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        results = grade_submission(str(info["solution"]), str(info["autograder"]), quiet=True)
+    questions = [path.stem for path in info["test_files"]]
+    assert len(questions) >= 3
+    assert sorted(results.test_files) == sorted(questions)
+    for question in questions:
+        result = results.get_result(question)
+        assert result.passed_all, f"{name} {question}:\n{result.summary()}"
+        assert len(result.test_case_results) >= 1
+    assert results.total == results.possible > 0
+
+
+@pytest.mark.parametrize("name", PRACTICES)
+def test_every_question_has_public_and_hidden_tests(assignments, name):
+    info = assignments[name]
+    student_meta = json.loads(info["student"].read_text())["metadata"]["otter"]["tests"]
+    hidden_anywhere = False
+    for path in info["test_files"]:
+        source = path.read_text()
+        assert "hidden=False" in source, f"{name} {path.stem} has no public test"
+        hidden_anywhere |= "hidden=True" in source
+        # the student's copy carries the public tests only
+        assert "hidden=True" not in student_meta[path.stem]
+    assert hidden_anywhere, f"{name} has no hidden test"
+
+
+@pytest.mark.parametrize("name", PRACTICES)
+def test_blank_student_notebook_fails_every_question(assignments, student_envs, name):
+    from otter.test_files import ExceptionTestFile
+
+    info = assignments[name]
+    env = student_envs[name]
+    public = json.loads(info["student"].read_text())["metadata"]["otter"]["tests"]
+    for path in info["test_files"]:
+        results = run_question(path, env)
+        failed = [r for r in results if not r.passed]
+        assert failed, f"{name} {path.stem}: the blank student version passes"
+        for result in failed:
+            assert "AssertionError:" in result.message, f"{name} {path.stem}: not a check message:\n{result.message}"
+        # what the student sees with grader.check: the public tests fail too
+        public_tests = ExceptionTestFile.from_metadata(public[path.stem], f"{path.stem}.py")
+        public_tests.run(env)
+        assert not public_tests.passed_all, f"{name} {path.stem}: public checks pass on the blank version"
+
+
+# one or more typical mistakes per practice: (practice, question, code run after the
+# solution, a fragment of the teaching message that must appear)
+WRONG_ANSWERS = [
+    ("practice1_relative_entropy", "q1",
+     "_right = kl_divergence\ndef kl_divergence(p, q):\n    return _right(q, p)", "arguments are swapped"),
+    ("practice1_relative_entropy", "q1",
+     "_right = kl_divergence\ndef kl_divergence(p, q):\n    return _right(p, q) / np.log(2)", "natural logarithm"),
+    ("practice1_relative_entropy", "q4", "theta_forward = theta_reverse", "Did you swap the arguments"),
+    ("practice2_pmf", "q1",
+     "def histogram_density(samples, edges):\n    return np.histogram(samples, edges)[0] / len(samples)",
+     "not by the bin width"),
+    ("practice2_pmf", "q3",
+     "def distance_pmf(r_samples, edges, beta=1.0):\n"
+     "    return boltzmann_inversion(histogram_density(r_samples, edges), beta)", "Jacobian"),
+    ("practice3_moment_matching", "q2",
+     "def gradient(theta, mean_x2, beta=1.0):\n    return -beta * (mean_x2 - 1 / (2 * beta * theta))",
+     "wrong sign"),
+    ("practice3_moment_matching", "q1",
+     "def theta_by_hand(mean_x2, beta=1.0):\n    return 1 / (beta * mean_x2)", "factor 2"),
+    ("practice4_newton_rem", "q2",
+     "def newton_step(theta, target_mean):\n    mean, cov = model_averages(theta)\n"
+     "    return np.asarray(theta) + np.linalg.solve(cov, np.asarray(target_mean) - mean)", "Sign error"),
+    ("practice4_newton_rem", "q1",
+     "_right = model_averages\ndef model_averages(theta):\n    mean, cov = _right(theta)\n"
+     "    return mean, cov + np.outer(mean, mean)", "not the covariance"),
+    ("practice5_information", "q1",
+     "_right = ising_probabilities\ndef ising_probabilities(J, h, beta=1.0):\n    return _right(-J, -h, beta)",
+     "Sign of the energy"),
+    ("practice5_information", "q2",
+     "_right = coarse_labels\ndef coarse_labels(states):\n    lab = _right(states)\n"
+     "    return 2 * (lab % 2) + lab // 2", "Block order"),
+    ("practice6_overfitting", "q3", "best_m = int(sizes[np.argmax(ll_train)])", "training likelihood"),
+    ("practice6_overfitting", "q1",
+     "def log_likelihood(theta, samples):\n    return float(np.mean(-design(samples, len(theta)) @ theta))",
+     "forgot ln Z"),
+    ("practice7_dynamics", "q1",
+     "def euler_maruyama(force, x0, dt, n_steps, beta=1.0, gamma=1.0, seed=0):\n"
+     "    rng = np.random.default_rng(seed)\n    x = np.array(x0, dtype=float)\n    out = [x]\n"
+     "    for _ in range(n_steps):\n"
+     "        x = x + force(x) * dt / gamma + np.sqrt(dt / (beta * gamma)) * rng.standard_normal(x.size)\n"
+     "        out.append(x)\n    return np.array(out)", "forget the 2"),
+    ("practice7_dynamics", "q2",
+     "_right = fit_drift\ndef fit_drift(traj, dt, basis_derivative):\n    return -_right(traj, dt, basis_derivative)",
+     "Sign error"),
+    ("practice7_dynamics", "q4", "barrier = 1.0", "entropic term"),
+    ("practice8_gaussian_chain", "q1", "def k_rem_formula(n, k, beta=1.0):\n    return k / n", "in series"),
+    ("practice8_gaussian_chain", "q3",
+     "_right = mapped_forces\ndef mapped_forces(x, n, k):\n    return -_right(x, n, k)", "Sign error"),
+]
+
+
+@pytest.mark.parametrize("name, question, code, fragment", WRONG_ANSWERS,
+                         ids=[f"{w[0][:9]}-{w[1]}-{i}" for i, w in enumerate(WRONG_ANSWERS)])
+def test_typical_mistake_gets_the_teaching_message(assignments, solution_envs, name, question, code, fragment):
+    env = dict(solution_envs[name])
+    exec(code, env)
+    results = run_question(question_file(assignments[name], question), env)
+    failed = [r for r in results if not r.passed]
+    assert failed, f"{name} {question}: the mistake passes the checks"
+    messages = "\n".join(r.message for r in failed)
+    assert fragment in messages, messages
+    assert all("AssertionError:" in r.message for r in failed), messages
+
+
+def test_every_practice_has_a_typical_mistake():
+    assert {w[0] for w in WRONG_ANSWERS} == set(PRACTICES)
+
+
+# (practice, question, the student function its check calls)
+CHECKED_FUNCTIONS = [
+    ("practice1_relative_entropy", "q1", "kl_divergence"),
+    ("practice2_pmf", "q1", "histogram_density"),
+    ("practice3_moment_matching", "q2", "gradient"),
+    ("practice4_newton_rem", "q1", "model_averages"),
+    ("practice5_information", "q1", "ising_probabilities"),
+    ("practice6_overfitting", "q1", "log_likelihood"),
+    ("practice7_dynamics", "q1", "euler_maruyama"),
+    ("practice8_gaussian_chain", "q3", "mapped_forces"),
+]
+
+
+def _map_result(value, transform):
+    if isinstance(value, tuple):
+        return tuple(transform(np.asarray(v, dtype=float)) for v in value)
+    return transform(np.asarray(value, dtype=float))
+
+
+def _bad_versions(right):
+    def wrong_type(*args, **kwargs):
+        return "a string"
+
+    def wrong_shape(*args, **kwargs):
+        return _map_result(right(*args, **kwargs), lambda v: np.append(v.ravel(), 1.0))
+
+    def returns_nan(*args, **kwargs):
+        return _map_result(right(*args, **kwargs), lambda v: np.full(v.shape, np.nan))
+
+    def raises(*args, **kwargs):
+        return 1 / 0
+
+    def endless(*args, **kwargs):
+        while True:
+            pass
+
+    return {
+        "wrong type": (wrong_type, ("should be", "must return")),
+        "wrong shape": (wrong_shape, ("shape", "single number")),
+        "NaN": (returns_nan, ("NaN",)),
+        "raises": (raises, ("raised ZeroDivisionError",)),
+        "endless loop": (endless, ("did not finish within",)),
+    }
+
+
+@pytest.mark.parametrize("name, question, function", CHECKED_FUNCTIONS)
+def test_bad_student_function_gets_a_clear_message(assignments, solution_envs, check_helpers, monkeypatch,
+                                                   name, question, function):
+    monkeypatch.setattr(check_helpers, "DEFAULT_TIMEOUT", 0.3)
+    for kind, (bad, fragments) in _bad_versions(solution_envs[name][function]).items():
+        env = dict(solution_envs[name])
+        env[function] = bad
+        start = time.perf_counter()
+        results = run_question(question_file(assignments[name], question), env)
+        failed = [r for r in results if not r.passed]
+        assert failed, f"{name} {question}: {kind} passes"
+        message = failed[0].message
+        assert "AssertionError:" in message and any(f in message for f in fragments), f"{kind}:\n{message}"
+        assert time.perf_counter() - start < 10
+
+
+def test_time_limit_also_works_outside_the_main_thread(check_helpers):
+    box = {}
+
+    def worker():
+        try:
+            check_helpers.call(lambda: time.sleep(30), name="slow", timeout=0.2)
+        except AssertionError as error:
+            box["message"] = str(error)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join(5)
+    assert "did not finish within 0.2 s" in box["message"]
+
+
+def test_time_limit_is_not_swallowed_by_except_exception(check_helpers):
+    def stubborn():
+        while True:
+            try:
+                time.sleep(0.01)
+            except Exception:
+                pass
+
+    with pytest.raises(AssertionError, match="did not finish"):
+        check_helpers.call(stubborn, timeout=0.2)
+
+
+def test_check_helpers_messages(check_helpers):
+    ch = check_helpers
+    with pytest.raises(AssertionError, match="forget to `return`"):
+        ch.number(None, "x")
+    with pytest.raises(AssertionError, match="still `...`"):
+        ch.array(..., "x")
+    with pytest.raises(AssertionError, match="should be a number"):
+        ch.number("1.5x", "x")
+    with pytest.raises(AssertionError, match="single number"):
+        ch.number([1.0, 2.0], "x")
+    with pytest.raises(AssertionError, match="should have shape \\(any, 2\\)"):
+        ch.array(np.zeros((3, 3)), "x", shape=(None, 2))
+    with pytest.raises(AssertionError, match="contains inf"):
+        ch.array([1.0, np.inf], "x")
+    with pytest.raises(AssertionError, match="hint text"):
+        ch.close(1.0, 2.0, "x", hint="hint text")
+    with pytest.raises(AssertionError, match="should be a function"):
+        ch.call(3.0, name="f")
+    assert ch.number(np.array([2.5]), "x") == 2.5
+    assert ch.array([[1, 2]], "x", shape=(1, None)).shape == (1, 2)
+    assert ch.call(lambda a, b=1: a + b, 1, b=2) == 3
+
+
+def test_grader_check_in_a_plain_kernel(assignments, tmp_path):
+    """The student's view: run the blank and the solved notebook in a Jupyter kernel."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    info = assignments["practice1_relative_entropy"]
+    folder = info["student"].parent
+
+    def run(notebook):
+        client = NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
+                                resources={"metadata": {"path": str(folder)}})
+        client.execute()
+        outputs = {}
+        for cell in notebook.cells:
+            if cell.cell_type == "code" and cell.source.startswith("grader.check("):
+                text = "".join(o.get("text", "") + "".join(o.get("data", {}).get("text/plain", ""))
+                               for o in cell.outputs)
+                outputs[cell.source] = (text, [o.get("output_type") for o in cell.outputs])
+        return outputs
+
+    blank = run(nbformat.read(info["student"], as_version=4))
+    assert len(blank) == 4
+    for source, (text, types) in blank.items():
+        assert "error" not in types, source
+        assert "Test case failed" in text and "AssertionError" in text, text
+        assert "Traceback" not in text, text
+    # paste the solution cells into the student's notebook: every check passes
+    solved = nbformat.read(info["student"], as_version=4)
+    solution = nbformat.read(info["solution"], as_version=4)
+    solution_code = [c for c in solution.cells if c.cell_type == "code"]
+    student_code = [c for c in solved.cells if c.cell_type == "code"]
+    assert len(solution_code) == len(student_code)
+    for mine, theirs in zip(student_code, solution_code):
+        if not mine.source.startswith(("grader.", "# Initialize Otter")):
+            mine.source = theirs.source
+    passed = run(solved)
+    for source, (text, _) in passed.items():
+        assert "passed" in text and "failed" not in text, text
+
+
+def test_student_bundle_has_notebook_and_helpers(assignments):
+    for name, info in assignments.items():
+        with zipfile.ZipFile(info["bundle"]) as archive:
+            assert sorted(archive.namelist()) == sorted([f"{name}/{name}.ipynb", f"{name}/check_helpers.py"])
+        notebook = json.loads(info["student"].read_text())
+        init = "".join(notebook["cells"][0]["source"])
+        assert f'otter.Notebook("{name}.ipynb")' in init
+        sources = "".join("".join(c["source"]) for c in notebook["cells"])
+        assert "BEGIN SOLUTION" not in sources and "# SOLUTION" not in sources
+        assert "export" not in init
