@@ -215,7 +215,7 @@ class ThermoEstimate:
     pressure_error: float
 
 
-def lj_thermodynamics(frames, box, temperature, *, r_cut=2.5, shift=True, n_blocks=10):
+def lj_thermodynamics(frames, box, temperature, *, r_cut=2.5, n_blocks=10):
     """Full-LJ energy per particle and pressure estimated from truncated-fluid frames.
 
     Per frame, with :math:`V` the volume and the sums over pairs within :math:`r_c`,

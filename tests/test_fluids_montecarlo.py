@@ -1,0 +1,138 @@
+"""Particle Monte Carlo: energies against numpy references, bonded distributions against quadrature."""
+import numpy as np
+import pytest
+from scipy.integrate import quad
+
+from remlib.biomolecules import block_standard_error
+from remlib.montecarlo import (
+    configuration_energy,
+    lattice_positions,
+    metropolis_particles,
+    tabulate_angle,
+    tabulate_bond,
+    tabulate_pair,
+)
+
+
+def lj(r):
+    return 4 * (r**-12 - r**-6)
+
+
+def reference_energy(frame, box, pair, chain_length=1, exclude=0, bond=None, angle=None):
+    """All-pairs numpy energy with the same linear interpolation as the kernel."""
+    n = len(frame)
+    i, j = np.triu_indices(n, k=1)
+    keep = ~((i // chain_length == j // chain_length) & (j - i <= exclude))
+    i, j = i[keep], j[keep]
+    d = frame[j] - frame[i]
+    d -= box * np.floor(d / box + 0.5)
+    s = (d**2).sum(axis=1)
+    s = s[s < pair.grid[-1]]
+    energy = np.interp(s, pair.grid, pair.values).sum() if np.all(s >= pair.grid[0]) else np.inf
+    if chain_length > 1:
+        beads = np.arange(n).reshape(-1, chain_length)
+        b = frame[beads[:, 1:]] - frame[beads[:, :-1]]
+        b -= box * np.floor(b / box + 0.5)
+        energy += np.interp(np.linalg.norm(b, axis=-1), bond.grid, bond.values).sum()
+        if angle is not None:
+            u, v = -b[:, :-1], b[:, 1:]
+            cos = (u * v).sum(-1) / np.linalg.norm(u, axis=-1) / np.linalg.norm(v, axis=-1)
+            energy += np.interp(np.arccos(np.clip(cos, -1, 1)), angle.grid, angle.values).sum()
+    return energy
+
+
+def test_configuration_energy_matches_numpy_reference():
+    rng = np.random.default_rng(0)
+    box = np.array([7.0, 7.5, 8.0])
+    pair = tabulate_pair(lj, r_min=0.3, r_cut=3.0, n_grid=3000)
+    frame = rng.uniform(0, 1, size=(200, 3)) * box
+    assert configuration_energy(frame, box, pair)[0] == pytest.approx(reference_energy(frame, box, pair), rel=1e-10)
+
+
+def test_chain_energy_with_bonds_angles_and_exclusions_matches_reference():
+    rng = np.random.default_rng(1)
+    box = np.array([9.0, 9.0, 9.0])
+    steps = rng.normal(size=(20, 6, 3))
+    steps /= np.linalg.norm(steps, axis=-1, keepdims=True)
+    frame = (rng.uniform(0, 9, size=(20, 1, 3)) + np.cumsum(steps, axis=1)).reshape(-1, 3) % 9.0
+    pair = tabulate_pair(lambda r: np.exp(-r), r_min=0.05, r_cut=3.0)
+    bond = tabulate_bond(lambda r: 50 * (r - 1) ** 2, r_min=0.0, r_max=2.0)
+    angle = tabulate_angle(lambda t: np.cos(t) ** 2)
+    for exclude in (1, 2):
+        got = configuration_energy(frame, box, pair, chain_length=6, exclude=exclude, bond=bond, angle=angle)[0]
+        ref = reference_energy(frame, box, pair, 6, exclude, bond, angle)
+        assert got == pytest.approx(ref, rel=1e-10)
+
+
+def test_reported_energies_are_the_energies_of_the_frames():
+    box = np.full(3, 7.0)
+    pair = tabulate_pair(lj, r_min=0.6, r_cut=2.5)
+    result = metropolis_particles(lattice_positions(216, box), box, pair, n_frames=5, beta=0.8, burn_in=20, seed=3)
+    np.testing.assert_allclose(result.energies, configuration_energy(result.frames, box, pair), rtol=1e-9)
+    again = metropolis_particles(lattice_positions(216, box), box, pair, n_frames=5, beta=0.8, burn_in=20, seed=3)
+    np.testing.assert_array_equal(result.frames, again.frames)  # seeded
+
+
+def quadrature_mean(f, weight, lo, hi):
+    return quad(lambda x: f(x) * weight(x), lo, hi)[0] / quad(weight, lo, hi)[0]
+
+
+def test_bond_and_angle_distributions_of_free_trimers_match_quadrature():
+    """Trimers without pair forces: p(r) ∝ r² e^{-βu_b(r)}, p(θ) ∝ sin θ e^{-βu_a(θ)}, independently."""
+    beta, k, r0, kappa, theta0 = 1.0, 20.0, 1.0, 4.0, 2.0
+    box = np.full(3, 30.0)
+    pair = tabulate_pair(lambda r: 0.0 * r, r_min=1e-3, r_cut=1.0, n_grid=2)
+    bond = tabulate_bond(lambda r: 0.5 * k * (r - r0) ** 2, r_min=0.0, r_max=3.0, n_grid=4000)
+    angle = tabulate_angle(lambda t: 0.5 * kappa * (t - theta0) ** 2, n_grid=4000)
+    rng = np.random.default_rng(7)
+    starts = rng.uniform(2, 28, size=(100, 1, 3)) + np.array([[0, 0, 0], [1.0, 0, 0], [1.0, 1.0, 0]])
+    result = metropolis_particles(starts.reshape(-1, 3), box, pair, n_frames=400, beta=beta, burn_in=100,
+                                  chain_length=3, exclude=2, bond=bond, angle=angle, seed=8)
+    x = result.frames.reshape(400, 100, 3, 3)
+    b1, b2 = x[:, :, 1] - x[:, :, 0], x[:, :, 2] - x[:, :, 1]
+    b1 -= 30.0 * np.floor(b1 / 30.0 + 0.5)
+    b2 -= 30.0 * np.floor(b2 / 30.0 + 0.5)
+    r = np.linalg.norm(b1, axis=-1).mean(axis=1)
+    cos = -(b1 * b2).sum(-1) / np.linalg.norm(b1, axis=-1) / np.linalg.norm(b2, axis=-1)
+    theta = np.arccos(cos).mean(axis=1)
+    r_exact = quadrature_mean(lambda s: s, lambda s: s**2 * np.exp(-beta * 0.5 * k * (s - r0) ** 2), 0, 3)
+    t_exact = quadrature_mean(lambda t: t, lambda t: np.sin(t) * np.exp(-beta * 0.5 * kappa * (t - theta0) ** 2), 0, np.pi)
+    assert abs(r.mean() - r_exact) < 4 * block_standard_error(r, 20)
+    assert abs(theta.mean() - t_exact) < 4 * block_standard_error(theta, 20)
+    # and a wrong answer (no r² Jacobian) is excluded by the same error bar
+    naive = quadrature_mean(lambda s: s, lambda s: np.exp(-beta * 0.5 * k * (s - r0) ** 2), 0, 3)
+    assert abs(r.mean() - naive) > 4 * block_standard_error(r, 20)
+
+
+def test_overlapping_start_is_refused():
+    box = np.full(3, 6.0)
+    pair = tabulate_pair(lj, r_min=0.7, r_cut=2.5)
+    start = lattice_positions(100, box)
+    start[1] = start[0] + 0.1
+    with pytest.raises(ValueError, match="infinite energy"):
+        metropolis_particles(start, box, pair, n_frames=2, seed=0)
+
+
+def test_frozen_chain_warns():
+    box = np.full(3, (216 / 0.9) ** (1 / 3))
+    pair = tabulate_pair(lj, r_min=0.7, r_cut=2.5)
+    with pytest.warns(RuntimeWarning, match="acceptance"):
+        metropolis_particles(lattice_positions(216, box), box, pair, n_frames=3, burn_in=0, step_size=2.0,
+                             beta=5.0, seed=0)
+
+
+def test_bad_arguments():
+    box = np.full(3, 6.0)
+    pair = tabulate_pair(lj, r_min=0.7, r_cut=2.5)
+    start = lattice_positions(100, box)
+    bond = tabulate_bond(lambda r: r**2, r_min=0.0, r_max=2.0)
+    with pytest.raises(ValueError, match="chain_length"):
+        metropolis_particles(start, box, pair, n_frames=2, chain_length=3, bond=bond)
+    with pytest.raises(ValueError, match="bond table"):
+        metropolis_particles(start, box, pair, n_frames=2, chain_length=2)
+    with pytest.raises(ValueError, match="r_cut"):
+        metropolis_particles(start, box, tabulate_pair(lj, r_min=0.7, r_cut=3.5), n_frames=2)
+    with pytest.raises(ValueError, match="target_acceptance"):
+        metropolis_particles(start, box, pair, n_frames=2, target_acceptance=1.5)
+    with pytest.raises(ValueError, match="NaN"), np.errstate(all="ignore"):
+        tabulate_pair(lambda r: np.log(r - 1.0), r_min=0.5, r_cut=2.0)
