@@ -163,9 +163,40 @@ def test_launch_buttons_point_at_the_configured_repository():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     repo = config["repository"]["url"].rstrip("/")
     org_repo = "/".join(repo.split("/")[-2:])
+    branch = config["repository"]["branch"]
+    colab_branch = config["sphinx"]["config"]["colab_notebooks_branch"]
     intro = (html / "book" / "intro.html").read_text()
-    assert f"https://mybinder.org/v2/gh/{org_repo}/{config['repository']['branch']}" in intro
-    assert f"https://colab.research.google.com/github/{org_repo}/" in intro
+    # Binder opens the MyST source (jupytext, postBuild); Colab the executed notebook
+    assert f"https://mybinder.org/v2/gh/{org_repo}/{branch}?urlpath=lab/tree/book/intro.md" in intro
+    colab = f"https://colab.research.google.com/github/{org_repo}/blob/{colab_branch}/book/intro.ipynb"
+    assert colab in intro
+    assert ".md" not in re.search(r'https://colab[^"]*', intro).group(0)
+
+
+def test_colab_notebooks_get_a_setup_cell_that_installs_remlib(tmp_path):
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    spec = importlib.util.spec_from_file_location("colab_notebooks", ROOT / "scripts" / "colab_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    original = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    converted = module.colab_notebook(original, config)
+    nbformat.validate(converted)
+    assert [c.source for c in converted.cells[1:]] == ["x = 1"]
+    assert len(original.cells) == 1, "the original notebook must not be changed"
+    setup = converted.cells[0].source
+    repo = config["repository"]["url"].rstrip("/")
+    assert f"git+{repo}@{config['repository']['branch']}" in setup
+    assert 'if "google.colab" in sys.modules:' in setup
+    # the cell is valid IPython (the %pip magic inside the if-block) ...
+    python = TransformerManager().transform_cell(setup)
+    compile(python, "setup-cell", "exec")
+    # ... and does nothing outside Colab
+    calls = []
+    namespace = {"get_ipython": lambda: type("IP", (), {"run_line_magic": lambda *a: calls.append(a)})()}
+    exec(python, namespace)
+    assert calls == []
 
 
 def test_status_page_lists_the_executed_notebooks():
