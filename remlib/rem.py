@@ -115,12 +115,17 @@ def _check_independent(cov, regularization):
         return
     scale = np.sqrt(np.diag(cov))
     constant = np.flatnonzero(scale <= 1e-12 * max(scale.max(), 1e-300))
-    if constant.size == 0:
-        correlation = cov / np.outer(scale, scale)
-        if np.linalg.eigvalsh(correlation)[0] > _SINGULAR * cov.shape[0]:
+    if constant.size:
+        detail = f"basis function(s) {constant.tolist()} are constant on the target data"
+    else:
+        eigenvalues, eigenvectors = np.linalg.eigh(cov / np.outer(scale, scale))
+        if eigenvalues[0] > _SINGULAR * cov.shape[0]:
             return
-    detail = (f"basis function(s) {constant.tolist()} are constant on the target data" if constant.size
-              else "a combination of the basis functions is constant on the target data")
+        vector = eigenvectors[:, 0] / scale
+        vector /= np.abs(vector).max() * np.sign(vector[np.flatnonzero(np.abs(vector) > 1e-6)[0]])
+        combination = " ".join(f"{'-' if c < 0 else '+'} {abs(c):.3g}*phi_{i}"
+                               for i, c in enumerate(vector) if abs(c) > 1e-6)[2:]
+        detail = f"the combination {combination} is constant on the target data"
     raise ValueError(f"the basis is linearly dependent on the target data ({detail}), so the Hessian is "
                      "singular and theta is not determined; use fewer basis functions or pass regularization > 0")
 
