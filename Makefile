@@ -8,11 +8,13 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# student zips of the Hands-On Practices that the book offers for download (see below)
+PRACTICE_DOWNLOADS := exercises/dist/.downloads
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: book test env vendor chromium clean
+.PHONY: book test env vendor chromium clean assignments
 
-book: env vendor
+book: env vendor $(PRACTICE_DOWNLOADS)
 	$(BIN)/jupyter-book build . -W --keep-going
 	@test -f _build/html/index.html
 	@echo
@@ -30,6 +32,17 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+# Hands-On Practices (exercises/): student notebooks and autograder zips into exercises/dist
+# (git-ignored), each solution graded 100% by otter while building (offline, no Docker).
+assignments: env
+	$(BIN)/python exercises/build.py
+
+# the student zips the book's practice pages offer for download (built without grading, and
+# only again when a practice changed)
+$(PRACTICE_DOWNLOADS): exercises/build.py exercises/check_helpers.py $(wildcard exercises/practice*.py) $(STAMP)
+	$(BIN)/python exercises/build.py --no-run-tests
+	@touch $@
 
 # MathJax, require.js and the widget manager from npm, so the book needs no CDN
 vendor:
