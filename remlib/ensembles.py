@@ -13,7 +13,6 @@ them from a Metropolis Monte Carlo chain run by a numba kernel.  Both return an
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp
 
 from remlib._numba import njit
 from remlib._validation import (
@@ -51,6 +50,22 @@ class EnsembleAverages:
     samples: np.ndarray | None = None
     n_effective: float = np.inf
     log_partition: float | None = None
+
+
+def _logsumexp(values):
+    r"""Stable :math:`\ln\sum_k e^{a_k}` of a 1-D array (``-inf`` for all ``-inf`` entries).
+
+    numpy only (importing scipy would add a large part of a second to every start-up).
+
+    Examples
+    --------
+    >>> round(float(_logsumexp(np.array([1000.0, 1000.0]))), 6)
+    1000.693147
+    """
+    top = np.max(values)
+    if not np.isfinite(top):
+        return float(top)
+    return float(top + np.log(np.sum(np.exp(values - top))))
 
 
 def _check_basis(basis, dim):
@@ -152,7 +167,7 @@ class GridEnsemble:
     def _log_probabilities(self, phi, theta):
         """Normalised log-probabilities of the grid points and ln Z, from a design matrix."""
         log_w = self._log_weights - self.beta * (phi @ theta)
-        log_z = logsumexp(log_w)
+        log_z = _logsumexp(log_w)
         if not np.isfinite(log_z):
             raise ValueError("the model's partition function is not finite on the grid (theta too large?)")
         return log_w - log_z, float(log_z)

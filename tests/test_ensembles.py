@@ -291,3 +291,13 @@ def test_effective_sample_size_of_ar1_process():
     independent = np.random.default_rng(1).normal(size=(n, 2))
     assert effective_sample_size(independent) > 0.8 * n
     assert effective_sample_size(np.column_stack([independent[:, 0], series])) < 1.25 * expected
+
+
+def test_logsumexp_matches_scipy():
+    from scipy.special import logsumexp
+
+    from remlib.ensembles import _logsumexp
+
+    values = np.random.default_rng(0).normal(scale=300, size=1000)
+    np.testing.assert_allclose(_logsumexp(values), logsumexp(values), rtol=1e-14)
+    assert _logsumexp(np.array([-np.inf, -np.inf])) == -np.inf

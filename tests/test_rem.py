@@ -308,3 +308,12 @@ def test_no_warning_when_converged():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         minimize_relative_entropy(DOUBLE_WELL, GridEnsemble(GRID), GRID, weights=boltzmann_weights(double_well, GRID))
+
+
+def test_chi2_quantile_matches_scipy():
+    from scipy.stats import chi2
+
+    from remlib.rem import _chi2_quantile_99
+
+    for dof in range(1, 40):
+        np.testing.assert_allclose(_chi2_quantile_99(dof), chi2.ppf(0.99, dof), rtol=0.01)
