@@ -24,11 +24,13 @@ trajectory (up to floating-point rounding in the force) for the same ``seed``:
 * any other Python callable runs in a plain numpy loop over steps and walkers
   (the readable reference, and much slower).
 
-Walker :math:`w` draws its normal deviates from its own Mersenne-Twister stream,
-seeded with an integer taken from ``seed``.  Each compiled walker reseeds the
-thread-local numba generator when it starts, so the result does not depend on how
-walkers are scheduled on threads (or on ``numba.set_num_threads``); the numpy path
-uses ``numpy.random.RandomState`` with the same seeds, which is the same generator.
+The normal deviates are drawn with numpy's ``Generator`` (from ``seed``) in blocks of
+about :math:`2^{20}` numbers, shaped ``(n_walkers, block_steps, dim)``, before each
+block of steps is integrated.  The kernel only reads them, so the result does not
+depend on how walkers are scheduled on threads (or on ``numba.set_num_threads``), and
+bulk generation runs at numpy's speed.  Memory is bounded by one noise block plus the
+stored frames.  The numbers drawn depend on ``seed``, ``n_walkers``, ``dim`` and
+``n_steps`` (the block boundaries), not on ``stride``.
 """
 import math
 
@@ -46,8 +48,8 @@ _VECTOR = types.float64[::1]
 _FORCE_TYPE = types.FunctionType(_VECTOR(_VECTOR))
 #: failure codes written by the kernel
 _NON_FINITE, _WRONG_SHAPE = 1, 2
-#: number of steps of noise the numpy path draws at once per walker (bounds its memory)
-_NOISE_CHUNK = 4096
+#: normal deviates per block of steps (8 MiB of float64)
+_BLOCK_NUMBERS = 2**20
 
 # The explicit signature takes the force as a first-class function type: the kernel's
 # type does not depend on which force is passed, so the compiled kernel is cached on
@@ -55,75 +57,81 @@ _NOISE_CHUNK = 4096
 # argument would compile a new, uncacheable kernel for each force in each process.)
 _KERNEL_SIGNATURE = types.void(
     _FORCE_TYPE,  # force
-    types.float64[:, ::1],  # x0 (n_walkers, dim)
+    types.float64[:, ::1],  # x (n_walkers, dim): current positions, updated in place
+    types.float64[:, :, ::1],  # noise (n_walkers, n_block, dim): standard normal deviates
     types.float64,  # drift_scale = dt / gamma
     types.float64,  # noise_scale = sqrt(2 dt / (beta gamma))
+    types.int64,  # first_step: steps done before this block
     types.int64,  # stride
-    types.int64[::1],  # seeds (n_walkers,)
-    types.float64[:, :, ::1],  # out (n_frames, n_walkers, dim)
+    types.float64[:, :, ::1],  # out (n_frames, n_walkers, dim): frame i is step i * stride
     types.int64[:, ::1],  # failure (n_walkers, 2): step, code; -1 when fine
 )
 
 
 @njit_with(signature_or_function=_KERNEL_SIGNATURE, parallel=True)
-def _brownian_kernel(force, x0, drift_scale, noise_scale, stride, seeds, out, failure):
-    """Euler–Maruyama for every walker; walker ``w`` uses the stream seeded by ``seeds[w]``."""
-    n_frames, n_walkers, dim = out.shape
+def _brownian_kernel(force, x, noise, drift_scale, noise_scale, first_step, stride, out, failure):
+    """One block of Euler–Maruyama steps for every walker, walkers in parallel."""
+    n_walkers, n_block, dim = noise.shape
     for w in prange(n_walkers):
-        np.random.seed(seeds[w])
-        x = x0[w].copy()
-        out[0, w, :] = x
-        step = 0
-        for frame in range(1, n_frames):
-            for _ in range(stride):
-                f = force(x)
-                if f.shape[0] != dim:
-                    failure[w, 0] = step
-                    failure[w, 1] = _WRONG_SHAPE
-                    break
-                finite = True
-                for d in range(dim):
-                    x[d] += drift_scale * f[d] + noise_scale * np.random.standard_normal()
-                    finite = finite and math.isfinite(x[d])
-                step += 1
-                if not finite:
-                    failure[w, 0] = step
-                    failure[w, 1] = _NON_FINITE
-                    break
-            if failure[w, 1] >= 0:
+        position = x[w]
+        until_store = stride - first_step % stride
+        for k in range(n_block):
+            f = force(position)
+            if f.shape[0] != dim:
+                failure[w, 0] = first_step + k
+                failure[w, 1] = _WRONG_SHAPE
                 break
-            out[frame, w, :] = x
+            finite = True
+            for d in range(dim):
+                position[d] += drift_scale * f[d] + noise_scale * noise[w, k, d]
+                finite = finite and math.isfinite(position[d])
+            if not finite:
+                failure[w, 0] = first_step + k + 1
+                failure[w, 1] = _NON_FINITE
+                break
+            until_store -= 1
+            if until_store == 0:
+                out[(first_step + k + 1) // stride, w, :] = position
+                until_store = stride
 
 
-def _brownian_reference(force, x0, drift_scale, noise_scale, stride, seeds, out, failure):
-    """The numpy reference of :func:`_brownian_kernel` (same arguments, same random numbers)."""
+def _brownian_reference(force, x, noise, drift_scale, noise_scale, first_step, stride, out, failure):
+    """The numpy reference of :func:`_brownian_kernel` (same arguments, same arithmetic)."""
+    n_walkers, n_block, dim = noise.shape
     with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported as a ValueError instead
-        _reference_loop(force, x0, drift_scale, noise_scale, stride, seeds, out, failure)
-
-
-def _reference_loop(force, x0, drift_scale, noise_scale, stride, seeds, out, failure):
-    n_frames, n_walkers, dim = out.shape
-    streams = [np.random.RandomState(int(s)) for s in seeds]
-    x = x0.copy()
-    out[0] = x
-    step = 0
-    for frame in range(1, n_frames):
-        for chunk_start in range(0, stride, _NOISE_CHUNK):
-            chunk = min(_NOISE_CHUNK, stride - chunk_start)
-            noise = np.stack([stream.standard_normal((chunk, dim)) for stream in streams])
-            for k in range(chunk):
-                for w in range(n_walkers):
-                    f = np.asarray(force(x[w]), dtype=np.float64)
-                    if f.shape != (dim,):
-                        failure[w] = step, _WRONG_SHAPE
-                        return
-                    x[w] += drift_scale * f + noise_scale * noise[w, k]
-                step += 1
-                blown = ~np.isfinite(x).all(axis=1)
-                if blown.any():
-                    failure[blown] = step, _NON_FINITE
+        for k in range(n_block):
+            for w in range(n_walkers):
+                f = np.asarray(force(x[w]), dtype=np.float64)
+                if f.shape != (dim,):
+                    failure[w] = first_step + k, _WRONG_SHAPE
                     return
-        out[frame] = x
+                x[w] += drift_scale * f + noise_scale * noise[w, k]
+            step = first_step + k + 1
+            blown = ~np.isfinite(x).all(axis=1)
+            if blown.any():
+                failure[blown] = step, _NON_FINITE
+                return
+            if step % stride == 0:
+                out[step // stride] = x
+
+
+def _integrate(step_block, force, x0, n_steps, stride, drift_scale, noise_scale, rng):
+    """Run ``step_block`` (kernel or reference) over blocks of freshly drawn noise."""
+    n_walkers, dim = x0.shape
+    x = x0.copy()
+    out = np.empty((n_steps // stride + 1, n_walkers, dim))
+    out[0] = x
+    failure = np.full((n_walkers, 2), -1, dtype=np.int64)
+    block = max(1, _BLOCK_NUMBERS // (n_walkers * dim))
+    buffer = np.empty((n_walkers, min(block, n_steps), dim))
+    for first_step in range(0, n_steps, block):
+        n_block = min(block, n_steps - first_step)
+        noise = buffer if n_block == buffer.shape[1] else np.empty((n_walkers, n_block, dim))
+        rng.standard_normal(out=noise)
+        step_block(force, x, noise, drift_scale, noise_scale, first_step, stride, out, failure)
+        if np.any(failure[:, 1] >= 0):
+            break
+    return out, failure
 
 
 def _is_compiled(force):
@@ -193,7 +201,7 @@ def brownian_dynamics(force, x0, dt, n_steps, *, beta=1.0, gamma=1.0, stride=1, 
     stride : int
         A frame is stored every ``stride`` steps; only stored frames use memory.
     seed : None, int or numpy.random.Generator
-        Source of the walkers' seeds; the same seed gives the same trajectory.
+        Source of the normal deviates; the same seed gives the same trajectory.
 
     Returns
     -------
@@ -229,20 +237,16 @@ def brownian_dynamics(force, x0, dt, n_steps, *, beta=1.0, gamma=1.0, stride=1, 
     if n_steps % stride:
         raise ValueError(f"n_steps ({n_steps}) must be a multiple of stride ({stride})")
     force = _checked_force(force, x0)
-    n_walkers, dim = x0.shape
-    seeds = as_generator(seed).integers(0, 2**32, size=n_walkers, dtype=np.int64)
-    out = np.empty((n_steps // stride + 1, n_walkers, dim))
-    failure = np.full((n_walkers, 2), -1, dtype=np.int64)
-    arguments = (x0, dt / gamma, math.sqrt(2.0 * dt / (beta * gamma)), stride, seeds, out, failure)
+    arguments = (force, x0, n_steps, stride, dt / gamma, math.sqrt(2.0 * dt / (beta * gamma)), as_generator(seed))
     if _is_compiled(force):
         try:
-            _brownian_kernel(force, *arguments)
+            out, failure = _integrate(_brownian_kernel, *arguments)
         except (TypeError, numba.core.errors.NumbaError) as exc:
             raise TypeError(
                 "force is a numba function but cannot be compiled as f(x: float64[::1]) -> float64[::1] "
                 f"(it must return a new contiguous float64 array of shape (dim,)): {exc}"
             ) from exc
     else:
-        _brownian_reference(force, *arguments)
+        out, failure = _integrate(_brownian_reference, *arguments)
     _raise_failure(failure, dt)
     return out

@@ -170,8 +170,8 @@ def path_relative_entropy(trajectory, dt, force_p, force_q, *, beta=1.0, gamma=1
     >>> x0 = np.random.default_rng(0).normal(0, np.sqrt(0.5), size=(500, 1))
     >>> traj = brownian_dynamics(lambda x: -2 * x, x0, 0.01, 200, seed=1)
     >>> result = path_relative_entropy(traj, 0.01, lambda x: -2 * x, lambda x: -x)
-    >>> round(result.mean, 2), result.per_walker.shape
-    (0.25, (500,))
+    >>> result.per_walker.shape, bool(abs(result.mean - 0.25) < 3 * result.stderr)
+    ((500,), True)
     """
     trajectory = _as_trajectory(trajectory)
     dt = as_positive_scalar(dt, "dt")

@@ -48,7 +48,7 @@ def test_first_frame_is_x0_and_shape():
 
 def test_ou_stationary_variance():
     """Var after n steps from x0 ~ N(0, v0): v + (v0 - v) a^(2n), v = 1/(beta k (1 - k dt/(2 gamma)))."""
-    dt, n_steps, n_walkers = 5e-4, 400, 40_000
+    dt, n_steps, n_walkers = 5e-4, 400, 20_000
     traj = brownian_dynamics(ou_force, stationary_start(n_walkers, 1), dt, n_steps, beta=BETA, gamma=GAMMA,
                              stride=n_steps, seed=2)
     a = 1 - K * dt / GAMMA

@@ -253,15 +253,16 @@ def channel():
 
 @pytest.fixture(scope="module")
 def channel_samples(channel):
-    """Frames 0.3 time units apart (y decorrelated) of 4000 walkers started from exact samples."""
-    traj = brownian_dynamics(channel, channel.sample(4000, seed=30), CHANNEL_DT, 20 * 300, stride=300, seed=31)
+    """Frames 0.2 time units apart (y decorrelated: <y^2> relaxes at rate 2 kappa >= 8) of 2000 walkers
+    started from exact samples."""
+    traj = brownian_dynamics(channel, channel.sample(2000, seed=30), CHANNEL_DT, 20 * 200, stride=200, seed=31)
     return traj
 
 
 @pytest.fixture(scope="module")
 def channel_paths(channel):
-    """Every integration step of 240 walkers (for fit_drift)."""
-    return brownian_dynamics(channel, channel.sample(240, seed=32), CHANNEL_DT, 8000, seed=33)
+    """Every integration step of 320 walkers (for fit_drift)."""
+    return brownian_dynamics(channel, channel.sample(320, seed=32), CHANNEL_DT, 8000, seed=33)
 
 
 def block_estimates(fit, data):
@@ -272,7 +273,7 @@ def block_estimates(fit, data):
 
 def marginal_density(channel, x):
     """rho(x) = int exp(-beta U(x, y)) dy by the trapezoid rule on |y| <= 3 (>= 6 standard deviations)."""
-    y = np.linspace(-3, 3, 2001)
+    y = np.linspace(-3, 3, 801)
     r = np.stack(np.broadcast_arrays(x[:, None], y[None, :]), axis=-1)
     return np.trapezoid(np.exp(-channel.energy(r)), y, axis=1)
 
@@ -282,7 +283,7 @@ def test_mean_force_of_mapped_dynamics_is_minus_pmf_derivative(channel, channel_
     frames = channel_samples.reshape(-1, 2)
     edges = np.linspace(-1.6, 1.6, 17)
     centers, mean, stderr = mean_force(frames[:, 0], channel.force(frames)[:, 0], edges)
-    fine = np.linspace(-1.6, 1.6, 16 * 200 + 1)
+    fine = np.linspace(-1.6, 1.6, 16 * 100 + 1)
     rho = marginal_density(channel, fine)
     cumulative = np.concatenate([[0.0], np.cumsum(0.5 * (rho[1:] + rho[:-1]) * np.diff(fine))])
     at_edges = np.searchsorted(fine, edges)
@@ -324,4 +325,4 @@ def test_drift_fit_force_matching_and_static_rem_agree(channel, channel_samples,
             (t1, e1), (t2, e2) = estimates[first], estimates[second]
             assert np.all(np.abs(t1 - t2) < 4 * np.hypot(e1, e2)), (first, second, t1, t2)
     # the fits resolve the entropic contribution a / 2 to the x^2 coefficient
-    assert all(stderr[1] < CHANNEL["a"] / 2 / 5 for _, stderr in estimates.values())
+    assert all(stderr[1] < CHANNEL["a"] / 2 / 4 for _, stderr in estimates.values())
