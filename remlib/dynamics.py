@@ -123,10 +123,10 @@ def _integrate(step_block, force, x0, n_steps, stride, drift_scale, noise_scale,
     out[0] = x
     failure = np.full((n_walkers, 2), -1, dtype=np.int64)
     block = max(1, _BLOCK_NUMBERS // (n_walkers * dim))
-    buffer = np.empty((n_walkers, min(block, n_steps), dim))
+    buffer = np.empty(n_walkers * min(block, n_steps) * dim)  # reused by every block, the last one too
     for first_step in range(0, n_steps, block):
         n_block = min(block, n_steps - first_step)
-        noise = buffer if n_block == buffer.shape[1] else np.empty((n_walkers, n_block, dim))
+        noise = buffer[: n_walkers * n_block * dim].reshape(n_walkers, n_block, dim)
         rng.standard_normal(out=noise)
         step_block(force, x, noise, drift_scale, noise_scale, first_step, stride, out, failure)
         if np.any(failure[:, 1] >= 0):

@@ -9,6 +9,7 @@ import numba
 import numpy as np
 import pytest
 
+from remlib import dynamics
 from remlib.dynamics import _brownian_kernel, brownian_dynamics
 
 K, BETA, GAMMA = 2.0, 1.5, 0.5
@@ -202,3 +203,20 @@ def test_blow_up_names_the_step_and_suggests_smaller_dt(force):
     x0 = np.full((4, 2), 1.5)
     with pytest.raises(ValueError, match=r"blew up at step \d+.*smaller dt"):
         brownian_dynamics(force, x0, 0.5, 200, seed=0)
+
+
+def test_blocks_of_noise_do_not_change_a_single_walker(monkeypatch):
+    """One walker draws its deviates in the same order whatever the block length, so tiny blocks
+    (many block boundaries, strides straddling them) must reproduce the default run exactly."""
+    x0 = np.array([[0.3, -0.2]])
+    default = brownian_dynamics(double_well_2d, x0, 1e-3, 60, stride=4, seed=13)
+    monkeypatch.setattr(dynamics, "_BLOCK_NUMBERS", 6)  # 3 steps of 2 numbers per block
+    np.testing.assert_array_equal(brownian_dynamics(double_well_2d, x0, 1e-3, 60, stride=4, seed=13), default)
+
+
+def test_kernel_matches_reference_across_block_boundaries(monkeypatch):
+    monkeypatch.setattr(dynamics, "_BLOCK_NUMBERS", 50)  # 5 walkers x 2 dims: 5 steps per block
+    x0 = np.random.default_rng(14).normal(size=(5, 2))
+    compiled = brownian_dynamics(double_well_2d, x0, 2e-3, 42, stride=7, seed=15)
+    reference = brownian_dynamics(double_well_2d.py_func, x0, 2e-3, 42, stride=7, seed=15)
+    np.testing.assert_allclose(compiled, reference, rtol=1e-12, atol=1e-12)

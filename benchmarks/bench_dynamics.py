@@ -1,0 +1,94 @@
+"""Speed of remlib.brownian_dynamics (Euler–Maruyama, compiled force, walkers in parallel).
+
+Run: ``python benchmarks/bench_dynamics.py``.  Prints markdown tables:
+
+* walker-steps/s for a 1-D double well and the 2-D entropic channel with 1,000 walkers,
+  against (a) a vectorised numpy loop over steps (all walkers at once) and (b) the floor:
+  generating the same number of normal deviates with numpy in bulk (a step cannot be
+  cheaper than its random numbers);
+* one long trajectory against a per-step Python/numpy loop;
+* memory: 10^8 steps of one walker with a stride of 10^6 (peak RSS growth).
+"""
+import math
+import resource
+import time
+
+import numba
+import numpy as np
+from harness import Row, best_time, print_table
+
+from remlib.dynamics import brownian_dynamics
+from remlib.systems import DoubleWell, EntropicChannel
+
+DT, BETA, GAMMA = 1e-3, 1.0, 1.0
+NOISE = math.sqrt(2 * DT / (BETA * GAMMA))
+
+
+def numpy_loop(force, x0, n_steps, seed=0):
+    """The vectorised numpy baseline: one array operation per step for all walkers."""
+    rng = np.random.default_rng(seed)
+    x = x0.copy()
+    for _ in range(n_steps):
+        x += DT / GAMMA * force(x) + NOISE * rng.standard_normal(x.shape)
+    return x
+
+
+def bulk_normals(count, seed=0):
+    return np.random.default_rng(seed).standard_normal(count)
+
+
+def walkers_rows(name, model, vectorised_force, x0, n_steps):
+    n_walkers, dim = x0.shape
+    work = n_walkers * n_steps
+    kernel = best_time(lambda: brownian_dynamics(model, x0, DT, n_steps, stride=n_steps, seed=1), repeats=3)
+    numpy_time = best_time(lambda: numpy_loop(vectorised_force, x0, n_steps // 10), repeats=3) * 10
+    floor = best_time(lambda: bulk_normals(work * dim), repeats=3)
+    return [
+        Row(f"{name}: numba kernel vs numpy loop", "walker-steps", work, kernel, numpy_time,
+            ">= 30 M/s (1-D)" if dim == 1 else ""),
+        Row(f"{name}: numba kernel vs bulk normal floor", "walker-steps", work, kernel, floor,
+            ">= 0.33x (within 3x of the floor)"),
+    ]
+
+
+def single_trajectory_row(model):
+    n_steps = 2_000_000
+    x0 = np.zeros((1, 1))
+    kernel = best_time(lambda: brownian_dynamics(model, x0, DT, n_steps, stride=n_steps, seed=2), repeats=3)
+    python_steps = 100_000
+    python_time = best_time(lambda: numpy_loop(model.force, x0, python_steps), repeats=1) * n_steps / python_steps
+    return Row("1-D double well, 1 walker: kernel vs per-step Python/numpy loop", "steps", n_steps, kernel,
+               python_time, ">= 50x")
+
+
+def memory_report(model):
+    """Peak RSS growth of 10^8 steps (tracemalloc is not used: it also traces numba's per-call allocations
+    of the force result and would slow the run more than tenfold)."""
+    n_steps, stride = 100_000_000, 1_000_000
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    traj = brownian_dynamics(model, np.zeros((1, 1)), DT, n_steps, stride=stride, seed=3)
+    seconds = time.perf_counter() - start
+    growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    print("\n### Memory: 10^8 steps of one walker, stride 10^6\n")
+    print(f"- frames stored: {traj.shape} ({traj.nbytes} bytes)")
+    print(f"- time: {seconds:.2f} s ({n_steps / seconds / 1e6:.1f} M steps/s)")
+    print(f"- growth of the process's peak RSS: {growth / 1024:.1f} MiB (the reused noise block is 8 MiB; "
+          f"storing every step would need {n_steps * 8 / 2**20:.0f} MiB)")
+
+
+def main():
+    print(f"numba threads: {numba.get_num_threads()}; dt = {DT}")
+    well = DoubleWell(barrier=1.0)
+    channel = EntropicChannel(barrier=1.0, tilt=0.3, kappa0=4.0, a=0.5)
+    n_walkers, n_steps = 1000, 20_000
+    rows = walkers_rows("1-D double well, 1,000 walkers", well, well.force, np.zeros((n_walkers, 1)), n_steps)
+    rows += walkers_rows("2-D entropic channel, 1,000 walkers", channel, channel.force,
+                         channel.sample(n_walkers, seed=0), n_steps // 2)
+    rows.append(single_trajectory_row(well))
+    print_table(rows, "Brownian dynamics (remlib.brownian_dynamics)")
+    memory_report(well)
+
+
+if __name__ == "__main__":
+    main()
