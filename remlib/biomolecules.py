@@ -104,28 +104,43 @@ class TorsionBasis(Basis):
         return f"TorsionBasis(order={self.order}, cross_order={self.cross_order})"
 
 
-def torus_grid(n_bins):
-    r"""Bin centres of an ``n_bins`` × ``n_bins`` grid on :math:`[-\pi, \pi)^2`.
+def torus_grid(n_intervals):
+    r"""Quadrature nodes and weights on the torus :math:`[-\pi, \pi]^2` for a :class:`~remlib.ensembles.GridEnsemble`.
+
+    The nodes :math:`\phi_i = -\pi + i h`, :math:`i = 0..n` (:math:`h = 2\pi/n`), include
+    both ends, and the weights are the product trapezoid weights
+    :math:`h^2 \cdot \{1, \tfrac12, \tfrac14\}` (interior, edge, corner).  For a
+    periodic integrand this is the periodic rectangle rule, exact for trigonometric
+    polynomials of degree below :math:`n`; including the end points keeps every
+    dihedral in :math:`[-\pi, \pi]` inside the grid's range.
+
+    Parameters
+    ----------
+    n_intervals : int
+        :math:`n \ge 2` intervals per angle.
 
     Returns
     -------
-    grid : ndarray, shape (n_bins**2, 2)
-        Points :math:`(\phi_i, \psi_j)`, :math:`\phi` varying slowest (``reshape(n, n)``
+    grid : ndarray, shape ((n+1)**2, 2)
+        Nodes :math:`(\phi_i, \psi_j)`, :math:`\phi` varying slowest (``reshape(n+1, n+1)``
         gives ``[i_phi, j_psi]``).
-    edges : ndarray, shape (n_bins + 1,)
-        Bin edges in each angle.
+    weights : ndarray, shape ((n+1)**2,)
+        Quadrature weights; they sum to :math:`(2\pi)^2`.
 
     Examples
     --------
-    >>> grid, edges = torus_grid(4)
-    >>> grid.shape, round(float(grid[0, 0]), 4), round(float(edges[-1]), 4)
-    ((16, 2), -2.3562, 3.1416)
+    >>> grid, weights = torus_grid(4)
+    >>> grid.shape, round(float(weights.sum() / (2 * np.pi) ** 2), 12)
+    ((25, 2), 1.0)
+    >>> round(float(weights @ np.cos(grid[:, 0]) ** 2 / weights.sum()), 12)  # <cos^2> = 1/2
+    0.5
     """
-    n_bins = as_positive_int(n_bins, "n_bins", minimum=2)
-    edges = np.linspace(-np.pi, np.pi, n_bins + 1)
-    centres = 0.5 * (edges[1:] + edges[:-1])
-    phi, psi = np.meshgrid(centres, centres, indexing="ij")
-    return np.column_stack([phi.ravel(), psi.ravel()]), edges
+    n = as_positive_int(n_intervals, "n_intervals", minimum=2)
+    nodes = np.linspace(-np.pi, np.pi, n + 1)
+    w1 = np.full(n + 1, 2 * np.pi / n)
+    w1[[0, -1]] *= 0.5
+    phi, psi = np.meshgrid(nodes, nodes, indexing="ij")
+    return np.column_stack([phi.ravel(), psi.ravel()]), np.outer(w1, w1).ravel()
 
 
 #: Basins of the Ramachandran plane as (name, φ-range, ψ-range) rectangles in degrees,

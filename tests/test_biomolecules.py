@@ -193,9 +193,11 @@ def test_torsion_basis_is_periodic_and_orthogonal():
     x = np.random.default_rng(6).uniform(-np.pi, np.pi, size=(10, 2))
     for shift in ([2 * np.pi, 0], [0, -2 * np.pi], [4 * np.pi, 2 * np.pi]):
         np.testing.assert_allclose(basis(x + shift), basis(x), atol=1e-12)
-    # on a uniform grid the functions are orthogonal with <f^2> = 1/2 (single) or 1/4 (products)
-    grid, _ = bio.torus_grid(16)
-    gram = basis(grid).T @ basis(grid) / len(grid)
+    # on the torus the functions are orthogonal with <f^2> = 1/2 (single) or 1/4 (products);
+    # the trapezoid grid integrates these trigonometric polynomials (degree 6 < 16) exactly
+    grid, weights = bio.torus_grid(16)
+    design = basis(grid)
+    gram = design.T @ (design * weights[:, None]) / (2 * np.pi) ** 2
     diag = np.r_[np.full(12, 0.5), np.full(36, 0.25)]
     np.testing.assert_allclose(gram, np.diag(diag), atol=1e-12)
 
@@ -209,10 +211,11 @@ def test_torsion_basis_validation():
 
 # ------------------------------------------------------------------ basins, blocks, beads
 def test_basins_partition_the_torus():
-    grid, _ = bio.torus_grid(72)
-    labels = bio.basin_labels(grid[:, 0], grid[:, 1])
+    centres = np.linspace(-np.pi, np.pi, 73)[:-1] + np.pi / 72  # 5-degree cells
+    phi, psi = (a.ravel() for a in np.meshgrid(centres, centres, indexing="ij"))
+    labels = bio.basin_labels(phi, psi)
     assert labels.min() >= 0  # every point is in a basin
-    pops = bio.basin_populations(grid[:, 0], grid[:, 1])
+    pops = bio.basin_populations(phi, psi)
     assert sum(pops.values()) == pytest.approx(1.0)
     # areas of the rectangles (degrees^2) / 360^2
     expected = {"C5/PII": 240 * 120, "C7eq": 240 * 120, "alphaR": 240 * 120, "alphaL": 120 * 210,
@@ -307,3 +310,13 @@ def test_weighted_block_error_matches_delta_method_for_independent_samples():
         x = (labels == index).astype(float)
         exact = np.sqrt(np.sum(w**2 * (x - pops[name]) ** 2)) / w.sum()
         assert abs(errs[name] / exact - 1) < 3 / np.sqrt(2 * 39)
+
+
+def test_torus_grid_integrates_the_von_mises_normaliser():
+    # int exp(k cos phi) dphi = 2 pi I0(k): the periodic trapezoid rule converges exponentially
+    from scipy.special import i0
+
+    grid, weights = bio.torus_grid(40)
+    integral = weights @ np.exp(2.0 * np.cos(grid[:, 0]) + 1.5 * np.cos(grid[:, 1] - 0.3))
+    assert integral == pytest.approx((2 * np.pi) ** 2 * i0(2.0) * i0(1.5), rel=1e-12)
+    assert grid.min() == -np.pi and grid.max() == np.pi
