@@ -141,6 +141,7 @@ class GridEnsemble:
         self.points = points
         self.dim = 1 if points.ndim == 1 else points.shape[1]
         self.beta = as_positive_scalar(beta, "beta")
+        self._cells = weights is None
         if weights is not None:
             self.weights = _as_weights(weights, points.shape[0])
         elif self.dim == 1:
@@ -151,6 +152,19 @@ class GridEnsemble:
         else:
             self.weights = np.ones(points.shape[0])
         self._log_weights = np.log(self.weights)
+
+    @property
+    def support(self):
+        """``(low, high)`` arrays of shape ``(dim,)``: the region the model lives in.
+
+        For a 1-D grid with default weights, the outer edges of the end cells; otherwise the
+        range of the points in each coordinate.
+        """
+        points = self.points.reshape(self.points.shape[0], -1)
+        low, high = points.min(axis=0), points.max(axis=0)
+        if self.dim == 1 and self._cells:
+            low, high = low - 0.5 * self.weights[0], high + 0.5 * self.weights[-1]
+        return low, high
 
     def __repr__(self):
         return f"GridEnsemble(n_points={self.points.shape[0]}, dim={self.dim}, beta={self.beta})"
@@ -426,6 +440,11 @@ class MetropolisEnsemble:
         if np.any(self.x0 < low) or np.any(self.x0 > high):
             raise ValueError(f"x0={self.x0.tolist()} lies outside bounds {bounds}")
         return low, high
+
+    @property
+    def support(self):
+        """``(low, high)`` arrays of shape ``(dim,)``: the hard walls (infinite without ``bounds``)."""
+        return self.low, self.high
 
     def __repr__(self):
         return (f"MetropolisEnsemble(dim={self.dim}, n_samples={self.n_samples}, beta={self.beta}, "

@@ -107,6 +107,32 @@ def _target_design(basis, target, weights):
     return phi, weights / weights.sum()
 
 
+def _check_ensemble(ensemble, basis, target, weights):
+    """The ensemble fits the basis, and every target sample (with weight > 0) lies in the model's support.
+
+    A model confined to a grid or to hard walls gives zero probability outside, so target data there
+    would make the relative entropy infinite.
+    """
+    if not (hasattr(ensemble, "averages") and hasattr(ensemble, "beta")):
+        raise TypeError("ensemble must be a GridEnsemble, a MetropolisEnsemble or provide averages(basis, theta) "
+                        f"and beta, got {type(ensemble).__name__}")
+    _check_basis(basis, getattr(ensemble, "dim", basis.dim))
+    support = getattr(ensemble, "support", None)
+    if support is None:
+        return
+    low, high = support
+    slack = 1e-9 * np.where(np.isfinite(high - low), np.abs(high - low) + 1.0, 0.0)  # rounding at the edges
+    low, high = low - slack, high + slack
+    points = np.asarray(target, dtype=float).reshape(len(target), -1)
+    if weights is not None:
+        points = points[np.asarray(weights) > 0]
+    outside = np.any((points < low) | (points > high), axis=1)
+    if np.any(outside):
+        raise ValueError(f"{outside.sum()} target sample(s) (e.g. {points[outside][0].tolist()}) lie outside the "
+                         f"model's support [{low.tolist()}, {high.tolist()}] (grid range or bounds), where the model "
+                         "has zero probability and the relative entropy is infinite; widen the grid or bounds")
+
+
 def _check_independent(cov, regularization):
     """Raise if the basis functions are linearly dependent on the target data."""
     if regularization > 0:
@@ -351,7 +377,7 @@ def minimize_relative_entropy(basis, ensemble, target, *, weights=None, theta0=N
     max_iter = as_positive_int(max_iter, "max_iter")
     regularization = as_positive_scalar(regularization, "regularization", allow_zero=True)
     phi_t, w_t = _target_design(basis, target, weights)
-    _check_basis(basis, getattr(ensemble, "dim", basis.dim))
+    _check_ensemble(ensemble, basis, target, weights)
     target_mean, target_cov = _weighted_moments(phi_t, w_t)
     _check_independent(target_cov, regularization)
     theta = _check_theta0(theta0, basis.n_functions)
@@ -376,7 +402,8 @@ def minimize_relative_entropy(basis, ensemble, target, *, weights=None, theta0=N
             converged = True
             message = "gradient below tolerance" + ("" if problem.exact else " or within statistical noise")
             break
-        if not fresh and np.linalg.norm(gradient) <= tol:
+        if not fresh and (np.linalg.norm(gradient) <= tol
+                          or (method == "gradient" and _converged(gradient, hessian, n_eff, tol))):
             # optimum of the reweighted objective: check it with fresh model samples
             mean, cov, n_eff, fresh = problem.state(theta, fresh=True)
             gradient, hessian = derivatives(mean, cov)

@@ -317,3 +317,21 @@ def test_chi2_quantile_matches_scipy():
 
     for dof in range(1, 40):
         np.testing.assert_allclose(_chi2_quantile_99(dof), chi2.ppf(0.99, dof), rtol=0.01)
+
+
+def test_target_outside_model_support_raises():
+    # the grid's cells end half a spacing beyond its end points
+    grid = np.linspace(-1.0, 1.0, 21)
+    minimize_relative_entropy(DOUBLE_WELL, GridEnsemble(grid), [-1.05, -0.5, 0.0, 0.3, 1.05])
+    with pytest.raises(ValueError, match="outside the model's support"):
+        minimize_relative_entropy(DOUBLE_WELL, GridEnsemble(grid), [0.0, 1.2, 0.3])
+    with pytest.raises(ValueError, match="outside the model's support"):
+        minimize_relative_entropy(DOUBLE_WELL, MetropolisEnsemble(0.0, 0.5, 100, bounds=(-1, 1)), [0.0, -1.5])
+    # zero-weight points outside do not count
+    minimize_relative_entropy(DOUBLE_WELL, GridEnsemble(grid), [0.5, -0.9, 3.0, 0.2, 0.0], weights=[1, 1, 0, 1, 1],
+                              max_iter=200)
+
+
+def test_ensemble_type_is_checked():
+    with pytest.raises(TypeError, match="ensemble must be"):
+        minimize_relative_entropy(DOUBLE_WELL, "grid", GRID)
