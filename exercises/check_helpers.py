@@ -189,6 +189,20 @@ def array(value, name, *, shape=None, allow_inf=False, allow_nan=False):
     return arr
 
 
+def parts(value, name, count):
+    """Check that ``value`` is a tuple (or list) of ``count`` items and return it as a tuple."""
+    missing = _describe_missing(value, name)
+    if missing is not None:
+        raise AssertionError(missing)
+    if not isinstance(value, (tuple, list)) or len(value) != count:
+        raise AssertionError(
+            f"`{name}` should be a tuple of {count} items, but it is a {type(value).__name__}"
+            + (f" of length {len(value)}" if isinstance(value, (tuple, list)) else "")
+            + f": return them separated by commas, `return a, b{', c' if count > 2 else ''}`."
+        )
+    return tuple(value)
+
+
 def close(actual, expected, name, *, rtol=1e-6, atol=1e-9, hint=""):
     """Assert that ``actual`` is close to ``expected`` (numbers or arrays).
 

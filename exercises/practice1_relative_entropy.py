@@ -268,7 +268,9 @@ def binomial_pmf(theta):
 
 p_bimodal = 0.5 * binomial_pmf(0.2) + 0.5 * binomial_pmf(0.8)
 thetas = np.linspace(0.01, 0.99, 981)
-# BEGIN SOLUTION
+theta_forward = ...  # minimiser of D(p_bimodal || q_theta) on thetas
+theta_reverse = ...  # minimiser of D(q_theta || p_bimodal) on thetas
+# BEGIN SOLUTION NO PROMPT
 forward = np.array([kl_divergence(p_bimodal, binomial_pmf(t)) for t in thetas])
 reverse = np.array([kl_divergence(binomial_pmf(t), p_bimodal) for t in thetas])
 theta_forward = thetas[np.argmin(forward)]

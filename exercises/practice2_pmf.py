@@ -246,7 +246,8 @@ test_distance_pmf(distance_pmf, r_samples, edges_r, sigma)
 # `k_fit`. Theory says $k = 1/(\beta\sigma^2)$. (What would you get without the Jacobian?)
 
 # %%
-# BEGIN SOLUTION
+k_fit = ...  # spring constant from the least-squares fit
+# BEGIN SOLUTION NO PROMPT
 centers_r = 0.5 * (edges_r[1:] + edges_r[:-1])
 window = (centers_r > 0.3) & (centers_r < 1.8)
 design = np.column_stack([0.5 * centers_r[window] ** 2, np.ones(window.sum())])

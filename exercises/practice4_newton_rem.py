@@ -89,8 +89,7 @@ print(model_averages([4.0, 0.0]))
 def test_averages_gaussian(model_averages):
     import numpy as np
     import check_helpers as ch
-    result = ch.call(model_averages, np.array([4.0, 0.0]), name="model_averages")
-    ch.check(isinstance(result, tuple) and len(result) == 2, "model_averages must return a tuple (mean, cov).")
+    result = ch.parts(ch.call(model_averages, np.array([4.0, 0.0]), name="model_averages"), "model_averages([4, 0])", 2)
     mean = ch.array(result[0], "mean", shape=(2,))
     cov = ch.array(result[1], "cov", shape=(2, 2))
     v = 0.125  # theta = (4, 0): a Gaussian with variance 1/(2*4); <x^2n> = (2n-1)!! v^n
@@ -210,8 +209,7 @@ test_fit_double_well(theta_fit, n_iter)
 def test_fit_other_start(fit, target_mean):
     import numpy as np
     import check_helpers as ch
-    result = ch.call(fit, np.array([2.0, 0.1]), target_mean, name="fit")
-    ch.check(isinstance(result, tuple) and len(result) == 2, "fit must return a tuple (theta, n_iter).")
+    result = ch.parts(ch.call(fit, np.array([2.0, 0.1]), target_mean, name="fit"), "fit([2, 0.1], target_mean)", 2)
     theta = ch.array(result[0], "fit([2, 0.1], target_mean)[0]", shape=(2,))
     ch.close(theta, [-2.0, 1.0], "fit([2, 0.1], target_mean)[0]", atol=1e-6, hint="The minimum does not depend on the start: S_rel is convex in theta.")
 
@@ -232,7 +230,9 @@ def test_fit_other_start(fit, target_mean):
 # $(1, 1)$, and verify that the model reproduces the target averages of both basis functions.
 
 # %%
-# BEGIN SOLUTION
+tilted_mean = ...  # <phi> of the tilted well
+theta_tilted = ...  # REM fit to tilted_mean from (1, 1)
+# BEGIN SOLUTION NO PROMPT
 tilted_mean = grid_average((grid**2 - 1) ** 2 + 0.4 * grid**3, basis(grid))
 theta_tilted, _ = fit([1.0, 1.0], tilted_mean)
 # END SOLUTION

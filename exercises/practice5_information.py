@@ -210,8 +210,7 @@ def test_terms_independent(information_terms, states):
     labels = 2 * (states[:, :3].sum(axis=1) > 0) + (states[:, 3:].sum(axis=1) > 0)
     bern = lambda a: a * np.log(2 * a) + (1 - a) * np.log(2 * (1 - a))  # D(Bern(a) || Bern(1/2))
     h2 = lambda a: -a * np.log(a) - (1 - a) * np.log(1 - a)
-    result = ch.call(information_terms, p, labels, np.full(4, 0.25), name="information_terms")
-    ch.check(isinstance(result, tuple) and len(result) == 3, "information_terms must return (total, coarse, reconstruction).")
+    result = ch.parts(ch.call(information_terms, p, labels, np.full(4, 0.25), name="information_terms"), "information_terms(p, labels, uniform)", 3)
     total, coarse, recon = (ch.number(v, n) for v, n in zip(result, ["total", "coarse", "reconstruction"]))
     ch.close(total, 6 * bern(q), "total", rtol=1e-8, hint="total = D(p_AA || q) with q(r) = p_CG(M(r)) / Omega(M(r)) (here every q(r) = 1/64).")
     ch.close(coarse, 2 * bern(up), "coarse", rtol=1e-8, hint="coarse = D(p_R || p_CG) with p_R the mapped distribution.")
@@ -239,7 +238,10 @@ test_terms_independent(information_terms, states)
 # `uniform_cg` is the same number.
 
 # %%
-# BEGIN SOLUTION
+p_cg_best = ...
+best_terms = ...  # (total, coarse, reconstruction) for p_cg_best
+irreducible = ...
+# BEGIN SOLUTION NO PROMPT
 p_cg_best = mapped_distribution(p_aa, labels)
 best_terms = information_terms(p_aa, labels, p_cg_best)
 irreducible = best_terms[2]

@@ -138,7 +138,9 @@ test_ll_gaussian(log_likelihood)
 # (arrays of length 8).
 
 # %%
-# BEGIN SOLUTION
+ll_train = ...  # array of 8 training log-likelihoods
+ll_test = ...  # array of 8 held-out log-likelihoods
+# BEGIN SOLUTION NO PROMPT
 fits = [fit_theta(m, x_train) for m in sizes]
 ll_train = np.array([log_likelihood(t, x_train) for t in fits])
 ll_test = np.array([log_likelihood(t, x_test) for t in fits])

@@ -161,7 +161,8 @@ def mapped_forces(x, n, k):
     # END SOLUTION
 
 
-# BEGIN SOLUTION
+k_fm_measured = ...  # sum(F G) / sum(G G)
+# BEGIN SOLUTION NO PROMPT
 forces = mapped_forces(x_chain, n_per_block, k_spring)
 d_r = np.diff(r_chain, axis=1)
 g = np.zeros_like(r_chain)
@@ -226,7 +227,11 @@ test_k_fm(k_fm_measured)
 # REM reproduces the structure exactly; the stiffer FM spring underestimates the fluctuations.
 
 # %%
-# BEGIN SOLUTION
+ratio = ...
+bond_var_target = ...
+bond_var_rem = ...
+bond_var_fm = ...
+# BEGIN SOLUTION NO PROMPT
 ratio = k_fm_measured / k_rem_measured
 bond_var_target = np.mean(np.diff(r_chain, axis=1) ** 2)
 bond_var_rem = 1 / (beta * k_rem_measured)

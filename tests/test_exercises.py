@@ -281,7 +281,7 @@ def _bad_versions(right):
             pass
 
     return {
-        "wrong type": (wrong_type, ("should be", "must return")),
+        "wrong type": (wrong_type, ("should be",)),
         "wrong shape": (wrong_shape, ("shape", "single number")),
         "NaN": (returns_nan, ("NaN",)),
         "raises": (raises, ("raised ZeroDivisionError",)),
@@ -405,3 +405,11 @@ def test_student_bundle_has_notebook_and_helpers(assignments):
         sources = "".join("".join(c["source"]) for c in notebook["cells"])
         assert "BEGIN SOLUTION" not in sources and "# SOLUTION" not in sources
         assert "export" not in init
+
+
+def test_parts_message(check_helpers):
+    with pytest.raises(AssertionError, match="tuple of 2 items, but it is a ndarray"):
+        check_helpers.parts(np.zeros(2), "f()", 2)
+    with pytest.raises(AssertionError, match="forget to `return`"):
+        check_helpers.parts(None, "f()", 3)
+    assert check_helpers.parts([1, 2, 3], "f()", 3) == (1, 2, 3)
