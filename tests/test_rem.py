@@ -335,3 +335,23 @@ def test_target_outside_model_support_raises():
 def test_ensemble_type_is_checked():
     with pytest.raises(TypeError, match="ensemble must be"):
         minimize_relative_entropy(DOUBLE_WELL, "grid", GRID)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    a2=st.floats(-3.0, 3.0),
+    a4=st.floats(0.2, 2.0),
+    a1=st.floats(-1.0, 1.0),
+    beta=st.floats(0.5, 2.0),
+)
+def test_newton_recovers_random_quartics_and_matches_moments(a2, a4, a1, beta):
+    basis = PolynomialBasis([1, 2, 4])
+    theta_true = np.array([a1, a2, a4])
+    grid = np.linspace(-3.0, 3.0, 401)
+    ens = GridEnsemble(grid, beta=beta)
+    weights = np.exp(-beta * basis.energy(grid, theta_true))
+    result = minimize_relative_entropy(basis, ens, grid, weights=weights)
+    assert result.converged
+    p = weights / weights.sum()
+    np.testing.assert_allclose(ens.averages(basis, result.theta).mean, p @ basis(grid), atol=1e-8)
+    np.testing.assert_allclose(result.theta, theta_true, atol=1e-6)
