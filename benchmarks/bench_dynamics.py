@@ -10,6 +10,7 @@ Run: ``python benchmarks/bench_dynamics.py``.  Prints markdown tables:
 * memory: 10^8 steps of one walker with a stride of 10^6 (peak RSS growth).
 """
 import math
+import os
 import resource
 import time
 
@@ -40,9 +41,9 @@ def bulk_normals(count, seed=0):
 def walkers_rows(name, model, vectorised_force, x0, n_steps):
     n_walkers, dim = x0.shape
     work = n_walkers * n_steps
-    kernel = best_time(lambda: brownian_dynamics(model, x0, DT, n_steps, stride=n_steps, seed=1), repeats=3)
-    numpy_time = best_time(lambda: numpy_loop(vectorised_force, x0, n_steps // 10), repeats=3) * 10
-    floor = best_time(lambda: bulk_normals(work * dim), repeats=3)
+    kernel = best_time(lambda: brownian_dynamics(model, x0, DT, n_steps, stride=n_steps, seed=1), repeats=7)
+    numpy_time = best_time(lambda: numpy_loop(vectorised_force, x0, n_steps // 10), repeats=7) * 10
+    floor = best_time(lambda: bulk_normals(work * dim), repeats=7)
     return [
         Row(f"{name}: numba kernel vs numpy loop", "walker-steps", work, kernel, numpy_time,
             ">= 30 M/s (1-D)" if dim == 1 else ""),
@@ -78,10 +79,11 @@ def memory_report(model):
 
 
 def main():
-    print(f"numba threads: {numba.get_num_threads()}; dt = {DT}")
+    print(f"numba threads: {numba.get_num_threads()}; dt = {DT}; load average {os.getloadavg()[0]:.1f} "
+          f"on {os.cpu_count()} cores (best of 7 short runs, so a loaded machine hurts less)")
     well = DoubleWell(barrier=1.0)
     channel = EntropicChannel(barrier=1.0, tilt=0.3, kappa0=4.0, a=0.5)
-    n_walkers, n_steps = 1000, 20_000
+    n_walkers, n_steps = 1000, 4000
     rows = walkers_rows("1-D double well, 1,000 walkers", well, well.force, np.zeros((n_walkers, 1)), n_steps)
     rows += walkers_rows("2-D entropic channel, 1,000 walkers", channel, channel.force,
                          channel.sample(n_walkers, seed=0), n_steps // 2)

@@ -26,13 +26,15 @@ trajectory (up to floating-point rounding in the force) for the same ``seed``:
 
 The normal deviates are drawn with numpy's ``Generator`` (from ``seed``) in blocks of
 about :math:`2^{20}` numbers, shaped ``(n_walkers, block_steps, dim)``, before each
-block of steps is integrated.  The kernel only reads them, so the result does not
+block of steps is integrated (a helper thread draws the next block while the current
+one is integrated).  The kernel only reads them, so the result does not
 depend on how walkers are scheduled on threads (or on ``numba.set_num_threads``), and
 bulk generation runs at numpy's speed.  Memory is bounded by one noise block plus the
 stored frames.  The numbers drawn depend on ``seed``, ``n_walkers``, ``dim`` and
 ``n_steps`` (the block boundaries), not on ``stride``.
 """
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -68,7 +70,7 @@ _KERNEL_SIGNATURE = types.void(
 )
 
 
-@njit_with(signature_or_function=_KERNEL_SIGNATURE, parallel=True)
+@njit_with(signature_or_function=_KERNEL_SIGNATURE, parallel=True, nogil=True)
 def _brownian_kernel(force, x, noise, drift_scale, noise_scale, first_step, stride, out, failure):
     """One block of Euler–Maruyama steps for every walker, walkers in parallel."""
     n_walkers, n_block, dim = noise.shape
@@ -115,6 +117,28 @@ def _brownian_reference(force, x, noise, drift_scale, noise_scale, first_step, s
                 out[step // stride] = x
 
 
+def _noise_blocks(rng, n_walkers, dim, n_steps, block):
+    """Yield ``(first_step, noise)`` blocks; the next block is drawn in a helper thread while the
+    caller integrates the current one (numpy and the kernel both release the GIL).  Two buffers
+    are reused; the deviates are drawn in the same order as without the thread."""
+    starts = list(range(0, n_steps, block))
+    buffers = [np.empty(n_walkers * min(block, n_steps) * dim) for _ in range(min(2, len(starts)))]
+
+    def fill(index):
+        n_block = min(block, n_steps - starts[index])
+        noise = buffers[index % 2][: n_walkers * n_block * dim].reshape(n_walkers, n_block, dim)
+        rng.standard_normal(out=noise)
+        return noise
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(fill, 0)
+        for index, first_step in enumerate(starts):
+            noise = pending.result()
+            if index + 1 < len(starts):
+                pending = pool.submit(fill, index + 1)
+            yield first_step, noise
+
+
 def _integrate(step_block, force, x0, n_steps, stride, drift_scale, noise_scale, rng):
     """Run ``step_block`` (kernel or reference) over blocks of freshly drawn noise."""
     n_walkers, dim = x0.shape
@@ -123,11 +147,7 @@ def _integrate(step_block, force, x0, n_steps, stride, drift_scale, noise_scale,
     out[0] = x
     failure = np.full((n_walkers, 2), -1, dtype=np.int64)
     block = max(1, _BLOCK_NUMBERS // (n_walkers * dim))
-    buffer = np.empty(n_walkers * min(block, n_steps) * dim)  # reused by every block, the last one too
-    for first_step in range(0, n_steps, block):
-        n_block = min(block, n_steps - first_step)
-        noise = buffer[: n_walkers * n_block * dim].reshape(n_walkers, n_block, dim)
-        rng.standard_normal(out=noise)
+    for first_step, noise in _noise_blocks(rng, n_walkers, dim, n_steps, block):
         step_block(force, x, noise, drift_scale, noise_scale, first_step, stride, out, failure)
         if np.any(failure[:, 1] >= 0):
             break
