@@ -29,8 +29,8 @@ about :math:`2^{20}` numbers, shaped ``(n_walkers, block_steps, dim)``, before e
 block of steps is integrated (a helper thread draws the next block while the current
 one is integrated).  The kernel only reads them, so the result does not
 depend on how walkers are scheduled on threads (or on ``numba.set_num_threads``), and
-bulk generation runs at numpy's speed.  Memory is bounded by one noise block plus the
-stored frames.  The numbers drawn depend on ``seed``, ``n_walkers``, ``dim`` and
+bulk generation runs at numpy's speed.  Memory is bounded by two noise blocks (16 MiB)
+plus the stored frames.  The numbers drawn depend on ``seed``, ``n_walkers``, ``dim`` and
 ``n_steps`` (the block boundaries), not on ``stride``.
 """
 import math

@@ -192,6 +192,16 @@ def test_force_that_fails_or_is_not_callable():
         brownian_dynamics(3.0, np.zeros((3, 2)), 1e-3, 10)
 
 
+@numba.njit(cache=True)
+def integer_force(x):
+    return np.zeros(x.shape[0], dtype=np.int64)
+
+
+def test_compiled_force_of_the_wrong_type():
+    with pytest.raises(TypeError, match=r"cannot be compiled as f\(x: float64\[::1\]\) -> float64\[::1\]"):
+        brownian_dynamics(integer_force, np.zeros((3, 1)), 1e-3, 10)
+
+
 @pytest.mark.parametrize("force", [wrong_shape_away_from_origin, wrong_shape_away_from_origin.py_func])
 def test_force_changing_shape_during_the_run(force):
     with pytest.raises(ValueError, match="wrong shape .* at step"):
