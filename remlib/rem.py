@@ -403,8 +403,9 @@ def minimize_relative_entropy(basis, ensemble, target, *, weights=None, theta0=N
             message = "gradient below tolerance" + ("" if problem.exact else " or within statistical noise")
             break
         if not fresh and (np.linalg.norm(gradient) <= tol
-                          or (method == "gradient" and _converged(gradient, hessian, n_eff, tol))):
-            # optimum of the reweighted objective: check it with fresh model samples
+                          or (method == "gradient" and _converged(gradient, hessian, 100 * n_eff, tol))):
+            # at the optimum of the reweighted objective (Newton reaches it exactly; gradient descent to
+            # a tenth of the statistical error): check it with fresh model samples
             mean, cov, n_eff, fresh = problem.state(theta, fresh=True)
             gradient, hessian = derivatives(mean, cov)
             continue

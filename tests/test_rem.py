@@ -355,3 +355,18 @@ def test_newton_recovers_random_quartics_and_matches_moments(a2, a4, a1, beta):
     p = weights / weights.sum()
     np.testing.assert_allclose(ens.averages(basis, result.theta).mean, p @ basis(grid), atol=1e-8)
     np.testing.assert_allclose(result.theta, theta_true, atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["newton", "gradient"])
+def test_sampling_fit_is_as_accurate_for_both_methods(method):
+    basis = GaussianBasis([-1.0, 0.0, 1.0], 0.7)
+    theta_true = np.array([0.0, 2.0, -1.0])
+    n = 40_000
+    ens = IIDEnsemble(basis, n, seed=9)
+    result = minimize_relative_entropy(basis, ens, GRID, weights=np.exp(-basis.energy(GRID, theta_true)),
+                                       method=method, max_iter=3000)
+    assert result.converged
+    # the error of theta, H^-1 / n, in the eigenbasis of H (the directions are well separated in scale)
+    eigenvalues, vectors = np.linalg.eigh(result.hessian)
+    z = vectors.T @ (result.theta - theta_true) / np.sqrt(1.0 / (n * eigenvalues))
+    assert np.all(np.abs(z) < 4.5), z
