@@ -112,3 +112,14 @@ ax.plot([0, 1], [0, 1])
 plt.show()
 ```
 """
+
+
+#: a page whose only math is inside a widget (Sphinx alone would not load MathJax here)
+WIDGET_ONLY_PAGE = NOTEBOOK_HEADER + r"""
+# Only a widget
+
+```{code-cell} ipython3
+import ipywidgets as widgets
+widgets.HTMLMath(value=r"the relative entropy $D_\mathrm{KL}$")
+```
+"""

@@ -10,12 +10,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from book_helpers import GOOD_PAGE, build, make_book  # noqa: E402
+from book_helpers import GOOD_PAGE, WIDGET_ONLY_PAGE, build, make_book  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def good_book(tmp_path_factory):
-    """A throw-away book (math, figure, widget) built like the real one; (dir, code, log)."""
-    directory = make_book(tmp_path_factory.mktemp("good_book"), {"book/index": GOOD_PAGE})
+    """A throw-away book (math, figure, widgets) built like the real one; (dir, code, log)."""
+    pages = {"book/index": GOOD_PAGE, "book/widget": WIDGET_ONLY_PAGE}
+    directory = make_book(tmp_path_factory.mktemp("good_book"), pages)
     code, log = build(directory)
     return directory, code, log

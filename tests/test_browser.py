@@ -33,7 +33,10 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = ROOT / "_artifacts" / "screenshots"
 
 # TeX that must never be visible as text once MathJax has run (code is excluded)
-RAW_TEX = re.compile(r"\$\$|\\\[|\\\]|\\\(|\\\)|\\begin\{|\\end\{|\\(?:frac|mathrm|sum|int|label)\b")
+RAW_TEX = re.compile(
+    r"\$\$|\\\[|\\\]|\\\(|\\\)|\\begin\{|\\end\{|\\(?:frac|mathrm|sum|int|label)\b"
+    r"|\$[^$\n]*(?:\\[A-Za-z]|[_^])[^$\n]*\$"  # $...$ with a TeX command, sub- or superscript
+)
 
 # ---------------------------------------------------------------------------------------
 # serving and browsing
@@ -256,6 +259,7 @@ def test_math_and_widgets_render_offline_on_a_throwaway_page(browser, good_book,
     server, url = serve(html)
     try:
         problems = check_page(browser, url, html, "book/index.html", tmp_path)
+        widget_only = check_page(browser, url, html, "book/widget.html", tmp_path)
         page = browser.new_page()
         page.goto(url + "book/index.html", wait_until="load")
         assert not page.evaluate(_SETTLE)
@@ -266,6 +270,7 @@ def test_math_and_widgets_render_offline_on_a_throwaway_page(browser, good_book,
     finally:
         server.shutdown()
     assert not problems, "\n".join(problems)
+    assert not widget_only, "\n".join(widget_only)
     assert counts[0] == 1, "the IntSlider widget was not drawn"
     assert counts[1] == 1, "the math inside the HTMLMath widget was not typeset"
     assert counts[2] >= 3, "inline and display math were not typeset"
@@ -278,7 +283,7 @@ def test_the_checks_catch_broken_pages(browser, tmp_path):
     (site / "other.html").write_text('<html><body><main><p id="here">x</p></main></body></html>')
     (site / "bad.html").write_text(
         "<html><body><main>"
-        "<p>$$ x^2 $$ and \\begin{align} a \\end{align}</p>"
+        "<p>$$ x^2 $$ and \\begin{align} a \\end{align} and $\\theta_1$</p>"
         '<img src="missing.png" alt="missing">'
         '<a href="other.html#here">ok</a> <a href="nowhere.html">dead</a> '
         '<a href="other.html#gone">dead anchor</a>'
@@ -292,6 +297,7 @@ def test_the_checks_catch_broken_pages(browser, tmp_path):
     finally:
         server.shutdown()
     assert "raw TeX" in problems and "$$" in problems and "\\begin{" in problems
+    assert "$\\theta_1$" in problems
     assert "image did not load" in problems
     assert "nowhere.html" in problems and "other.html#gone" in problems
     assert "other.html#here" not in problems

@@ -9,8 +9,11 @@ page that holds a widget (``nb_ipywidgets_js`` in ``_config.yml`` points both at
    between the two scripts maps the modules onto ``_static/html-manager/``.
 2. The manager typesets math in widgets (``HTMLMath``, labels) with the MathJax 2 call
    ``MathJax.Hub.Queue(["Typeset", MathJax.Hub, element])``, while the book uses MathJax 3.
-   A small shim provides ``MathJax.Hub.Queue`` on top of ``MathJax.typesetPromise``.
+   A small shim provides ``MathJax.Hub.Queue`` on top of ``MathJax.typesetPromise``, and
+   MathJax is loaded on every widget page (Sphinx loads it only where the text has math).
 """
+import json
+
 from sphinx.builders.html._assets import _JavaScript
 
 _MODULES = (
@@ -82,8 +85,12 @@ def _add_widget_glue(app, pagename, templatename, context, doctree):
     mathjax_names = {app.config.mathjax_path, f"_static/{app.config.mathjax_path}"}
     mathjax = next((i for i, n in enumerate(_filename(js) for js in scripts)
                     if n in mathjax_names), None)
-    if mathjax is not None:
-        scripts.insert(mathjax, _JavaScript("", body=MATHJAX_HUB_SHIM))
+    if mathjax is None:
+        # sphinx loads MathJax only on pages with math in the text; widgets may hold math too
+        scripts.append(_JavaScript("", body=f"window.MathJax = {json.dumps(app.config.mathjax3_config or {})}"))
+        scripts.append(_JavaScript(f"_static/{app.config.mathjax_path}", defer="defer"))
+        mathjax = len(scripts) - 1
+    scripts.insert(mathjax, _JavaScript("", body=MATHJAX_HUB_SHIM))
     context["script_files"] = scripts
 
 
