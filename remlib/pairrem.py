@@ -99,28 +99,42 @@ class PairModel:
 
 
 class _ParticleEnsemble:
-    """Model averages of the pair features from Metropolis MC (the rem.py ensemble protocol)."""
+    """Model averages of frame features from Metropolis MC (the ensemble protocol of rem.py).
 
-    def __init__(self, model, box, start, *, beta, n_frames, burn_in, thin, seed):
-        self.model, self.box, self.beta = model, box, beta
-        self.dim = model.basis.n_functions
+    ``tables(theta)`` returns the keyword arguments (``pair`` and, for chains, ``bond``,
+    ``angle``, ``chain_length``, ``exclude``) of :func:`remlib.montecarlo.metropolis_particles`;
+    ``features(frames)`` the per-frame features (n_frames, n_functions).  Each call
+    continues the chain from the last frame of the previous one.
+    """
+
+    def __init__(self, tables, features, n_functions, box, start, *, beta, n_frames, burn_in, thin, seed):
+        self.tables, self.features, self.box, self.beta = tables, features, box, beta
+        self.dim = n_functions
         self.state = start.copy()
-        self.n_frames, self.burn_in, self.thin = n_frames, burn_in, thin
+        self.n_frames = as_positive_int(n_frames, "n_model_frames")
+        self.burn_in = as_positive_int(burn_in, "burn_in", minimum=0)
+        self.thin = as_positive_int(thin, "thin")
         self.rng = as_generator(seed)
         self.frames = None
 
     def sample(self, theta):
-        result = metropolis_particles(self.state, self.box, self.model.table(theta), n_frames=self.n_frames,
-                                      beta=self.beta, burn_in=self.burn_in, thin=self.thin, seed=self.rng)
+        result = metropolis_particles(self.state, self.box, n_frames=self.n_frames, beta=self.beta,
+                                      burn_in=self.burn_in, thin=self.thin, seed=self.rng, **self.tables(theta))
         self.state = result.frames[-1]
         self.frames = result.frames
         return result.frames
 
     def averages(self, basis, theta):
-        features = self.model.features(self.sample(theta), self.box)
+        features = self.features(self.sample(theta))
         centred = features - features.mean(axis=0)
         return EnsembleAverages(features.mean(axis=0), centred.T @ centred / len(features), samples=features,
                                 n_effective=effective_sample_size(features))
+
+
+def _pair_ensemble(model, box, start, beta, n_model_frames, burn_in, thin, seed):
+    return _ParticleEnsemble(lambda theta: {"pair": model.table(theta)}, lambda frames: model.features(frames, box),
+                             model.basis.n_functions, box, start, beta=beta, n_frames=n_model_frames,
+                             burn_in=burn_in, thin=thin, seed=seed)
 
 
 @dataclass
@@ -286,9 +300,7 @@ def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, be
     _check_sampled(target, model)
     if theta0 is None:
         theta0 = _boltzmann_inversion(model, *_target_rdf(frames, box, model, 4 * n_functions), beta)
-    ensemble = _ParticleEnsemble(model, box, frames[-1], beta=beta, n_frames=as_positive_int(n_model_frames, "n_model_frames"),
-                                 burn_in=as_positive_int(burn_in, "burn_in", minimum=0),
-                                 thin=as_positive_int(thin, "thin"), seed=seed)
+    ensemble = _pair_ensemble(model, box, frames[-1], beta, n_model_frames, burn_in, thin, seed)
     rem = minimize_relative_entropy(_FrameFeatures(model.basis.n_functions), ensemble, target, theta0=theta0,
                                     tol=tol, max_iter=max_iter)
     history = dict(rem.history, n_resamples=rem.n_resamples, rem=rem)
@@ -329,9 +341,7 @@ def iterative_boltzmann_inversion(frames, box, *, r_cut, n_functions=16, r_min=N
     bins = 4 * n_functions if bins is None else as_positive_int(bins, "bins")
     r, g_target = _target_rdf(frames, box, model, bins)
     theta = _boltzmann_inversion(model, r, g_target, beta)
-    ensemble = _ParticleEnsemble(model, box, frames[-1], beta=beta, n_frames=as_positive_int(n_model_frames, "n_model_frames"),
-                                 burn_in=as_positive_int(burn_in, "burn_in", minimum=0),
-                                 thin=as_positive_int(thin, "thin"), seed=seed)
+    ensemble = _pair_ensemble(model, box, frames[-1], beta, n_model_frames, burn_in, thin, seed)
     g_rms = []
     converged = False
     for iteration in range(as_positive_int(n_iterations, "n_iterations")):

@@ -1,0 +1,406 @@
+"""Bead-spring chains and molecular liquids: reference models and bonded REM.
+
+Reference bead-spring polymer (in a periodic box, reduced units):
+
+.. math::
+
+    U = \\sum_\\text{bonds} \\tfrac{k}{2}(r - r_0)^2
+      + \\sum_{|i-j| \\ge 2} u_\\mathrm{LJ}(r_{ij}),
+
+with the Lennard-Jones pair (truncated at ``r_cut``; ``r_cut = 2^{1/6}`` gives the purely
+repulsive WCA chain) acting between all beads that are not bonded, including the 1-3
+neighbours.  A CG model with bond and angle potentials plus the same pair interaction
+from 1-4 neighbours on cannot represent the 1-3 term exactly (it couples both bonds
+and the angle): REM finds the bond and angle potentials whose distributions match the
+target, while direct Boltzmann inversion,
+
+.. math:: u_b(r) = -k_BT\\ln\\frac{P(r)}{r^2},\\qquad u_a(\\vartheta) = -k_BT\\ln\\frac{P(\\vartheta)}{\\sin\\vartheta},
+
+counts the effect of the other interactions twice and misses.
+
+Molecular liquid: flexible LJ dimers (harmonic bond, LJ between atoms of different
+molecules) mapped to one site per molecule at the centre of mass; the exact CG
+potential (the many-body PMF) is not pairwise, so REM, IBI and force matching
+give different pair potentials.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from remlib._validation import as_generator, as_positive_int, as_positive_scalar
+from remlib.basis import BSplineBasis
+from remlib.fluids import lj_potential
+from remlib.montecarlo import metropolis_particles, tabulate_angle, tabulate_bond, tabulate_pair
+from remlib.neighbors import check_box, check_positions, pair_list, wrap_positions
+from remlib.pairrem import _FrameFeatures, _ParticleEnsemble
+from remlib.rem import minimize_relative_entropy
+
+__all__ = ["bead_spring_frames", "bond_lengths", "bond_angles", "BondedModel", "fit_bonded_rem",
+           "bonded_boltzmann_inversion", "lj_dimer_frames", "center_of_mass"]
+
+
+# --------------------------------------------------------------------------- geometry
+
+def _bond_vectors(frames, box, chain_length):
+    n_frames, n, _ = frames.shape
+    x = frames.reshape(n_frames, n // chain_length, chain_length, 3)
+    b = x[:, :, 1:] - x[:, :, :-1]
+    return b - box * np.floor(b / box + 0.5)
+
+
+def bond_lengths(frames, box, chain_length):
+    """Bond lengths of linear chains, shape (n_frames, n_chains * (chain_length - 1)).
+
+    Examples
+    --------
+    >>> bond_lengths([[[0.5, 0.5, 0.5], [1.5, 0.5, 0.5], [1.5, 1.5, 0.5]]], [5.0] * 3, 3).tolist()
+    [[1.0, 1.0]]
+    """
+    box = check_box(box)
+    frames = check_positions(frames, box)
+    return np.linalg.norm(_bond_vectors(frames, box, chain_length), axis=-1).reshape(frames.shape[0], -1)
+
+
+def bond_angles(frames, box, chain_length):
+    """Bond angles (radians, 180° = straight) of linear chains, shape (n_frames, n_chains * (chain_length - 2)).
+
+    Examples
+    --------
+    >>> np.degrees(bond_angles([[[0.5, 0.5, 0.5], [1.5, 0.5, 0.5], [1.5, 1.5, 0.5]]], [5.0] * 3, 3)).round(6).tolist()
+    [[90.0]]
+    """
+    box = check_box(box)
+    frames = check_positions(frames, box)
+    b = _bond_vectors(frames, box, chain_length)
+    u, v = -b[:, :, :-1], b[:, :, 1:]
+    cos = (u * v).sum(-1) / np.linalg.norm(u, axis=-1) / np.linalg.norm(v, axis=-1)
+    return np.arccos(np.clip(cos, -1.0, 1.0)).reshape(frames.shape[0], -1)
+
+
+def _lattice_walks(n_chains, chain_length, box, rng):
+    """Non-overlapping self-avoiding walks on a unit cubic lattice (a safe start)."""
+    cells = np.floor(box).astype(int)
+    occupied = set()
+    chains = []
+    moves = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]])
+    for _ in range(n_chains):
+        for _attempt in range(1000):
+            site = rng.integers(0, cells)
+            walk = [tuple(site)]
+            while len(walk) < chain_length:
+                options = [tuple((np.array(walk[-1]) + m) % cells) for m in moves]
+                options = [o for o in options if o not in occupied and o not in walk]
+                if not options:
+                    break
+                walk.append(options[rng.integers(len(options))])
+            if len(walk) == chain_length and not occupied.intersection(walk):
+                occupied.update(walk)
+                chains.append(walk)
+                break
+        else:
+            raise ValueError("box: could not place the chains without overlap; use a larger box")
+    return (np.array(chains, dtype=float).reshape(-1, 3) + 0.5) * (box / cells)
+
+
+def bead_spring_frames(n_chains, chain_length, n_frames, *, box, bond_k=100.0, bond_r0=1.0, r_cut=2.5,
+                       temperature=1.0, burn_in=500, thin=5, seed=None):
+    """Frames of the bead-spring reference polymer (harmonic bonds + LJ between non-bonded beads).
+
+    Parameters
+    ----------
+    n_chains, chain_length : int
+    n_frames : int
+    box : array_like, shape (3,)
+        At least ``2 r_cut`` along every edge.
+    bond_k, bond_r0 : float
+        Harmonic bond :math:`\\tfrac{k}{2}(r - r_0)^2`.
+    r_cut : float
+        LJ cutoff (``2**(1/6)`` for WCA); the potential is shifted to 0 there.
+    temperature : float
+    burn_in, thin : int
+        Sweeps.
+    seed : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    MonteCarloResult
+
+    Examples
+    --------
+    >>> run = bead_spring_frames(4, 8, 5, box=[8.0] * 3, burn_in=20, seed=0)
+    >>> run.frames.shape, bool(np.all(np.abs(bond_lengths(run.frames, run.box, 8) - 1.0) < 0.4))
+    ((5, 32, 3), True)
+    """
+    box = check_box(box)
+    rng = as_generator(seed)
+    chain_length = as_positive_int(chain_length, "chain_length", minimum=2)
+    start = _lattice_walks(as_positive_int(n_chains, "n_chains"), chain_length, box, rng)
+    return metropolis_particles(start, box, n_frames=n_frames, beta=1.0 / as_positive_scalar(temperature, "temperature"),
+                                burn_in=burn_in, thin=thin, step_size=0.05, seed=rng,
+                                **reference_tables(chain_length, bond_k, bond_r0, r_cut))
+
+
+def reference_tables(chain_length, bond_k=100.0, bond_r0=1.0, r_cut=2.5, exclude=1):
+    """MC keyword arguments (pair, bond, chain_length, exclude) of the bead-spring reference."""
+    k = as_positive_scalar(bond_k, "bond_k")
+    r0 = as_positive_scalar(bond_r0, "bond_r0")
+    pair = tabulate_pair(lambda r: lj_potential(r, shift_at=r_cut), r_min=0.6, r_cut=r_cut, n_grid=4096)
+    bond = tabulate_bond(lambda r: 0.5 * k * (r - r0) ** 2, r_min=0.0, r_max=3.0 * r0, n_grid=4096)
+    return {"pair": pair, "bond": bond, "chain_length": chain_length, "exclude": exclude}
+
+
+# --------------------------------------------------------------------------- bonded CG model
+
+class BondedModel:
+    """Bond and angle potentials in B-spline bases, with a fixed pair interaction.
+
+    :math:`U = \\sum_\\text{bonds} \\sum_i \\theta^b_i B_i(r) + \\sum_\\text{angles} \\sum_j
+    \\theta^a_j C_j(\\vartheta) + \\sum_{|i-j| > \\text{exclude}} u(r_{ij})`; bonds and angles
+    have hard walls outside their spline ranges.
+
+    The numbers of bonds and angles are fixed, so (splines summing to one) a constant
+    added to either potential changes nothing: the last spline of each basis gets the
+    coefficient 0 and ``theta`` holds the other ``n_bond - 1`` and ``n_angle - 1``.
+
+    Attributes
+    ----------
+    bond_basis, angle_basis : BSplineBasis
+    pair : Table
+        Fixed pair potential (not fitted).
+    chain_length, exclude : int
+    n_functions : int
+        Number of fitted coefficients.
+    """
+
+    def __init__(self, bond_basis, angle_basis, pair, chain_length, exclude=2, n_grid=2048):
+        self.bond_basis, self.angle_basis, self.pair = bond_basis, angle_basis, pair
+        self.chain_length, self.exclude = chain_length, exclude
+        self.n_bond = bond_basis.n_functions - 1
+        self.n_functions = self.n_bond + angle_basis.n_functions - 1
+        self._r = np.linspace(bond_basis.lower, bond_basis.upper, n_grid)
+        self._t = np.linspace(angle_basis.lower, angle_basis.upper, n_grid)
+
+    def split(self, theta):
+        """Full coefficient vectors (θ_bond, θ_angle) of the two bases (last entries 0)."""
+        theta = np.asarray(theta, float)
+        return np.append(theta[: self.n_bond], 0.0), np.append(theta[self.n_bond:], 0.0)
+
+    def tables(self, theta):
+        """Keyword arguments of :func:`metropolis_particles` for parameters ``theta``."""
+        tb, ta = self.split(theta)
+        bond = tabulate_bond(lambda r: self.bond_basis(r) @ tb, r_min=self._r[0], r_max=self._r[-1], n_grid=self._r.size)
+        # angle tables span [0, π]: infinite outside the spline range
+        theta_grid = np.linspace(0.0, np.pi, 4096)
+        inside = (theta_grid >= self._t[0]) & (theta_grid <= self._t[-1])
+        values = np.full(theta_grid.size, 1e6)
+        values[inside] = self.angle_basis(theta_grid[inside]) @ ta
+        angle = tabulate_angle(lambda t: np.interp(t, theta_grid, values), n_grid=theta_grid.size)
+        return {"pair": self.pair, "bond": bond, "angle": angle, "chain_length": self.chain_length,
+                "exclude": self.exclude}
+
+    def features(self, frames, box):
+        """Per-frame sums :math:`[\\sum_b B_i(r_b), \\sum_a C_j(\\vartheta_a)]`, shape (n_frames, n_functions)."""
+        r = bond_lengths(frames, box, self.chain_length)
+        t = bond_angles(frames, box, self.chain_length)
+        fb = self.bond_basis(r.reshape(-1)).reshape(*r.shape, -1).sum(axis=1)
+        fa = self.angle_basis(np.maximum(t.reshape(-1), self.angle_basis.lower)).reshape(*t.shape, -1).sum(axis=1)
+        return np.hstack([fb[:, :-1], fa[:, :-1]])
+
+
+@dataclass
+class BondedResult:
+    """Fitted bond and angle potentials.
+
+    Attributes
+    ----------
+    method : str
+        ``"rem"`` or ``"boltzmann inversion"``.
+    model : BondedModel
+    theta : ndarray
+        Bond coefficients followed by angle coefficients.
+    converged : bool
+    history : dict
+    """
+
+    method: str
+    model: BondedModel
+    theta: np.ndarray
+    converged: bool = True
+    history: dict = field(default_factory=dict, repr=False)
+
+    def bond_potential(self, r):
+        return self.model.bond_basis(r) @ self.model.split(self.theta)[0]
+
+    def angle_potential(self, angle):
+        return self.model.angle_basis(angle) @ self.model.split(self.theta)[1]
+
+
+def _bonded_model(frames, box, chain_length, n_bond, n_angle, pair, exclude):
+    r = bond_lengths(frames, box, chain_length)
+    t = bond_angles(frames, box, chain_length)
+    bond_basis = BSplineBasis(r.min(), r.max(), as_positive_int(n_bond, "n_bond", minimum=4))
+    angle_basis = BSplineBasis(t.min(), t.max(), as_positive_int(n_angle, "n_angle", minimum=4))
+    return BondedModel(bond_basis, angle_basis, pair, chain_length, exclude), r.reshape(-1), t.reshape(-1)
+
+
+def _boltzmann_theta(basis, values, jacobian, beta, bins=60):
+    """Spline projection of :math:`-k_BT\\ln(P(x)/J(x))` from a histogram of ``values``."""
+    counts, edges = np.histogram(values, bins=bins, range=(basis.lower, basis.upper), density=True)
+    centers = 0.5 * (edges[1:] + edges[:-1])
+    filled = counts > 0
+    pmf = -np.log(counts[filled] / jacobian(centers[filled])) / beta
+    theta, *_ = np.linalg.lstsq(basis(centers[filled]), pmf, rcond=None)
+    return theta[:-1] - theta[-1]  # constant removed (splines sum to one): last coefficient 0
+
+
+def bonded_boltzmann_inversion(frames, box, chain_length, *, pair, exclude=2, n_bond=8, n_angle=8, beta=1.0):
+    """Direct Boltzmann inversion of the bond and angle distributions (each on its own).
+
+    .. math:: u_b(r) = -k_BT\\ln\\frac{P(r)}{r^2},\\qquad u_a(\\vartheta) = -k_BT\\ln\\frac{P(\\vartheta)}{\\sin\\vartheta}
+
+    projected on the splines (the same bases as :func:`fit_bonded_rem`).
+
+    Returns
+    -------
+    BondedResult
+    """
+    box = check_box(box)
+    frames = check_positions(frames, box)
+    beta = as_positive_scalar(beta, "beta")
+    model, r, t = _bonded_model(frames, box, chain_length, n_bond, n_angle, pair, exclude)
+    theta = np.concatenate([_boltzmann_theta(model.bond_basis, r, np.square, beta),
+                            _boltzmann_theta(model.angle_basis, t, np.sin, beta)])
+    return BondedResult("boltzmann inversion", model, theta)
+
+
+def fit_bonded_rem(frames, box, chain_length, *, pair, exclude=2, n_bond=8, n_angle=8, beta=1.0,
+                   n_model_frames=100, burn_in=100, thin=2, max_iter=30, tol=1e-6, regularization=1e-2, seed=None):
+    """REM for the bond and angle potentials of a chain, with a fixed pair interaction.
+
+    The features are :math:`\\Phi = [\\sum_b B_i(r_b), \\sum_a C_j(\\vartheta_a)]`; the model
+    averages come from Metropolis MC of the chains (bond/angle tables from θ, the pair
+    table ``pair`` between beads more than ``exclude`` apart), and the Newton iteration
+    is :func:`remlib.rem.minimize_relative_entropy`, started from direct Boltzmann
+    inversion.  Spline ranges are the observed ranges of the target bonds and angles.
+
+    Parameters
+    ----------
+    frames : array_like, shape (n_frames, n_chains * chain_length, 3)
+    box : array_like, shape (3,)
+    chain_length : int
+    pair : Table
+        Fixed CG pair potential (from :func:`remlib.montecarlo.tabulate_pair`).
+    exclude : int
+        Pairs within a chain with ``|i - j| <= exclude`` have no pair term (default 2:
+        bonds and angles carry 1-2 and 1-3 interactions).
+    n_bond, n_angle : int
+        Numbers of splines.
+    beta : float
+    n_model_frames, burn_in, thin, max_iter, tol, seed
+        As in :func:`remlib.pairrem.fit_pair_potential_rem`.
+    regularization : float
+        Ridge term :math:`\\tfrac{\\lambda}{2}\\|\\theta\\|^2` of the REM objective: the edge
+        splines of bond and angle ranges see few samples, and without it a noisy Newton
+        step can run away along them (observed with 10 splines per term).
+
+    Returns
+    -------
+    BondedResult
+        ``history["rem"]`` is the :class:`remlib.rem.REMResult`.
+    """
+    start = bonded_boltzmann_inversion(frames, box, chain_length, pair=pair, exclude=exclude, n_bond=n_bond,
+                                       n_angle=n_angle, beta=beta)
+    box = check_box(box)
+    frames = check_positions(frames, box)
+    model = start.model
+    target = model.features(frames, box)
+    ensemble = _ParticleEnsemble(model.tables, lambda f: model.features(f, box), model.n_functions, box, frames[-1],
+                                 beta=beta, n_frames=n_model_frames, burn_in=burn_in, thin=thin, seed=seed)
+    rem = minimize_relative_entropy(_FrameFeatures(model.n_functions), ensemble, target, theta0=start.theta,
+                                    tol=tol, max_iter=max_iter, regularization=regularization)
+    return BondedResult("rem", model, rem.theta, rem.converged, dict(rem.history, rem=rem, frames=ensemble.frames))
+
+
+# --------------------------------------------------------------------------- molecular liquid
+
+def center_of_mass(frames, box, atoms_per_molecule):
+    """Centre of mass of each molecule (equal masses, minimum image within the molecule), wrapped.
+
+    Examples
+    --------
+    >>> center_of_mass([[[0.2, 1.0, 1.0], [3.8, 1.0, 1.0]]], [4.0] * 3, 2).round(6).tolist()
+    [[[0.0, 1.0, 1.0]]]
+    """
+    box = check_box(box)
+    frames = check_positions(frames, box)
+    n_frames, n, _ = frames.shape
+    x = frames.reshape(n_frames, n // atoms_per_molecule, atoms_per_molecule, 3)
+    d = x - x[:, :, :1]
+    d -= box * np.floor(d / box + 0.5)
+    return wrap_positions(x[:, :, 0] + d.mean(axis=2), box)
+
+
+@dataclass
+class DimerLiquid:
+    """Flexible LJ dimers and their centre-of-mass mapping.
+
+    Attributes
+    ----------
+    frames : ndarray, shape (n_frames, 2 n_molecules, 3)
+        Atomistic frames.
+    com : ndarray, shape (n_frames, n_molecules, 3)
+        Mapped CG sites.
+    com_forces : ndarray, shape (n_frames, n_molecules, 3)
+        Mapped forces: sum of the intermolecular forces on each molecule's atoms.
+    box : ndarray
+    """
+
+    frames: np.ndarray
+    com: np.ndarray
+    com_forces: np.ndarray
+    box: np.ndarray
+
+
+def lj_dimer_frames(n_molecules, density, temperature, n_frames, *, bond_k=200.0, bond_r0=0.6, r_cut=2.5,
+                    burn_in=300, thin=4, seed=None):
+    """Frames of a liquid of flexible LJ dimers, mapped to one site per molecule.
+
+    Atoms of different molecules interact by the LJ potential shifted at ``r_cut``; the
+    two atoms of a molecule by a harmonic bond :math:`\\tfrac{k}{2}(r - r_0)^2` only.
+    ``density`` is the number of molecules per volume.
+
+    Examples
+    --------
+    >>> liquid = lj_dimer_frames(64, 0.25, 2.0, n_frames=2, burn_in=20, seed=0)
+    >>> liquid.com.shape, liquid.com_forces.shape
+    ((2, 64, 3), (2, 64, 3))
+    """
+    n_molecules = as_positive_int(n_molecules, "n_molecules", minimum=2)
+    density = as_positive_scalar(density, "density")
+    box = np.full(3, (n_molecules / density) ** (1 / 3))
+    rng = as_generator(seed)
+    walks = _lattice_walks(n_molecules, 2, box, rng)
+    bonds = walks[1::2] - walks[::2]
+    bonds -= box * np.floor(bonds / box + 0.5)
+    start = walks.copy()
+    start[1::2] = wrap_positions(walks[::2] + bond_r0 * bonds / np.linalg.norm(bonds, axis=1)[:, None], box)
+    tables = reference_tables(2, bond_k, bond_r0, r_cut)
+    run = metropolis_particles(start, box, n_frames=n_frames, beta=1.0 / as_positive_scalar(temperature, "temperature"),
+                               burn_in=burn_in, thin=thin, step_size=0.05, seed=rng, **tables)
+    molecule = np.repeat(np.arange(n_molecules), 2)
+    forces = np.stack([_lj_atom_forces(frame, box, r_cut, molecule) for frame in run.frames])
+    com_forces = forces.reshape(n_frames, n_molecules, 2, 3).sum(axis=2)
+    return DimerLiquid(run.frames, center_of_mass(run.frames, box, 2), com_forces, box)
+
+
+def _lj_atom_forces(frame, box, r_cut, molecule):
+    """Intermolecular LJ forces on each atom of one frame (n_atoms, 3)."""
+    i, j, delta = pair_list(frame, box, r_max=r_cut, molecule=molecule)
+    r2 = (delta**2).sum(axis=1)
+    # force on i from j: -u'(r) (x_i - x_j)/r = u'(r)/r * delta, u'(r)/r = -24 (2 r^-14 - r^-8)
+    scale = -24.0 * (2.0 * r2**-7 - r2**-4)
+    contribution = scale[:, None] * delta
+    forces = np.zeros_like(frame)
+    np.add.at(forces, i, contribution)
+    np.add.at(forces, j, -contribution)
+    return forces
