@@ -14,13 +14,15 @@ import subprocess
 import sys
 import time
 
+import numba
 import numpy as np
 
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Row, best_time, print_table  # noqa: E402
 
-from remlib.basis import PolynomialBasis, BSplineBasis, FourierBasis, SeparableBasis, _energies  # noqa: E402
+from remlib.basis import (  # noqa: E402
+    BSplineBasis, FourierBasis, PolynomialBasis, SeparableBasis, _bspline_energy, _energies)
 from remlib.ensembles import GridEnsemble, MetropolisEnsemble, _metropolis_reference  # noqa: E402
 from remlib.rem import minimize_relative_entropy  # noqa: E402
 
@@ -71,7 +73,24 @@ def energy_rows():
         seconds = best_time(lambda: _energies(points, *spec, theta), repeats=3)
         ref = best_time(lambda: basis.energy(points[:, 0], theta), repeats=3)
         rows.append(Row(f"_energies {name}", "points", points.shape[0], seconds, ref))
+    basis = BSplineBasis(0.5, 3.0, 16)
+    theta = rng.normal(size=basis.n_functions)
+    r = points[:, 0].copy()
+    args = (basis.lower, basis.spacing, basis.n_functions, theta)
+    seconds = best_time(lambda: _bspline_loop(r, *args), repeats=3)
+    ref = best_time(lambda: (basis.energy(r, theta), basis.force(r, theta)), repeats=3)
+    rows.append(Row("_bspline_energy (U and dU/dr at one r, in a jitted loop)", "points", r.size, seconds, ref))
     return rows
+
+
+@numba.njit
+def _bspline_loop(r, lower, h, n, theta):
+    """How a pair-potential kernel calls _bspline_energy: one distance at a time."""
+    total = 0.0
+    for k in range(r.size):
+        energy, slope = _bspline_energy(r[k], lower, h, n, theta)
+        total += energy + slope
+    return total
 
 
 def rem_rows():

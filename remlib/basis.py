@@ -588,6 +588,10 @@ def _energy(x, kinds, axes, pstart, params, tstart, theta):
 def _energies(points, kinds, axes, pstart, params, tstart, theta):
     """:func:`_energy` over many configurations, ``points`` of shape ``(n, dim)``."""
     out = np.empty(points.shape[0])
+    if kinds.size == 1:
+        for k in range(points.shape[0]):
+            out[k] = _block_energy(points[k, 0], kinds[0], params, theta)
+        return out
     for k in range(points.shape[0]):
         out[k] = _energy(points[k], kinds, axes, pstart, params, tstart, theta)
     return out
