@@ -283,6 +283,22 @@ def _chi2_quantile_99(dof):
     return dof * (1.0 - a + 2.3263478740408408 * np.sqrt(a)) ** 3
 
 
+def _step(problem, theta, gradient, hessian, eta):
+    """One update: safeguarded Newton (``eta is None``) or a fixed gradient step ``-eta * g``.
+
+    Returns ``(step, step length, ΔS, failure message or "")``.
+    """
+    if eta is None:
+        direction, kind = _newton_direction(gradient, hessian)
+        alpha, change = _line_search(problem, theta, gradient, direction)
+        failure = f"line search found no decrease along the {kind} direction" if alpha == 0.0 else ""
+        return alpha * direction, alpha, change, failure
+    step = -eta * gradient
+    change = problem.objective(theta + step) - problem.objective(theta)
+    failure = "" if np.isfinite(change) else f"gradient descent diverged (learning_rate={eta:.3g} too large?)"
+    return step, 1.0, change, failure
+
+
 def _converged(gradient, hessian, n_effective, tol):
     """|g| <= tol, or (sampling) g statistically zero: g·H⁻¹g <= χ²₀.₉₉(m)/n_eff."""
     if np.linalg.norm(gradient) <= tol:
@@ -391,6 +407,7 @@ def minimize_relative_entropy(basis, ensemble, target, *, weights=None, theta0=N
 
     mean, cov, n_eff, fresh = problem.state(theta, fresh=True)
     gradient, hessian = derivatives(mean, cov)
+    eta = None  # Newton
     if method == "gradient":
         eta = (1.0 / max(np.linalg.eigvalsh(hessian)[-1], 1e-300) if learning_rate is None
                else as_positive_scalar(learning_rate, "learning_rate"))
@@ -411,24 +428,16 @@ def minimize_relative_entropy(basis, ensemble, target, *, weights=None, theta0=N
             continue
         if n_iter == max_iter:
             break
-        if method == "newton":
-            direction, kind = _newton_direction(gradient, hessian)
-            alpha, change = _line_search(problem, theta, gradient, direction)
-            if alpha == 0.0:
-                message = f"line search found no decrease along the {kind} direction"
-                break
-        else:
-            direction, alpha = -eta * gradient, 1.0
-            change = problem.objective(theta + direction) - problem.objective(theta)
-            if not np.isfinite(change):
-                message = f"gradient descent diverged (learning_rate={eta:.3g} too large?)"
-                break
-        theta = theta + alpha * direction
+        step, alpha, change, failure = _step(problem, theta, gradient, hessian, eta)
+        if failure:
+            message = failure
+            break
+        theta = theta + step
         n_iter += 1
         mean, cov, n_eff, fresh = problem.state(theta)
         gradient, hessian = derivatives(mean, cov)
         history.add(theta, gradient, problem.objective(theta) if problem.exact else np.nan,
-                    alpha * np.linalg.norm(direction), change, alpha)
+                    np.linalg.norm(step), change, alpha)
     if not converged:
         warnings.warn(f"minimize_relative_entropy did not converge: {message} (n_iter={n_iter}, "
                       f"|gradient|={np.linalg.norm(gradient):.3g}, tol={tol:g})", RuntimeWarning, stacklevel=2)
