@@ -16,7 +16,7 @@ import time
 
 import numba
 import numpy as np
-from harness import Row, best_time, print_table
+from harness import Row, print_table
 
 from remlib.dynamics import brownian_dynamics
 from remlib.systems import DoubleWell, EntropicChannel
@@ -38,34 +38,50 @@ def bulk_normals(count, seed=0):
     return np.random.default_rng(seed).standard_normal(count)
 
 
+def best_times(function, *, repeats=7):
+    """Best wall time and best CPU time (all threads of the process) of ``function()``, after a warm-up."""
+    function()
+    wall, cpu = float("inf"), float("inf")
+    for _ in range(repeats):
+        wall_start, cpu_start = time.perf_counter(), time.process_time()
+        function()
+        wall = min(wall, time.perf_counter() - wall_start)
+        cpu = min(cpu, time.process_time() - cpu_start)
+    return wall, cpu
+
+
 def walkers_rows(name, model, vectorised_force, x0, n_steps):
+    """Rows (wall clock, CPU time) for ``n_walkers`` walkers against the numpy loop and the floor."""
     n_walkers, dim = x0.shape
     work = n_walkers * n_steps
-    kernel = best_time(lambda: brownian_dynamics(model, x0, DT, n_steps, stride=n_steps, seed=1), repeats=7)
-    numpy_time = best_time(lambda: numpy_loop(vectorised_force, x0, n_steps // 10), repeats=7) * 10
-    floor = best_time(lambda: bulk_normals(work * dim), repeats=7)
-    return [
-        Row(f"{name}: numba kernel vs numpy loop", "walker-steps", work, kernel, numpy_time,
-            ">= 30 M/s (1-D)" if dim == 1 else ""),
-        Row(f"{name}: numba kernel vs bulk normal floor", "walker-steps", work, kernel, floor,
-            ">= 0.33x (within 3x of the floor)"),
-    ]
+    kernel = best_times(lambda: brownian_dynamics(model, x0, DT, n_steps, stride=n_steps, seed=1))
+    numpy_time = [t * 10 for t in best_times(lambda: numpy_loop(vectorised_force, x0, n_steps // 10))]
+    floor = best_times(lambda: bulk_normals(work * dim))
+    tables = []
+    for which in (0, 1):
+        tables.append([
+            Row(f"{name}: kernel vs numpy loop", "walker-steps", work, kernel[which], numpy_time[which],
+                ">= 30 M/s (1-D)" if dim == 1 and which == 0 else ""),
+            Row(f"{name}: kernel vs bulk normal floor", "walker-steps", work, kernel[which], floor[which],
+                ">= 0.33x (within 3x of the floor)" if which == 0 else ""),
+        ])
+    return tables
 
 
-def single_trajectory_row(model):
-    n_steps = 2_000_000
+def single_trajectory_rows(model):
+    n_steps, python_steps = 2_000_000, 100_000
     x0 = np.zeros((1, 1))
-    kernel = best_time(lambda: brownian_dynamics(model, x0, DT, n_steps, stride=n_steps, seed=2), repeats=3)
-    python_steps = 100_000
-    python_time = best_time(lambda: numpy_loop(model.force, x0, python_steps), repeats=1) * n_steps / python_steps
-    return Row("1-D double well, 1 walker: kernel vs per-step Python/numpy loop", "steps", n_steps, kernel,
-               python_time, ">= 50x")
+    kernel = best_times(lambda: brownian_dynamics(model, x0, DT, n_steps, stride=n_steps, seed=2), repeats=3)
+    python = best_times(lambda: numpy_loop(model.force, x0, python_steps), repeats=1)
+    return [[Row("1-D double well, 1 walker: kernel vs per-step Python/numpy loop", "steps", n_steps, kernel[which],
+                 python[which] * n_steps / python_steps, ">= 50x" if which == 0 else "")] for which in (0, 1)]
 
 
 def memory_report(model):
-    """Peak RSS growth of 10^8 steps (tracemalloc is not used: it also traces numba's per-call allocations
-    of the force result and would slow the run more than tenfold)."""
+    """Peak RSS growth of 10^8 steps, measured first in the process (tracemalloc is not used: it also
+    traces numba's per-call allocation of the force result and would slow the run more than tenfold)."""
     n_steps, stride = 100_000_000, 1_000_000
+    brownian_dynamics(model, np.zeros((1, 1)), DT, 10, seed=3)  # load the kernels first
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
     traj = brownian_dynamics(model, np.zeros((1, 1)), DT, n_steps, stride=stride, seed=3)
@@ -74,22 +90,24 @@ def memory_report(model):
     print("\n### Memory: 10^8 steps of one walker, stride 10^6\n")
     print(f"- frames stored: {traj.shape} ({traj.nbytes} bytes)")
     print(f"- time: {seconds:.2f} s ({n_steps / seconds / 1e6:.1f} M steps/s)")
-    print(f"- growth of the process's peak RSS: {growth / 1024:.1f} MiB (the reused noise block is 8 MiB; "
+    print(f"- growth of the process's peak RSS: {growth / 1024:.1f} MiB (two reused noise blocks of 8 MiB; "
           f"storing every step would need {n_steps * 8 / 2**20:.0f} MiB)")
 
 
 def main():
     print(f"numba threads: {numba.get_num_threads()}; dt = {DT}; load average {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} cores (best of 7 short runs, so a loaded machine hurts less)")
+          f"on {os.cpu_count()} cores (best of 7 short runs)")
     well = DoubleWell(barrier=1.0)
     channel = EntropicChannel(barrier=1.0, tilt=0.3, kappa0=4.0, a=0.5)
-    n_walkers, n_steps = 1000, 4000
-    rows = walkers_rows("1-D double well, 1,000 walkers", well, well.force, np.zeros((n_walkers, 1)), n_steps)
-    rows += walkers_rows("2-D entropic channel, 1,000 walkers", channel, channel.force,
-                         channel.sample(n_walkers, seed=0), n_steps // 2)
-    rows.append(single_trajectory_row(well))
-    print_table(rows, "Brownian dynamics (remlib.brownian_dynamics)")
     memory_report(well)
+    n_walkers, n_steps = 1000, 4000
+    wall, cpu = walkers_rows("1-D double well, 1,000 walkers", well, well.force, np.zeros((n_walkers, 1)), n_steps)
+    wall_2d, cpu_2d = walkers_rows("2-D entropic channel, 1,000 walkers", channel, channel.force,
+                                   channel.sample(n_walkers, seed=0), n_steps // 2)
+    wall_single, cpu_single = single_trajectory_rows(well)
+    print_table(wall + wall_2d + wall_single, "Brownian dynamics, wall clock (remlib.brownian_dynamics)")
+    print_table(cpu + cpu_2d + cpu_single,
+                "Brownian dynamics, CPU time of all threads (work per CPU-second; less sensitive to load)")
 
 
 if __name__ == "__main__":
