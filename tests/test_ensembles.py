@@ -120,10 +120,11 @@ def test_grid_bad_input():
 
 
 # ----------------------------------------------------------------------------- Metropolis
-def test_metropolis_double_well_moments_z_scores():
-    ens = MetropolisEnsemble(1.0, 1.2, 200_000, burn_in=2000, seed=11)
+@pytest.mark.parametrize("beta", [1.0, 0.4])
+def test_metropolis_double_well_moments_z_scores(beta):
+    ens = MetropolisEnsemble(1.0, 1.2, 200_000, beta=beta, burn_in=2000, seed=11)
     avg = ens.averages(DOUBLE_WELL, THETA_DW)
-    _, exact = exact_moments(lambda x: x**4 - 2 * x**2, [lambda x: x**2, lambda x: x**4, lambda x: x])
+    _, exact = exact_moments(lambda x: x**4 - 2 * x**2, [lambda x: x**2, lambda x: x**4, lambda x: x], beta)
     values = np.column_stack([avg.samples**2, avg.samples**4, avg.samples])
     z = (values.mean(axis=0) - exact) / block_error(values)
     assert np.all(np.abs(z) < 4.5), z
