@@ -30,7 +30,7 @@ from remlib._validation import as_float_array, as_positive_int, as_positive_scal
 __all__ = ["PathEntropyResult", "path_relative_entropy", "fit_drift", "mean_force", "force_matching"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PathEntropyResult:
     """Estimate of a path-space relative entropy from independent walkers.
 
@@ -118,6 +118,8 @@ def _least_squares(design, target, what):
 def _force_design(basis, points):
     r"""Rows :math:`-\partial\phi_i/\partial x_d`, reshaped to ``(n * dim, n_functions)``."""
     n, dim = points.shape
+    if not callable(getattr(basis, "gradient", None)):
+        raise TypeError(f"basis must be a remlib.basis.Basis (with a gradient method), got {type(basis).__name__}")
     if getattr(basis, "dim", 1) != dim:
         raise ValueError(f"basis acts on {getattr(basis, 'dim', 1)}-dimensional coordinates but the data have {dim}")
     gradient = np.asarray(basis.gradient(points[:, 0] if dim == 1 else points), dtype=np.float64)

@@ -219,6 +219,7 @@ def test_least_squares_reports_too_few_rows():
         (lambda t: fit_drift(t, 0.1, PolynomialBasis([2]), mapping=3), "mapping must be a callable"),
         (lambda t: fit_drift(np.concatenate([t, t], axis=2), 0.1, PolynomialBasis([2])), "basis acts on 1"),
         (lambda t: force_matching(np.ones(5), np.ones(4), PolynomialBasis([2])), "forces must have the shape"),
+        (lambda t: force_matching(np.ones(5), np.ones(5), [2, 4]), "basis must be a remlib.basis.Basis"),
         (lambda t: mean_force(np.ones(5), np.ones(4), 3), "forces must have the shape"),
         (lambda t: mean_force(np.ones(5), np.ones(5), 0), "bins"),
         (lambda t: mean_force(np.ones(5), np.ones(5), [1.0, 0.0]), "bins"),
