@@ -1,0 +1,95 @@
+"""Particle-system benchmarks: MC moves/s and its scaling, g(r) vs freud, a full pair-REM fit.
+
+Run with ``.venv/bin/python benchmarks/bench_fluids.py``.  freud (``freud-analysis``) is
+used only if it is importable; it is not a project requirement.
+"""
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import Row, best_time, print_table  # noqa: E402
+
+from remlib.fluids import lj_fluid_frames, lj_table, radial_distribution  # noqa: E402
+from remlib.montecarlo import lattice_positions, metropolis_particles  # noqa: E402
+from remlib.pairrem import fit_pair_potential_rem  # noqa: E402
+
+
+def mc_rows(sizes=(500, 1000, 2000, 4000, 8000), density=0.8, temperature=1.0, sweeps=20):
+    table = lj_table(2.5, shift=True)
+    rows = []
+    for n in sizes:
+        box = np.full(3, (n / density) ** (1 / 3))
+        start = metropolis_particles(lattice_positions(n, box), box, table, n_frames=1, beta=1 / temperature,
+                                     burn_in=30, seed=0)
+        step = start.step_size
+        frame = start.frames[-1]
+
+        def run():
+            metropolis_particles(frame, box, table, n_frames=sweeps, beta=1 / temperature, burn_in=0,
+                                 step_size=step, seed=1)
+
+        seconds = best_time(run, repeats=3)
+        rows.append(Row(f"LJ MC, N={n}, rho=0.8, r_c=2.5", "moves", n * sweeps, seconds, target=">= 2e6 moves/s"))
+    return rows
+
+
+def numpy_histogram(frames, box, r_max, bins):
+    """All-pairs reference, one particle row at a time (no N x N matrix)."""
+    counts = np.zeros(bins)
+    for frame in frames:
+        for i in range(len(frame) - 1):
+            d = frame[i + 1:] - frame[i]
+            d -= box * np.floor(d / box + 0.5)
+            r = np.sqrt((d**2).sum(axis=1))
+            counts += np.histogram(r[r < r_max], bins=bins, range=(0, r_max))[0]
+    return counts
+
+
+def rdf_rows(n=4000, n_frames=10, r_max=3.0, bins=100):
+    frames = lj_fluid_frames(n, 0.8, 1.0, n_frames=n_frames, burn_in=20, thin=2, seed=2).frames
+    box = np.full(3, (n / 0.8) ** (1 / 3))
+    n_pairs = n_frames * n * (n - 1) / 2 * (4 / 3 * np.pi * r_max**3) / box.prod()
+    ours = best_time(lambda: radial_distribution(frames, box, r_max=r_max, bins=bins), repeats=3)
+    reference = best_time(lambda: numpy_histogram(frames[:1], box, r_max, bins), repeats=1, warmup=0) * n_frames
+    rows = [Row(f"g(r) remlib, N={n}, {n_frames} frames, r_max={r_max}", "pairs", n_pairs, ours, reference)]
+    try:
+        import freud
+    except ImportError:
+        print("note: freud (freud-analysis) is not importable; skipping the freud comparison")
+        return rows
+    fbox = freud.box.Box.cube(box[0])
+    centred = frames - box / 2
+
+    def run_freud():
+        rdf = freud.density.RDF(bins=bins, r_max=r_max)
+        for frame in centred:
+            rdf.compute(system=(fbox, frame), reset=False)
+        return rdf.rdf
+
+    seconds = best_time(run_freud, repeats=3)
+    rows.append(Row(f"g(r) freud {freud.__version__} (same frames)", "pairs", n_pairs, seconds, reference))
+    r, g = radial_distribution(frames, box, r_max=r_max, bins=bins)
+    print(f"max |g_remlib - g_freud| = {np.abs(g - run_freud()).max():.2e}")
+    return rows
+
+
+def rem_row(n=500):
+    target = lj_fluid_frames(n, 0.8, 1.0, n_frames=100, burn_in=300, thin=5, seed=3)
+    start = time.perf_counter()
+    fit = fit_pair_potential_rem(target.frames, target.box, r_cut=2.5, n_functions=16, beta=1.0,
+                                 n_model_frames=100, burn_in=50, thin=2, seed=4)
+    seconds = time.perf_counter() - start
+    rem = fit.history["rem"]
+    print(f"pair REM fit: converged={fit.converged}, {rem.n_iter} Newton steps, {rem.n_resamples} MC runs, "
+          f"{seconds:.1f} s")
+    return Row(f"pair REM fit, LJ N={n}, 16 splines", "fits", 1, seconds, target="< 60 s")
+
+
+if __name__ == "__main__":
+    rows = mc_rows()
+    print_table(rows, "Particle Monte Carlo (attempted moves)")
+    print_table(rdf_rows(), "Radial distribution function")
+    print_table([rem_row()], "Pair-potential REM")
