@@ -542,6 +542,18 @@ def _bspline_energy(r, lower, h, n, theta):
 
 
 @njit
+def _ipow(x, power):
+    """:math:`x^p` for an integer :math:`p \ge 0` by repeated squaring (twice as fast as ``x**p`` in numba)."""
+    result = 1.0
+    while power:
+        if power & 1:
+            result *= x
+        x *= x
+        power >>= 1
+    return result
+
+
+@njit
 def _block_energy(x, kind, params, theta):
     """Energy of one 1-D basis block at the point ``x`` (see :class:`_Spec`)."""
     total = 0.0
@@ -549,11 +561,11 @@ def _block_energy(x, kind, params, theta):
         for i in range(theta.size):
             power = int(params[i])
             if power >= 0:
-                total += theta[i] * x**power
+                total += theta[i] * _ipow(x, power)
             elif x == 0.0:
                 return np.nan  # undefined, like PolynomialBasis.__call__ (which raises)
             else:
-                total += theta[i] * (1.0 / x) ** (-power)  # x**power would divide by an underflowed 0
+                total += theta[i] * _ipow(1.0 / x, -power)
     elif kind == _GAUSSIAN:
         inv = 1.0 / params[0]
         for i in range(theta.size):
