@@ -393,6 +393,13 @@ def test_grader_check_in_a_plain_kernel(assignments, tmp_path):
     passed = run(solved)
     for source, (text, _) in passed.items():
         assert "passed" in text and "failed" not in text, text
+    # an endless loop in the student's function: the check stops it and says so
+    endless = nbformat.read(info["student"], as_version=4)
+    where = next(i for i, c in enumerate(endless.cells) if c.source == 'grader.check("q1")')
+    endless.cells.insert(where + 1, nbformat.v4.new_code_cell("def kl_divergence(p, q):\n    return None"))
+    endless.cells.insert(where, nbformat.v4.new_code_cell("def kl_divergence(p, q):\n    while True:\n        pass"))
+    text, types = run(endless)['grader.check("q1")']
+    assert "error" not in types and "did not finish within 2 s" in text, text
 
 
 def test_student_bundle_has_notebook_and_helpers(assignments):
