@@ -543,7 +543,7 @@ def _bspline_energy(r, lower, h, n, theta):
 
 @njit
 def _ipow(x, power):
-    """:math:`x^p` for an integer :math:`p \ge 0` by repeated squaring (twice as fast as ``x**p`` in numba)."""
+    """:math:`x^p` for an integer :math:`p \\ge 0` by repeated squaring (twice as fast as ``x**p`` in numba)."""
     result = 1.0
     while power:
         if power & 1:
