@@ -327,3 +327,53 @@ def test_drift_fit_force_matching_and_static_rem_agree(channel, channel_samples,
             assert np.all(np.abs(t1 - t2) < 4 * np.hypot(e1, e2)), (first, second, t1, t2)
     # the fits resolve the entropic contribution a / 2 to the x^2 coefficient
     assert all(stderr[1] < CHANNEL["a"] / 2 / 4 for _, stderr in estimates.values())
+
+
+# --------------------------------------------------------------------------- lag of the frames: a solvable case
+# U = (kx x^2 + 2 c x y + ky y^2) / 2, EM propagator M = I - (dt / gamma) K, stationary covariance S solving
+# S = M S M^T + (2 dt / beta gamma) I.  The CG coordinate x is Gaussian but not Markovian.  fit_drift with the
+# basis [x^2] on frames L steps apart estimates 2 theta = gamma (1 - rho_L) / (L dt), rho_L = (M^L S)_xx / S_xx,
+# exactly (least squares of x_L on x_0).  For L = 1 this is the mean-force stiffness (KS)_xx / S_xx, equal to
+# the PMF stiffness 1 / (beta S_xx) up to O(dt); at longer lags it also differs from a Markovian CG model with
+# the PMF, (1 - (1 - dt k_pmf / gamma)^L) / (L dt / gamma), by an amount that grows with the relaxation time of y.
+def linear_force(kx, ky, c):
+    @numba.njit
+    def force(r):
+        f = np.empty(2)
+        f[0] = -(kx * r[0] + c * r[1])
+        f[1] = -(c * r[0] + ky * r[1])
+        return f
+
+    return force
+
+
+def lagged_drift_case(kx, ky, c, lag, n_walkers, n_frames, seed, dt=0.01):
+    from scipy.linalg import solve_discrete_lyapunov
+
+    propagator = np.eye(2) - dt * np.array([[kx, c], [c, ky]])
+    covariance = solve_discrete_lyapunov(propagator, 2 * dt * np.eye(2))
+    rho = (np.linalg.matrix_power(propagator, lag) @ covariance)[0, 0] / covariance[0, 0]
+    k_pmf = 1 / covariance[0, 0]
+    x0 = np.random.default_rng(seed).multivariate_normal(np.zeros(2), covariance, size=n_walkers)
+    traj = brownian_dynamics(linear_force(kx, ky, c), x0, dt, lag * (n_frames - 1), stride=lag, seed=seed + 1)
+    fitted = block_estimates(lambda block: 2 * fit_drift(block, lag * dt, PolynomialBasis([2]),
+                                                         mapping=lambda r: r[:, 0]), traj)
+    markov = (1 - (1 - dt * k_pmf) ** lag) / (lag * dt)
+    return fitted, (1 - rho) / (lag * dt), markov, k_pmf
+
+
+def test_fit_drift_on_single_steps_gives_the_mean_force_stiffness():
+    (estimate, stderr), exact, _, k_pmf = lagged_drift_case(2.0, 0.5, 0.6, 1, 200, 2001, seed=40)
+    assert abs(estimate[0] - exact) < 4 * stderr[0]
+    assert abs(exact - k_pmf) < 0.02 * k_pmf  # O(dt): (KS)_xx / S_xx vs 1 / S_xx for dt = 0.01
+    assert abs(estimate[0] - (2.0 - 0.6**2 / 0.5)) < 4 * stderr[0] + 0.02  # continuous PMF: kx - c^2 / ky
+
+
+@pytest.mark.parametrize("ky, c, non_markov_resolved", [(0.5, 0.6, True), (20.0, 3.8, False)])
+def test_fit_drift_at_a_long_lag_sees_the_memory_of_slow_y(ky, c, non_markov_resolved):
+    (estimate, stderr), exact, markov, _ = lagged_drift_case(2.0, ky, c, 100, 1000, 21, seed=41)
+    assert abs(estimate[0] - exact) < 4 * stderr[0]
+    if non_markov_resolved:  # slow y (rate ~ ky): 19 % below the Markovian value
+        assert markov - estimate[0] > 5 * stderr[0]
+    else:  # fast y: within 2 % of the Markovian value
+        assert abs(exact - markov) < 0.02 * markov
