@@ -297,6 +297,11 @@ class BSplineBasis(Basis):
     * ``x < lower``: calling the basis raises ``ValueError``; the compiled samplers
       treat it as an infinite wall (the move is rejected).
 
+    Because the splines sum to one on ``[lower, upper]``, adding a constant to every
+    :math:`\theta_i` only shifts the energy there.  A REM fit whose data all lie in
+    ``[lower, upper]`` therefore cannot determine :math:`\theta` (singular Hessian);
+    pair potentials avoid this because pairs beyond ``upper`` have zero energy.
+
     Parameters
     ----------
     lower, upper : float
