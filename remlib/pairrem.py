@@ -246,7 +246,8 @@ def _result(method, model, theta, converged, n_iter, history):
 # --------------------------------------------------------------------------- methods
 
 def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, beta=1.0, theta0=None,
-                           n_model_frames=100, burn_in=100, thin=2, max_iter=30, tol=1e-6, seed=None):
+                           n_model_frames=100, burn_in=100, thin=2, max_iter=30, tol=1e-6, regularization=0.0,
+                           seed=None):
     """Fit a pair potential by relative entropy minimization (Chaimovich & Shell 2011).
 
     Minimises :math:`S(\\theta) = \\beta\\langle U_\\theta\\rangle_\\mathrm{target} + \\ln Z(\\theta)`
@@ -277,6 +278,8 @@ def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, be
     max_iter : int
     tol : float
         Gradient-norm tolerance (the statistical stopping rule usually ends the fit first).
+    regularization : float
+        Ridge term :math:`\\tfrac{\\lambda}{2}\\|\\theta\\|^2` (guards rarely sampled splines).
     seed : None, int or numpy.random.Generator
 
     Returns
@@ -302,7 +305,7 @@ def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, be
         theta0 = _boltzmann_inversion(model, *_target_rdf(frames, box, model, 4 * n_functions), beta)
     ensemble = _pair_ensemble(model, box, frames[-1], beta, n_model_frames, burn_in, thin, seed)
     rem = minimize_relative_entropy(_FrameFeatures(model.basis.n_functions), ensemble, target, theta0=theta0,
-                                    tol=tol, max_iter=max_iter)
+                                    tol=tol, max_iter=max_iter, regularization=regularization)
     history = dict(rem.history, n_resamples=rem.n_resamples, rem=rem)
     return _result("rem", model, rem.theta, rem.converged, rem.n_iter, history)
 

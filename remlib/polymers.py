@@ -9,7 +9,7 @@ Reference bead-spring polymer (in a periodic box, reduced units):
 
 with the Lennard-Jones pair (truncated at ``r_cut``; ``r_cut = 2^{1/6}`` gives the purely
 repulsive WCA chain) acting between all beads that are not bonded, including the 1-3
-neighbours.  A CG model with bond and angle potentials plus the same pair interaction
+neighbours (with FENE bonds, Kremer–Grest style, also between bonded beads).  A CG model with bond and angle potentials plus the same pair interaction
 from 1-4 neighbours on cannot represent the 1-3 term exactly (it couples both bonds
 and the angle): REM finds the bond and angle potentials whose distributions match the
 target, while direct Boltzmann inversion,
@@ -102,8 +102,8 @@ def _lattice_walks(n_chains, chain_length, box, rng):
     return (np.array(chains, dtype=float).reshape(-1, 3) + 0.5) * (box / cells)
 
 
-def bead_spring_frames(n_chains, chain_length, n_frames, *, box, bond_k=100.0, bond_r0=1.0, r_cut=2.5,
-                       temperature=1.0, burn_in=500, thin=5, seed=None):
+def bead_spring_frames(n_chains, chain_length, n_frames, *, box, bond="harmonic", bond_k=100.0, bond_r0=1.0,
+                       r_cut=2.5, temperature=1.0, burn_in=500, thin=5, seed=None):
     """Frames of the bead-spring reference polymer (harmonic bonds + LJ between non-bonded beads).
 
     Parameters
@@ -112,8 +112,12 @@ def bead_spring_frames(n_chains, chain_length, n_frames, *, box, bond_k=100.0, b
     n_frames : int
     box : array_like, shape (3,)
         At least ``2 r_cut`` along every edge.
+    bond : {"harmonic", "fene"}
+        Harmonic bond :math:`\\tfrac{k}{2}(r - r_0)^2`, or FENE
+        :math:`-\\tfrac{k}{2} r_0^2 \\ln(1 - (r/r_0)^2)` (Kremer–Grest: ``bond_k=30, bond_r0=1.5``
+        with ``r_cut=2**(1/6)``).
     bond_k, bond_r0 : float
-        Harmonic bond :math:`\\tfrac{k}{2}(r - r_0)^2`.
+        Spring constant and rest length (harmonic) or maximum extension (FENE).
     r_cut : float
         LJ cutoff (``2**(1/6)`` for WCA); the potential is shifted to 0 there.
     temperature : float
@@ -137,16 +141,34 @@ def bead_spring_frames(n_chains, chain_length, n_frames, *, box, bond_k=100.0, b
     start = _lattice_walks(as_positive_int(n_chains, "n_chains"), chain_length, box, rng)
     return metropolis_particles(start, box, n_frames=n_frames, beta=1.0 / as_positive_scalar(temperature, "temperature"),
                                 burn_in=burn_in, thin=thin, step_size=0.05, seed=rng,
-                                **reference_tables(chain_length, bond_k, bond_r0, r_cut))
+                                **reference_tables(chain_length, bond_k, bond_r0, r_cut, bond=bond))
 
 
-def reference_tables(chain_length, bond_k=100.0, bond_r0=1.0, r_cut=2.5, exclude=1):
-    """MC keyword arguments (pair, bond, chain_length, exclude) of the bead-spring reference."""
+def reference_tables(chain_length, bond_k=100.0, bond_r0=1.0, r_cut=2.5, exclude=None, bond="harmonic"):
+    """MC keyword arguments (pair, bond, chain_length, exclude) of the bead-spring reference.
+
+    ``exclude`` defaults to 1 for harmonic bonds (no pair term between bonded beads) and
+    to 0 for FENE bonds (Kremer–Grest: the WCA repulsion also acts along bonds).
+
+    Examples
+    --------
+    >>> tables = reference_tables(10, 30.0, 1.5, 2 ** (1 / 6), bond="fene")
+    >>> round(float(tables["bond"](0.97)), 3), float(tables["bond"](1.6))
+    (18.279, inf)
+    """
     k = as_positive_scalar(bond_k, "bond_k")
     r0 = as_positive_scalar(bond_r0, "bond_r0")
     pair = tabulate_pair(lambda r: lj_potential(r, shift_at=r_cut), r_min=0.6, r_cut=r_cut, n_grid=4096)
-    bond = tabulate_bond(lambda r: 0.5 * k * (r - r0) ** 2, r_min=0.0, r_max=3.0 * r0, n_grid=4096)
-    return {"pair": pair, "bond": bond, "chain_length": chain_length, "exclude": exclude}
+    if bond == "harmonic":
+        table = tabulate_bond(lambda r: 0.5 * k * (r - r0) ** 2, r_min=0.0, r_max=3.0 * r0, n_grid=4096)
+    elif bond == "fene":
+        table = tabulate_bond(lambda r: -0.5 * k * r0**2 * np.log1p(-((r / r0) ** 2)), r_min=0.0,
+                              r_max=r0 * (1 - 1e-6), n_grid=4096)
+    else:
+        raise ValueError(f"bond must be 'harmonic' or 'fene', got {bond!r}")
+    if exclude is None:
+        exclude = 0 if bond == "fene" else 1
+    return {"pair": pair, "bond": table, "chain_length": chain_length, "exclude": exclude}
 
 
 # --------------------------------------------------------------------------- bonded CG model

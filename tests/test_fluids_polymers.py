@@ -98,3 +98,15 @@ def test_dimer_liquid_methods_disagree():
     d_rem = g_distance(rem.theta, rem.model, 6)
     d_fm = g_distance(fm.theta, fm.model, 7)
     assert d_fm > 2 * d_rem, (d_fm, d_rem)
+
+
+def test_fene_kremer_grest_chains_stay_within_maximum_extension():
+    run = bead_spring_frames(3, 10, 20, box=np.full(3, 7.0), bond="fene", bond_k=30.0, bond_r0=1.5,
+                             r_cut=2 ** (1 / 6), burn_in=100, seed=9)
+    lengths = bond_lengths(run.frames, run.box, 10)
+    assert lengths.max() < 1.5 and 0.9 < lengths.mean() < 1.05  # Kremer-Grest mean bond ≈ 0.97
+    table = reference_tables(10, 30.0, 1.5, 2 ** (1 / 6), bond="fene")["bond"]
+    r = np.array([0.5, 1.0, 1.4])
+    np.testing.assert_allclose(table(r), -0.5 * 30.0 * 1.5**2 * np.log(1 - (r / 1.5) ** 2), rtol=1e-5)
+    with pytest.raises(ValueError, match="bond"):
+        reference_tables(10, bond="morse")
