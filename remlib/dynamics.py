@@ -162,7 +162,9 @@ def _checked_force(force, x0):
     """Return the force callable, after checking it maps one configuration to a force."""
     force = getattr(force, "force_kernel", force)
     if not callable(force):
-        raise TypeError(f"force must be a callable f(x) -> force or a model with force_kernel, got {type(force).__name__}")
+        raise TypeError(
+            f"force must be a callable f(x) -> force or a model with force_kernel, got {type(force).__name__}"
+        )
     probe = x0[0].copy()
     try:
         value = force(probe)

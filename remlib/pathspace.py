@@ -69,7 +69,8 @@ def _apply_mapping(mapping, trajectory):
     mapped = np.asarray(mapping(trajectory.reshape(-1, dim)), dtype=np.float64)
     if mapped.shape[0] != n_frames * n_walkers or mapped.ndim not in (1, 2):
         raise ValueError(
-            f"mapping must return shape (n,) or (n, n_cg) for n={n_frames * n_walkers} configurations, got {mapped.shape}"
+            f"mapping must return shape (n,) or (n, n_cg) for n={n_frames * n_walkers} configurations, "
+            f"got {mapped.shape}"
         )
     if not np.all(np.isfinite(mapped)):
         raise ValueError("mapping returned NaN or infinite values")
