@@ -95,8 +95,10 @@ test_k_rem_formula(k_rem_formula)
 # %%
 def com_positions(x, n):
     """Centres of mass of consecutive blocks of n equal-mass beads."""
-    x = np.asarray(x, dtype=float)  # SOLUTION
-    return x.reshape(x.shape[0], -1, n).mean(axis=2)  # SOLUTION
+    # BEGIN SOLUTION
+    x = np.asarray(x, dtype=float)
+    return x.reshape(x.shape[0], -1, n).mean(axis=2)
+    # END SOLUTION
 
 
 r_chain = com_positions(x_chain, n_per_block)
