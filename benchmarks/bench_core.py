@@ -10,6 +10,7 @@ proposals/s per core and >= 50x a per-step Python/numpy loop; a REM Newton fit o
 reuses the numba cache finishes its first fit < 1 s after it starts.
 """
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -30,11 +31,27 @@ DOUBLE_WELL = PolynomialBasis([2, 4])
 THETA = np.array([-2.0, 1.0])
 
 
+def best_cpu_time(function, *, repeats=5):
+    """Best CPU time (this process) of ``function()`` after one warm-up call.
+
+    On a shared, overloaded machine wall time mostly measures the other users; the CPU
+    time a single-threaded kernel consumes is its cost per core.
+    """
+    function()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.process_time()
+        function()
+        best = min(best, time.process_time() - start)
+    return best
+
+
 def metropolis_rows():
     rows = []
     n = 2_000_000
     ens = MetropolisEnsemble(0.0, 1.0, n, burn_in=0, seed=0)
     seconds = best_time(lambda: ens.sample(DOUBLE_WELL, THETA), repeats=5)
+    cpu_seconds = best_cpu_time(lambda: ens.sample(DOUBLE_WELL, THETA), repeats=5)
 
     powers = DOUBLE_WELL.powers.astype(float)
 
@@ -44,8 +61,12 @@ def metropolis_rows():
     n_ref = 20_000
     ref = best_time(lambda: _metropolis_reference(np.zeros(1), np.ones(1), -np.inf, np.inf, n_ref, 0, 1, 1.0, energy,
                                                   np.random.default_rng(0)), repeats=2, warmup=0)
-    rows.append(Row("Metropolis 1-D x^4 - 2x^2 (scalar kernel)", "proposals", n, seconds, ref * n / n_ref,
-                    ">= 2e7/s, >= 50x"))
+    cpu_ref = best_cpu_time(lambda: _metropolis_reference(np.zeros(1), np.ones(1), -np.inf, np.inf, n_ref, 0, 1, 1.0,
+                                                          energy, np.random.default_rng(0)), repeats=2)
+    rows.append(Row("Metropolis 1-D x^4 - 2x^2 (scalar kernel), wall time", "proposals", n, seconds,
+                    ref * n / n_ref, ">= 2e7/s, >= 50x"))
+    rows.append(Row("Metropolis 1-D x^4 - 2x^2 (scalar kernel), CPU time", "proposals", n, cpu_seconds,
+                    cpu_ref * n / n_ref, ">= 2e7/s, >= 50x"))
 
     basis2 = SeparableBasis(DOUBLE_WELL, FourierBasis(1, sine=False))
     theta2 = np.array([-2.0, 1.0, 1.0])
@@ -131,8 +152,20 @@ def cold_start_rows():
         def run():
             subprocess.run([sys.executable, "-c", code], check=True)
 
-        rows.append(Row(f"new process: import + first fit ({ensemble}, cached kernels)", "processes", 1,
-                        best_time(run, repeats=3, warmup=0), target="< 1 s"))
+        def child_cpu():
+            usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+            return usage.ru_utime + usage.ru_stime
+
+        wall = best_time(run, repeats=3, warmup=0)
+        cpu = []
+        for _ in range(3):
+            before = child_cpu()
+            run()
+            cpu.append(child_cpu() - before)
+        rows.append(Row(f"new process: import + first fit ({ensemble}, cached kernels), wall time", "processes", 1,
+                        wall, target="< 1 s"))
+        rows.append(Row(f"new process: import + first fit ({ensemble}, cached kernels), CPU time", "processes", 1,
+                        min(cpu), target="< 1 s"))
     return rows
 
 
