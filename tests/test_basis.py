@@ -84,6 +84,15 @@ def test_compiled_energy_matches_numpy_reference(basis):
     np.testing.assert_allclose(_energies(points, *basis._spec(), theta), basis.energy(x, theta), rtol=1e-12, atol=1e-12)
 
 
+def test_compiled_polynomial_with_negative_and_high_powers():
+    basis = PolynomialBasis([-12, -6, 0, 3, 7, 11])
+    x = np.concatenate([np.linspace(-2.0, -0.5, 20), np.linspace(0.5, 2.0, 20)])
+    theta = np.array([1.0, -2.0, 0.5, 0.3, -0.1, 0.01])
+    np.testing.assert_allclose(_energies(x[:, None], *basis._spec(), theta), basis.energy(x, theta), rtol=1e-13)
+    # x = 0 with a negative power is undefined: NaN from the kernel (the numpy basis raises)
+    assert np.isnan(_energies(np.zeros((1, 1)), *basis._spec(), theta)[0])
+
+
 def test_bspline_matches_scipy():
     basis = BSplineBasis(0.5, 3.0, 8)
     r = np.linspace(0.5, 3.0, 101)
