@@ -33,6 +33,7 @@ import jupytext
 
 HERE = pathlib.Path(__file__).resolve().parent
 HELPERS = HERE / "check_helpers.py"
+GRADING_REQUIREMENTS = HERE / "grading_requirements.txt"  # for otter's Docker image (Gradescope)
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
@@ -50,6 +51,7 @@ def write_master(source, staging):
     master = staging / f"{source.stem}.ipynb"
     jupytext.write(notebook, master, fmt="ipynb")
     shutil.copy(HELPERS, staging / HELPERS.name)
+    shutil.copy(GRADING_REQUIREMENTS, staging / "requirements.txt")
     return master
 
 

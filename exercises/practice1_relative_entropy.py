@@ -10,6 +10,7 @@
 # tests:
 #   ok_format: false
 # generate: true
+# requirements: requirements.txt
 
 # %% [markdown]
 # # Practice 1 — Relative entropy by hand

@@ -10,6 +10,7 @@
 # tests:
 #   ok_format: false
 # generate: true
+# requirements: requirements.txt
 
 # %% [markdown]
 # # Practice 3 — Moment matching

@@ -10,6 +10,7 @@
 # tests:
 #   ok_format: false
 # generate: true
+# requirements: requirements.txt
 
 # %% [markdown]
 # # Practice 6 — Bias and overfitting: choosing the basis size

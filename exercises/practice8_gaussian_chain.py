@@ -10,6 +10,7 @@
 # tests:
 #   ok_format: false
 # generate: true
+# requirements: requirements.txt
 
 # %% [markdown]
 # # Practice 8 — REM and force matching disagree: the centre-of-mass Gaussian chain

@@ -412,6 +412,10 @@ def test_student_bundle_has_notebook_and_helpers(assignments):
         sources = "".join("".join(c["source"]) for c in notebook["cells"])
         assert "BEGIN SOLUTION" not in sources and "# SOLUTION" not in sources
         assert "export" not in init
+        # a Docker grader (Gradescope) installs what the practices import
+        with zipfile.ZipFile(info["autograder"]) as archive:
+            assert "numpy==" in archive.read("environment.yml").decode()
+            assert "files/check_helpers.py" in archive.namelist()
 
 
 def test_parts_message(check_helpers):
