@@ -139,7 +139,8 @@ def test_metropolis_acceptance_rate_is_exact_for_hard_walls():
     ens = MetropolisEnsemble(0.5, 0.5, 100_000, burn_in=100, bounds=(0.0, 1.0), seed=5)
     samples = ens.sample(PolynomialBasis([1]), [0.0])
     n = samples.size
-    assert abs(ens.acceptance_rate - 0.75) < 5 * np.sqrt(0.75 * 0.25 / n) * 3  # proposals mildly correlated
+    # binomial standard error sqrt(0.75 * 0.25 / n) = 0.0014; allow 5 of them, doubled for correlations
+    assert abs(ens.acceptance_rate - 0.75) < 10 * np.sqrt(0.75 * 0.25 / n)
     assert abs(samples.mean() - 0.5) < 5 * block_error(samples)
     assert samples.min() >= 0.0 and samples.max() <= 1.0
 
