@@ -12,9 +12,9 @@ STAMP  := $(VENV)/.installed
 PRACTICE_DOWNLOADS := exercises/dist/.downloads
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: book test env vendor chromium clean assignments
+.PHONY: book test env vendor exec-cache chromium clean assignments
 
-book: env vendor $(PRACTICE_DOWNLOADS)
+book: env vendor exec-cache $(PRACTICE_DOWNLOADS)
 	$(BIN)/jupyter-book build . -W --keep-going
 	@test -f _build/html/index.html
 	@echo
@@ -43,6 +43,15 @@ assignments: env
 $(PRACTICE_DOWNLOADS): exercises/build.py exercises/check_helpers.py $(wildcard exercises/practice*.py) $(STAMP)
 	$(BIN)/python exercises/build.py --no-run-tests
 	@touch $@
+
+# jupyter-cache keys a page by its own text only: when remlib changes, every page runs again
+exec-cache:
+	@mkdir -p _build
+	@sum=$$(cat remlib/*.py | sha256sum | cut -c1-64); \
+	if [ "$$sum" != "$$(cat _build/.remlib-sha256 2>/dev/null)" ]; then \
+		if [ -d _build/.doctrees ]; then echo "remlib changed: every page is read and executed again"; fi; \
+		rm -rf _build/.jupyter_cache _build/.doctrees; echo "$$sum" > _build/.remlib-sha256; \
+	fi
 
 # MathJax, require.js and the widget manager from npm, so the book needs no CDN
 vendor:
