@@ -220,6 +220,10 @@ class _SamplingProblem:
         self.phi = self.basis(avg.samples)
         if not np.all(np.isfinite(self.phi)):
             raise ValueError("the basis is not finite on some model samples")
+        frozen = np.flatnonzero(np.ptp(self.phi, axis=0) == 0)
+        if frozen.size:
+            raise ValueError(f"basis function(s) {frozen.tolist()} do not vary over the model samples at "
+                             f"theta={theta.tolist()} (did the chain move? check step_size, x0 and bounds)")
         self.theta_ref, self.n_eff_ref = theta.copy(), min(avg.n_effective, self.phi.shape[0])
         self.n_resamples += 1
 

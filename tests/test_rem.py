@@ -370,3 +370,11 @@ def test_sampling_fit_is_as_accurate_for_both_methods(method):
     eigenvalues, vectors = np.linalg.eigh(result.hessian)
     z = vectors.T @ (result.theta - theta_true) / np.sqrt(1.0 / (n * eigenvalues))
     assert np.all(np.abs(z) < 4.5), z
+
+
+def test_frozen_model_chain_raises():
+    # a step far larger than the well: every proposal is rejected and the chain never moves
+    ens = MetropolisEnsemble(0.0, 1e6, 200, burn_in=0, seed=0)
+    with pytest.raises(ValueError, match="do not vary over the model samples"):
+        minimize_relative_entropy(DOUBLE_WELL, ens, GRID, weights=boltzmann_weights(double_well, GRID),
+                                  theta0=THETA_DW)
