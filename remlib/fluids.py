@@ -19,7 +19,7 @@ import numpy as np
 
 from remlib._validation import as_positive_int, as_positive_scalar
 from remlib.biomolecules import block_standard_error
-from remlib.montecarlo import MonteCarloResult, lattice_positions, metropolis_particles, tabulate_pair
+from remlib.montecarlo import lattice_positions, metropolis_particles, tabulate_pair
 from remlib.neighbors import check_box, check_positions, pair_grid_weights, radial_distribution
 
 __all__ = ["lj_potential", "lj_fluid_frames", "lj_thermodynamics", "jzg_equation_of_state",

@@ -28,10 +28,8 @@ import numpy as np
 from remlib._numba import njit
 from remlib._validation import as_positive_int, as_positive_scalar, kernel_seed
 from remlib.neighbors import (
-    _build_cells,
     _cells_per_edge,
     _min_image,
-    _stencil_offsets,
     check_box,
     check_cutoff,
     check_positions,
@@ -160,45 +158,6 @@ def _pair_energy(s, s_lo, ds, table):
 @njit
 def _excluded(i, j, chain_length, exclude):
     return i // chain_length == j // chain_length and abs(i - j) <= exclude
-
-
-@njit
-def _build_verlet(pos, box, r_list, chain_length, exclude):
-    """Full Verlet lists (both directions) of non-excluded pairs closer than r_list."""
-    n = pos.shape[0]
-    n_cells = _cells_per_edge(box, r_list)
-    order, start, cell = _build_cells(pos, box, n_cells)
-    offsets, n_off = _stencil_offsets(n_cells)
-    r2_list = r_list * r_list
-    counts = np.zeros(n, np.int64)
-    for sweep in range(2):
-        if sweep == 1:
-            neighbours = np.empty((n, max(1, counts.max())), np.int64)
-            counts[:] = 0
-        for i in range(n):
-            c = cell[i]
-            cz = c % n_cells[2]
-            cy = (c // n_cells[2]) % n_cells[1]
-            cx = c // (n_cells[2] * n_cells[1])
-            for a in range(n_off[0]):
-                nx = (cx + offsets[0, a]) % n_cells[0]
-                for b in range(n_off[1]):
-                    ny = (cy + offsets[1, b]) % n_cells[1]
-                    for e in range(n_off[2]):
-                        nz = (cz + offsets[2, e]) % n_cells[2]
-                        c2 = (nx * n_cells[1] + ny) * n_cells[2] + nz
-                        for k in range(start[c2], start[c2 + 1]):
-                            j = order[k]
-                            if j == i or _excluded(i, j, chain_length, exclude):
-                                continue
-                            dx = _min_image(pos[j, 0] - pos[i, 0], box[0])
-                            dy = _min_image(pos[j, 1] - pos[i, 1], box[1])
-                            dz = _min_image(pos[j, 2] - pos[i, 2], box[2])
-                            if dx * dx + dy * dy + dz * dz < r2_list:
-                                if sweep == 1:
-                                    neighbours[i, counts[i]] = j
-                                counts[i] += 1
-    return neighbours, counts
 
 
 @njit
@@ -405,23 +364,18 @@ def _bonded_energy_of(pos, box, i, chain_length, b_lo, b_dr, b_tab, has_angles, 
 
 
 @njit
-def _total_energy(pos, box, r_list, chain_length, exclude, s_lo, ds, p_tab,
+def _total_energy(pos, box, r_cut, chain_length, exclude, s_lo, ds, p_tab,
                   b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab):
-    """Total energy of one configuration (pairs via cell lists + bonds + angles)."""
-    neighbours, counts = _build_verlet(pos, box, r_list, chain_length, exclude)
-    s_cut = s_lo + ds * (p_tab.size - 1)
-    e = 0.0
+    """Total energy of one configuration: half the sum of per-particle pair energies + bonds + angles."""
+    n_cells, coords, ids, count, where, slot = _cell_grid(pos, box, 0.5 * r_cut)
+    cells, shifts = _stencil(n_cells, box, r_cut)
+    pair = 0.0
     for i in range(pos.shape[0]):
-        for n in range(counts[i]):
-            j = neighbours[i, n]
-            if j > i:
-                dx = _min_image(pos[j, 0] - pos[i, 0], box[0])
-                dy = _min_image(pos[j, 1] - pos[i, 1], box[1])
-                dz = _min_image(pos[j, 2] - pos[i, 2], box[2])
-                s = dx * dx + dy * dy + dz * dz
-                if s < s_cut:
-                    e += _pair_energy(s, s_lo, ds, p_tab)
-        if chain_length > 1:
+        pair += _pair_delta(i, where[i], pos[i, 0], pos[i, 1], pos[i, 2], 0.0, 0.0, 0.0, False, coords, ids, count,
+                            cells, shifts, chain_length, exclude, s_lo, ds, p_tab)
+    e = 0.5 * pair
+    if chain_length > 1:
+        for i in range(pos.shape[0]):
             k = i % chain_length
             if k < chain_length - 1:
                 e += _bond_energy(pos, box, i, i + 1, b_lo, b_dr, b_tab)
@@ -431,10 +385,10 @@ def _total_energy(pos, box, r_list, chain_length, exclude, s_lo, ds, p_tab,
 
 
 @njit
-def _metropolis(pos, box, beta, s_lo, ds, p_tab, r_cut, cell_width, chain_length, exclude,
+def _metropolis(pos, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, chain_length, exclude,
                 b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab,
                 step, n_frames, burn_in, thin, target_acceptance, seed):
-    """Metropolis NVT; ``burn_in`` and ``thin`` in sweeps of N attempted moves.
+    """Metropolis NVT from ``pos`` with total energy ``energy``; ``burn_in`` and ``thin`` in sweeps.
 
     Returns frames, per-frame energies, production acceptance and the final step size.
     """
@@ -442,8 +396,6 @@ def _metropolis(pos, box, beta, s_lo, ds, p_tab, r_cut, cell_width, chain_length
     n = pos.shape[0]
     n_cells, coords, ids, count, where, slot = _cell_grid(pos, box, cell_width)
     cells, shifts = _stencil(n_cells, box, r_cut)
-    energy = _total_energy(pos, box, r_cut, chain_length, exclude, s_lo, ds, p_tab,
-                           b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab)
     max_step = 0.5 * box.min()
     frames = np.empty((n_frames, n, 3))
     energies = np.empty(n_frames)
@@ -642,7 +594,7 @@ def metropolis_particles(positions, box, pair, *, n_frames, beta=1.0, burn_in=20
         )
     chain_length, excl, s_lo, ds, p_tab, b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab = args
     frames, energies, acceptance, step = _metropolis(
-        start, box, beta, s_lo, ds, p_tab, r_cut, cell_width, chain_length, excl,
+        start, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, chain_length, excl,
         b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab,
         step_size, n_frames, burn_in, thin, target_acceptance, kernel_seed(seed))
     if acceptance < 0.01:
