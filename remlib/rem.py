@@ -73,6 +73,9 @@ class REMResult:
         Why the iteration stopped.
     n_resamples : int
         Number of model simulations (sampling ensembles; 0 for grids).
+    target_mean, model_mean : ndarray, shape (m,)
+        :math:`\langle\phi\rangle_\mathrm{target}` and :math:`\langle\phi\rangle_\theta` at the
+        result (equal at the optimum without regularization: moment matching).
     """
 
     theta: np.ndarray
@@ -85,6 +88,8 @@ class REMResult:
     method: str = "newton"
     message: str = ""
     n_resamples: int = 0
+    target_mean: np.ndarray = field(default=None, repr=False)
+    model_mean: np.ndarray = field(default=None, repr=False)
 
 
 # ----------------------------------------------------------------------------
@@ -448,7 +453,8 @@ def minimize_relative_entropy(basis, ensemble, target, *, weights=None, theta0=N
     return REMResult(theta=theta, converged=converged, n_iter=n_iter, history=history.arrays(),
                      gradient=gradient, hessian=hessian,
                      objective=problem.objective(theta) if problem.exact else np.nan,
-                     method=method, message=message, n_resamples=problem.n_resamples)
+                     method=method, message=message, n_resamples=problem.n_resamples,
+                     target_mean=target_mean, model_mean=mean)
 
 
 class _History:

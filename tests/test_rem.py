@@ -44,6 +44,8 @@ def test_newton_recovers_double_well_from_zero(beta):
     p_target = boltzmann_weights(double_well, GRID, beta)
     p_target /= p_target.sum()
     np.testing.assert_allclose(ens.averages(DOUBLE_WELL, result.theta).mean, p_target @ DOUBLE_WELL(GRID), rtol=1e-9)
+    np.testing.assert_allclose(result.target_mean, p_target @ DOUBLE_WELL(GRID), rtol=1e-12)
+    np.testing.assert_allclose(result.model_mean, result.target_mean, rtol=1e-9)
     np.testing.assert_allclose(result.hessian, beta**2 * ens.averages(DOUBLE_WELL, result.theta).cov)
 
 
