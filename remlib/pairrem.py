@@ -279,7 +279,9 @@ def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, be
     tol : float
         Gradient-norm tolerance (the statistical stopping rule usually ends the fit first).
     regularization : float
-        Ridge term :math:`\\tfrac{\\lambda}{2}\\|\\theta\\|^2` (guards rarely sampled splines).
+        Ridge term :math:`\\tfrac{\\lambda}{2}\\|\\theta\\|^2`.  It guards the rarely sampled splines
+        next to the hard core; for dense liquids (LJ at rho = 0.8) ``1e-2`` makes the
+        Newton iteration converge in about 15 steps instead of creeping along them.
     seed : None, int or numpy.random.Generator
 
     Returns
