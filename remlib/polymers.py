@@ -256,6 +256,22 @@ class BondedResult:
     def angle_potential(self, angle):
         return self.model.angle_basis(angle) @ self.model.split(self.theta)[1]
 
+    def plot(self, axes=None, **kwargs):
+        """Bond and angle potentials on two axes (a new figure if None); returns the axes."""
+        import matplotlib.pyplot as plt
+
+        axes = plt.subplots(1, 2, figsize=(8, 3.2))[1] if axes is None else axes
+        r = np.linspace(self.model.bond_basis.lower, self.model.bond_basis.upper, 200)
+        a = np.linspace(self.model.angle_basis.lower, self.model.angle_basis.upper, 200)
+        label = kwargs.pop("label", self.method)
+        axes[0].plot(r, self.bond_potential(r), label=label, **kwargs)
+        axes[1].plot(np.degrees(a), self.angle_potential(a), label=label, **kwargs)
+        axes[0].set_xlabel("bond length $r$")
+        axes[1].set_xlabel(r"bond angle $\vartheta$ (degrees)")
+        axes[0].set_ylabel("$u$ / $k_BT$")
+        axes[0].legend()
+        return axes
+
 
 def _bonded_model(frames, box, chain_length, n_bond, n_angle, pair, exclude):
     r = bond_lengths(frames, box, chain_length)

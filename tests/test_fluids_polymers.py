@@ -110,3 +110,15 @@ def test_fene_kremer_grest_chains_stay_within_maximum_extension():
     np.testing.assert_allclose(table(r), -0.5 * 30.0 * 1.5**2 * np.log(1 - (r / 1.5) ** 2), rtol=1e-5)
     with pytest.raises(ValueError, match="bond"):
         reference_tables(10, bond="morse")
+
+
+def test_bonded_result_plot_draws_both_potentials(chains):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    target, _, pair = chains
+    bi = bonded_boltzmann_inversion(target, BOX, L, pair=pair)
+    axes = bi.plot()
+    r, u = axes[0].lines[0].get_data()
+    np.testing.assert_allclose(u, bi.bond_potential(r))
+    assert len(axes[1].lines) == 1

@@ -61,3 +61,13 @@ def test_bad_export_input(fit, tmp_path):
     (tmp_path / "broken.table").write_text("CG\nN 3 R 1 2\n\n1 1.0 0 0\n2 1.5 0 0\n")
     with pytest.raises(ValueError, match="3 rows"):
         read_lammps_table(tmp_path / "broken.table")
+
+
+def test_pair_result_plot(fit):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = fit.plot()
+    r, u = ax.lines[0].get_data()
+    np.testing.assert_allclose(u, fit.potential)
+    assert ax.get_legend().get_texts()[0].get_text() == "rem"
