@@ -191,7 +191,14 @@ def lj_fluid_frames(n_particles, density, temperature, n_frames, *, r_cut=2.5, s
 
 
 def lj_table(r_cut=2.5, *, shift=True, r_min=0.6, n_grid=8192):
-    """Tabulated LJ pair potential for :func:`remlib.montecarlo.metropolis_particles`."""
+    """Tabulated LJ pair potential for :func:`remlib.montecarlo.metropolis_particles`.
+
+    Examples
+    --------
+    >>> table = lj_table(2.5)
+    >>> round(float(table(1.0)), 4), float(table(2.6))
+    (0.0163, 0.0)
+    """
     r_cut = as_positive_scalar(r_cut, "r_cut")
     return tabulate_pair(lambda r: lj_potential(r, shift_at=r_cut if shift else None),
                          r_min=r_min, r_cut=r_cut, n_grid=n_grid)

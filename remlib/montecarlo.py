@@ -103,7 +103,14 @@ def tabulate_pair(function, *, r_min, r_cut, n_grid=4096):
 
 
 def tabulate_bond(function, *, r_min, r_max, n_grid=2048):
-    """Tabulate a bond potential u_b(r) on [r_min, r_max] (infinite outside)."""
+    """Tabulate a bond potential u_b(r) on [r_min, r_max] (infinite outside).
+
+    Examples
+    --------
+    >>> bond = tabulate_bond(lambda r: 50 * (r - 1) ** 2, r_min=0.5, r_max=1.5)
+    >>> round(float(bond(1.0)), 4), float(bond(1.6))
+    (0.0, inf)
+    """
     r_max = as_positive_scalar(r_max, "r_max")
     r_min = as_positive_scalar(r_min, "r_min", allow_zero=True)
     if r_max <= r_min:
@@ -113,7 +120,14 @@ def tabulate_bond(function, *, r_min, r_max, n_grid=2048):
 
 
 def tabulate_angle(function, *, n_grid=1024):
-    """Tabulate an angle potential u_a(θ) on [0, π]."""
+    """Tabulate an angle potential u_a(θ) on [0, π].
+
+    Examples
+    --------
+    >>> angle = tabulate_angle(lambda t: 2.0 * (1 + np.cos(t)))
+    >>> round(float(angle(np.pi / 2)), 4), round(float(angle(np.pi)), 4)
+    (2.0, 0.0)
+    """
     theta = np.linspace(0.0, np.pi, as_positive_int(n_grid, "n_grid", minimum=2))
     return _tabulate(function, theta, theta, "theta", "angle potential")
 

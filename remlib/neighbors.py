@@ -366,6 +366,12 @@ def pair_grid_weights(positions, box, *, r_cut, s_grid, molecule=None, exclude=N
     interpolant in ``s`` -- the same interpolation the Monte Carlo kernel uses.
 
     Returns an array of shape (n_frames, len(s_grid)).
+
+    Examples
+    --------
+    >>> pos = [[0.5, 0.5, 0.5], [1.75, 0.5, 0.5]]          # one pair, s = 1.5625
+    >>> pair_grid_weights(pos, [4.0] * 3, r_cut=2.0, s_grid=[0.0, 1.0, 2.0, 3.0, 4.0]).tolist()
+    [[0.0, 0.4375, 0.5625, 0.0, 0.0]]
     """
     box = check_box(box)
     positions = check_positions(positions, box)

@@ -71,6 +71,15 @@ class PairModel:
     s_grid : ndarray, shape (n_grid,)
     design : ndarray, shape (n_grid, n_functions)
         :math:`B_i(\\sqrt{s_k})`.
+
+    Examples
+    --------
+    The splines sum to one, so equal coefficients give a constant potential up to r_cut:
+
+    >>> model = PairModel(BSplineBasis(0.9, 2.5, 6))
+    >>> theta = np.full(6, -0.5)
+    >>> round(float(model.potential(1.5, theta)), 6), float(model.potential(0.8, theta))
+    (-0.5, inf)
     """
 
     def __init__(self, basis, n_grid=2048):
@@ -381,6 +390,16 @@ def pair_forces(frames, box, model, theta):
     """Forces :math:`\\mathbf{F}_I = -\\nabla_I \\sum_{J<K} u(r_{JK})` of a spline pair potential.
 
     Returns an array of shape (n_frames, n_particles, 3).
+
+    Examples
+    --------
+    Two particles 1.2 apart in a linear potential u = 1 - r/2.5 (slope -0.4) repel with force 0.4:
+
+    >>> model = PairModel(BSplineBasis(0.9, 2.5, 5))
+    >>> theta = 1 - model.basis.knots[2:7] / 2.5 + 0.0 * np.arange(5)  # linear functions are reproduced
+    >>> forces = pair_forces([[1.0, 1.0, 1.0], [2.2, 1.0, 1.0]], [6.0] * 3, model, theta)
+    >>> forces[0].round(6).tolist()
+    [[-0.4, 0.0, 0.0], [0.4, 0.0, 0.0]]
     """
     box = check_box(box)
     frames = check_positions(frames, box)
