@@ -42,6 +42,14 @@ def _fmt(value, digits=3):
     return f"{value:.{digits}g}" if abs(value) < 1e-3 and value != 0 else f"{value:.{digits}f}"
 
 
+def _finite_mean(values):
+    """Column means over the finite entries (NaN for a column without any: all fits failed)."""
+    finite = np.isfinite(values)
+    counts = finite.sum(axis=0)
+    sums = np.where(finite, values, 0.0).sum(axis=0)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
 def _quiet_rem(*args, **kwargs):
     """``minimize_relative_entropy`` without its non-convergence warning (read ``.converged``)."""
     with warnings.catch_warnings():
@@ -66,7 +74,7 @@ class KLModel:
     centres = (-2.0, 2.0)
     width = 0.6
 
-    def __init__(self, n_grid=1201, n_scan=49):
+    def __init__(self, n_grid=801, n_scan=41):
         self.x = np.linspace(-6.0, 6.0, n_grid)
         log_parts = [np.log(w) - 0.5 * ((self.x - c) / self.width) ** 2 for w, c in zip(self.weights, self.centres)]
         self.u_p = -(np.logaddexp(*log_parts) - np.log(np.sqrt(2 * np.pi) * self.width))
@@ -130,7 +138,7 @@ class KLModel:
         (self.point_r,) = ax2.plot([0], [0], "s", color=VERMILLION)
         ax2.set(xlim=(-4, 4), ylim=(0, 6), xlabel=r"model centre $\mu$", ylabel="relative entropy (nats)",
                 title=r"both directions vs $\mu$ (this $\sigma$)")
-        ax2.legend(loc="upper right")
+        ax2.legend(loc="upper center")
         self.dynamic = [*self.shades, self.q_line, self.integrand_line, self.infinite_note,
                         self.scan_f, self.scan_r, self.point_f, self.point_r]
 
@@ -377,7 +385,7 @@ class BiasVarianceModel:
     :math:`\frac1N\sum_i[\ln P(x_i) - \ln P_{\hat\theta}(x_i)]` on the training set itself.
     """
 
-    sample_sizes = (0, 10, 30, 100, 300, 1000, 3000, 10000)
+    sample_sizes = (0, 10, 30, 100, 300, 1000, 3000)
     max_basis = 10
     half_width = 2.0
 
@@ -394,7 +402,8 @@ class BiasVarianceModel:
         self.n_resamples = n_resamples
         self.bases = [PolynomialBasis(np.arange(1, m + 1)) for m in range(1, self.max_basis + 1)]
         self.approximation = np.array([self.heldout(b, t) for b, t in zip(self.bases, self._fit_all(self.u, self.p_true))])
-        self._cache = lru_cache(maxsize=len(self.sample_sizes))(self._fits_for)
+        # every (N, m) is fitted once here, so that moving a slider only looks the fits up
+        self.fits = {n: self._fits_for(n) for n in self.sample_sizes if n > 0}
 
     def heldout(self, basis, theta):
         """Exact :math:`D(P\\|P_\\theta) = S(\\theta) - [\\beta\\langle F\\rangle_P + \\ln Z_F]` on the grid (log space)."""
@@ -440,7 +449,9 @@ class BiasVarianceModel:
                              "Choose m ≥ 1.")
         if basis_size > self.max_basis:
             raise ValueError(f"Choose a basis size m ≤ {self.max_basis}.")
-        rows = self._cache(int(n_samples))
+        if n_samples not in self.fits:
+            raise ValueError(f"Choose a sample size among {self.sample_sizes[1:]}.")
+        rows = self.fits[n_samples]
         basis = self.bases[basis_size - 1]
         thetas = [row[0][basis_size - 1] for row in rows]
         pmfs = [None if t is None else basis.energy(self.u, t) - basis.energy(self.u, t).min() for t in thetas]
@@ -449,8 +460,8 @@ class BiasVarianceModel:
         return {
             "n_samples": int(n_samples), "basis_size": int(basis_size), "thetas": thetas, "pmfs": pmfs,
             "train": train, "heldout": heldout,
-            "train_mean": np.nanmean(train, axis=0) if np.isfinite(train).any() else train[0],
-            "heldout_mean": np.nanmean(heldout, axis=0) if np.isfinite(heldout).any() else heldout[0],
+            "train_mean": _finite_mean(train),
+            "heldout_mean": _finite_mean(heldout),
             "n_failed": int(sum(t is None for t in thetas)),
         }
 
@@ -529,6 +540,13 @@ class MotionModel:
         self.exact = self.channel.mean_force(self.xs)
         rho = self.channel.density(self.xs)
         self.rho = rho / rho.sum()
+        # every (time step, basis) is fitted once here; a slider move only looks the fit up
+        self.bases = [PolynomialBasis(np.arange(1, m + 1)) for m in range(1, self.max_basis + 1)]
+        self.thetas = {(k, b.n_functions): self.fit(k, b) for k in self.lags for b in self.bases}
+
+    def fit(self, lag, basis):
+        """Drift fitted by :func:`remlib.fit_drift` to the CG frames ``lag`` steps apart."""
+        return fit_drift(self.cg_paths[::lag], lag * self.dt, basis)
 
     def exact_theta(self, basis_size):
         """Coefficients of ``F`` in the basis x..x^m (``None`` if ``m < 4``: not representable)."""
@@ -542,10 +560,12 @@ class MotionModel:
     def compute(self, lag, basis_size):
         if basis_size < 1:
             raise ValueError("Empty basis: with m = 0 functions there is no drift to fit. Choose m ≥ 1.")
+        if basis_size > self.max_basis:
+            raise ValueError(f"Choose a basis size m ≤ {self.max_basis}.")
         if lag not in self.lags:
             raise ValueError(f"Choose a time step among {[k * self.dt for k in self.lags]}.")
-        basis = PolynomialBasis(np.arange(1, basis_size + 1))
-        theta = fit_drift(self.cg_paths[::lag], lag * self.dt, basis)
+        basis = self.bases[basis_size - 1]
+        theta = self.thetas[lag, basis_size]
         drift = basis.force(self.xs, theta)
         return {
             "lag": int(lag), "time_step": lag * self.dt, "basis_size": int(basis_size), "theta": theta,
@@ -559,7 +579,7 @@ class MotionModel:
         energy = self.channel.energy(np.stack([gx, gy], axis=-1))
         ax0.contourf(gx, gy, np.minimum(energy, 6), levels=12, cmap="Greys_r", alpha=0.6)
         for walker, color in zip(range(3), (BLUE, VERMILLION, GREEN)):
-            ax0.plot(self.paths[:600, walker, 0], self.paths[:600, walker, 1], color=color, lw=0.6)
+            ax0.plot(self.paths[:500:2, walker, 0], self.paths[:500:2, walker, 1], color=color, lw=0.6)
         ax0.set(xlabel="$x$ (kept)", ylabel="$y$ (eliminated)", title="paths in the channel",
                 xlim=(-1.8, 1.8), ylim=(-1, 1))
         t = np.arange(self.paths.shape[0]) * self.dt

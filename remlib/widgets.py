@@ -88,11 +88,10 @@ class Explorer(widgets.VBox):
         FigureCanvasAgg(self.figure)
         with matplotlib.rc_context(BOOK_RC):
             model.setup(self.figure)
-        # legends last, so that moving lines never cover them
-        self._dynamic = list(model.dynamic) + [ax.get_legend() for ax in self.figure.axes if ax.get_legend()]
-        for artist in self._dynamic:
+        for artist in model.dynamic:
             artist.set_animated(True)
         self._background = None
+        self._legends = []
         header = widgets.HTML(f"<b>{title}</b><br><small>{LIVE_HINT}</small>")
         control_box = widgets.HBox(list(self.controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
         super().__init__([header, control_box, self.image, self.status])
@@ -130,6 +129,7 @@ class Explorer(widgets.VBox):
         The first call draws everything but the model's ``dynamic`` artists (the layout is
         computed once, then frozen) and keeps that image; later calls restore it and draw
         only the dynamic artists on top (blitting), which is what keeps an update fast.
+        The legends' boxes are pasted back over the dynamic artists.
         """
         canvas = self.figure.canvas
         with matplotlib.rc_context(BOOK_RC):
@@ -138,11 +138,16 @@ class Explorer(widgets.VBox):
                 self.figure.set_layout_engine("none")
                 canvas.draw()
                 self._background = canvas.copy_from_bbox(self.figure.bbox)
+                renderer = canvas.get_renderer()
+                self._legends = [canvas.copy_from_bbox(ax.get_legend().get_window_extent(renderer))
+                                 for ax in self.figure.axes if ax.get_legend() is not None]
             else:
                 canvas.restore_region(self._background)
-            for artist in self._dynamic:
+            for artist in self.model.dynamic:
                 if artist.get_visible():
                     artist.axes.draw_artist(artist)
+            for legend in self._legends:  # legends stay on top of the moving lines
+                canvas.restore_region(legend)
         rgba = np.asarray(canvas.buffer_rgba())
         buffer = io.BytesIO()
         PIL.Image.fromarray(rgba[..., :3]).save(buffer, format="png", compress_level=1)
@@ -251,7 +256,7 @@ def resolution_explorer():
                                               description="block size", style=_SLIDER_STYLE),
         "coupling": _slider(widgets.FloatSlider, "coupling βJ", 0.8, 0.0, 1.5, 0.05),
         "field": _slider(widgets.FloatSlider, "field βh", 0.0, -0.5, 0.5, 0.05),
-        "cg_model": widgets.Dropdown(options=list(model.cg_models), value=model.cg_models[0],
+        "cg_model": widgets.Dropdown(options=list(model.cg_models), value=model.cg_models[1],
                                      description="CG model", style=_SLIDER_STYLE),
     }
     return Explorer("Resolution and information: block spins of a 12-spin Ising chain", model, controls,
