@@ -131,12 +131,16 @@ def axis_label(name, unit=None):
     >>> axis_label("iteration")
     'iteration'
     """
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"name must be a non-empty string, got {name!r}")
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {type(name).__name__}")
+    if not name.strip():
+        raise ValueError("name must be a non-empty string")
     if unit is None:
         return name
-    if not isinstance(unit, str) or not unit.strip():
-        raise ValueError(f"unit must be a non-empty string or None, got {unit!r}")
+    if not isinstance(unit, str):
+        raise TypeError(f"unit must be a string or None, got {type(unit).__name__}")
+    if not unit.strip():
+        raise ValueError("unit must be a non-empty string or None")
     return f"{name} ({unit})"
 
 
