@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from remlib._validation import as_float_array, as_positive_int, as_positive_scalar
+from remlib._validation import as_float_array, as_generator, as_positive_int, as_positive_scalar
 
 #: the force field file (shipped with the openmm wheel) used throughout
 FORCE_FIELD = "amber14-all.xml"
@@ -420,8 +420,7 @@ def simulation_parameters(temperature=300.0, n_steps=250_000, *, step_size=4.0, 
 
     if platform not in ("Reference", "CPU"):
         raise ValueError(f"platform must be 'Reference' or 'CPU', got {platform!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**31:
-        raise TypeError(f"seed must be an int in [0, 2**31), got {seed!r}")
+    seed = _openmm_seed(seed)
     n_steps = as_positive_int(n_steps, "n_steps")
     report_interval = as_positive_int(report_interval, "report_interval")
     if n_steps % report_interval:
@@ -445,6 +444,16 @@ def simulation_parameters(temperature=300.0, n_steps=250_000, *, step_size=4.0, 
         "platform": platform,
         "seed": int(seed),
     }
+
+
+def _openmm_seed(seed):
+    """An int in [0, 2**31 - 1) for OpenMM from ``seed`` (an int is used as is; a Generator
+    or None draws one, so such runs are reproducible only through that Generator)."""
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        if not 0 <= seed < 2**31 - 1:
+            raise ValueError(f"seed must be in [0, 2**31 - 1) for OpenMM, got {seed}")
+        return int(seed)
+    return int(as_generator(seed).integers(0, 2**31 - 1))
 
 
 def _check_bias(coefficients):
@@ -563,8 +572,9 @@ def simulate_alanine_dipeptide(temperature=300.0, n_steps=250_000, *, cache_dir=
     cache_dir : str, Path, "default" or None
         Folder of the ``alanine_dipeptide_<hash>.npz`` cache; ``"default"`` is
         :func:`default_data_dir`; ``None`` disables caching.
-    seed : int
-        Seeds the Langevin noise and the initial velocities.
+    seed : int, numpy.random.Generator or None
+        Seeds the Langevin noise and the initial velocities.  An int is stored in the
+        parameters (and so in the cache key); a Generator or None draws an int first.
     **options
         Other keywords of :func:`simulation_parameters`.
 

@@ -156,6 +156,11 @@ def test_simulation_parameters_validation():
         pep.simulation_parameters(platform="CUDA")
     with pytest.raises(TypeError, match="seed"):
         pep.simulation_parameters(seed=1.5)
+    with pytest.raises(ValueError, match="seed"):
+        pep.simulation_parameters(seed=-1)
+    # a Generator draws the OpenMM seed: same generator state, same parameters
+    a = pep.simulation_parameters(seed=np.random.default_rng(5))["seed"]
+    assert a == pep.simulation_parameters(seed=np.random.default_rng(5))["seed"]
 
 
 # ------------------------------------------------------------------ torsion basis
