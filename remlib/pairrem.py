@@ -177,6 +177,22 @@ class PairPotentialResult:
     n_iter: int = 0
     history: dict = field(default_factory=dict, repr=False)
 
+    def sample(self, start, box, *, n_frames, beta=1.0, burn_in=100, thin=2, seed=None):
+        """Frames of the fitted model by Metropolis MC from ``start`` (e.g. a target frame).
+
+        Returns a :class:`remlib.montecarlo.MonteCarloResult`; compare its g(r) with the target's.
+
+        Examples
+        --------
+        >>> model = PairModel(BSplineBasis(0.9, 2.5, 6))
+        >>> fit = PairPotentialResult("rem", model, np.array([3.0, 0.5, -1.0, -0.3, 0.0, 0.0]), None, None)
+        >>> start = 6.0 * np.random.default_rng(0).permutation(np.stack(np.meshgrid(*[np.arange(5) / 5 + 0.1] * 3), -1).reshape(-1, 3))
+        >>> fit.sample(start, [6.0] * 3, n_frames=4, burn_in=10, seed=1).frames.shape
+        (4, 125, 3)
+        """
+        return metropolis_particles(start, box, self.model.table(self.theta), n_frames=n_frames, beta=beta,
+                                    burn_in=burn_in, thin=thin, seed=seed)
+
     def plot(self, ax=None, **kwargs):
         """Plot u(r) on ``ax`` (a new figure if None); returns the axes."""
         import matplotlib.pyplot as plt
