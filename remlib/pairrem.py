@@ -186,7 +186,8 @@ class PairPotentialResult:
         --------
         >>> model = PairModel(BSplineBasis(0.9, 2.5, 6))
         >>> fit = PairPotentialResult("rem", model, np.array([3.0, 0.5, -1.0, -0.3, 0.0, 0.0]), None, None)
-        >>> start = 6.0 * np.random.default_rng(0).permutation(np.stack(np.meshgrid(*[np.arange(5) / 5 + 0.1] * 3), -1).reshape(-1, 3))
+        >>> from remlib.montecarlo import lattice_positions
+        >>> start = lattice_positions(125, [6.0] * 3)
         >>> fit.sample(start, [6.0] * 3, n_frames=4, burn_in=10, seed=1).frames.shape
         (4, 125, 3)
         """
