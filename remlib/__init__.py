@@ -100,6 +100,11 @@ _PUBLIC = {
     "bond_angle": "peptide",
     "alanine_dipeptide_system": "peptide",
     "simulate_alanine_dipeptide": "peptide",
+    "kl_explorer": "widgets",
+    "moment_matching_explorer": "widgets",
+    "resolution_explorer": "widgets",
+    "bias_variance_explorer": "widgets",
+    "motion_explorer": "widgets",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -100,7 +100,8 @@ class KLModel:
             raise ValueError("The model width σ must be positive.")
         inside = (self.x >= low) & (self.x <= high)
         if not inside.any() or high <= low:
-            raise ValueError("The model support [a, b] is empty: widen it so that the model has somewhere to put its probability.")
+            raise ValueError("The model support [a, b] is empty: widen it so that the model has somewhere "
+                             "to put its probability.")
         u_q = self.model_energy(mu, sigma, support)
         forward = kl_from_energies(self.u_p, u_q, self.x)
         reverse = kl_from_energies(u_q, self.u_p, self.x)
@@ -131,7 +132,7 @@ class KLModel:
         self.shades = [ax.axvspan(-6, -6, color=VERMILLION, alpha=0.12, lw=0) for ax in (ax0, ax1)]
         self.shades += [ax.axvspan(6, 6, color=VERMILLION, alpha=0.12, lw=0) for ax in (ax0, ax1)]
         self.infinite_note = ax1.text(0.5, 0.93, "", transform=ax1.transAxes, ha="center", va="top",
-                                      fontsize=9, color=VERMILLION)
+                                      fontsize=11, color=VERMILLION)
         (self.scan_f,) = ax2.plot(self.mu_scan, self.mu_scan, color=BLUE, label=r"$D(p\|q)$")
         (self.scan_r,) = ax2.plot(self.mu_scan, self.mu_scan, "--", color=VERMILLION, label=r"$D(q\|p)$")
         (self.point_f,) = ax2.plot([0], [0], "o", color=BLUE)
@@ -236,13 +237,13 @@ class MomentMatchingModel:
         ax1.legend(loc="upper left")
         levels = [0.01, 0.03, 0.1, 0.3, 1, 2, 4, 8]
         cs = ax2.contour(self.t2, self.t4, self.landscape, levels=levels, cmap="cividis", linewidths=1)
-        ax2.clabel(cs, fontsize=7, fmt="%g")
+        ax2.clabel(cs, fontsize=9, fmt="%g")
         ax2.plot(*self.optimum, "k*", ms=11, label=r"optimum $\theta^*$")
         (self.path_line,) = ax2.plot([0], [0], "o-", color=VERMILLION, ms=3, lw=1, label="Newton path")
         (self.point,) = ax2.plot([0], [0], "o", color=BLUE, ms=8, label=r"slider $\theta$")
         ax2.set(xlim=self.theta2_range, ylim=self.theta4_range, xlabel=r"$\theta_2$ (kT)",
                 ylabel=r"$\theta_4$ (kT)", title=r"$S(\theta)-S(\theta^*)$ (nats)")
-        ax2.legend(loc="upper right", fontsize=8)
+        ax2.legend(loc="upper right", fontsize=10)
         self.dynamic = [self.density_line, *self.bars, self.path_line, self.point]
 
     def show(self, r):
@@ -255,7 +256,8 @@ class MomentMatchingModel:
     def summary(self, r):
         m, t = r["model_moments"], r["target_moments"]
         return (f"⟨x²⟩: model {m[0]:.3f}, target {t[0]:.3f} &nbsp;·&nbsp; ⟨x⁴⟩: model {m[1]:.3f}, "
-                f"target {t[1]:.3f} &nbsp;·&nbsp; <b>S_rel = D(target‖model) = {_fmt(r['relative_entropy'])}</b> nats"
+                f"target {t[1]:.3f} &nbsp;·&nbsp; "
+                f"<b>S_rel = D(target‖model) = {_fmt(r['relative_entropy'])}</b> nats"
                 f"<br>Newton–Raphson from here reaches θ = ({r['newton_theta'][0]:.3f}, "
                 f"{r['newton_theta'][1]:.3f}) in {r['newton_steps']} steps, where the moments match.")
 
@@ -339,14 +341,14 @@ class ResolutionModel:
         ax0.set_xticks(positions, [str(b) for b in self.block_sizes])
         ax0.set(xlabel="block size (spins per CG site)", ylabel="information loss (nats)",
                 title="total = coarse + reconstruction", ylim=(0, 9))
-        ax0.legend(loc="upper center", ncols=3, fontsize=8, markerscale=0.5)
+        ax0.legend(loc="upper center", ncols=3, fontsize=10, markerscale=0.5)
         self.state_axis = ax1
         (self.map_line,) = ax1.plot([0.5], [0.5], "o", color=GREY, mec="0.4", ms=5, label=r"mapped $P_{\mathrm{map}}$")
         (self.cg_line,) = ax1.plot([0.5], [0.5], ".", color=BLUE, ms=5, label=r"CG model $p_{\mathrm{CG}}$")
         ax1.set(xlabel="CG state (label / number of states)", ylabel="probability", yscale="log",
                 xlim=(-0.02, 1.02), ylim=(1e-9, 3.0), title="the CG distributions of this block size")
-        ax1.legend(loc="lower right", fontsize=8)
-        self.state_note = ax1.text(0.03, 0.95, "", transform=ax1.transAxes, va="top", fontsize=9)
+        ax1.legend(loc="lower right", fontsize=10)
+        self.state_note = ax1.text(0.03, 0.95, "", transform=ax1.transAxes, va="top", fontsize=11)
         self.dynamic = [self.highlight, *self.coarse_bars, *self.recon_bars, self.total_marks,
                         self.map_line, self.cg_line, self.state_note]
 
@@ -367,7 +369,7 @@ class ResolutionModel:
     def summary(self, r):
         return (f"Block size {r['block_size']}: <b>total {r['current_total']:.4f}</b> = coarse "
                 f"{r['current_coarse']:.4f} + reconstruction {r['current_reconstruction']:.4f} nats "
-                f"(uniform back-mapping). Block size 1 would lose nothing.")
+                f"(uniform back-mapping). Block size 1 keeps every spin: no reconstruction term.")
 
 
 # =======================================================================================
@@ -401,13 +403,15 @@ class BiasVarianceModel:
         self.true_objective = self.p_true @ self.F + self.true_log_partition   # -<ln P>_P on the grid
         self.n_resamples = n_resamples
         self.bases = [PolynomialBasis(np.arange(1, m + 1)) for m in range(1, self.max_basis + 1)]
-        self.approximation = np.array([self.heldout(b, t) for b, t in zip(self.bases, self._fit_all(self.u, self.p_true))])
+        best = self._fit_all(self.u, self.p_true)
+        self.approximation = np.array([self.heldout(b, t) for b, t in zip(self.bases, best)])
         # every (N, m) is fitted once here, so that moving a slider only looks the fits up
         self.fits = {n: self._fits_for(n) for n in self.sample_sizes if n > 0}
 
     def heldout(self, basis, theta):
-        """Exact :math:`D(P\\|P_\\theta) = S(\\theta) - [\\beta\\langle F\\rangle_P + \\ln Z_F]` on the grid (log space)."""
-        return relative_entropy_objective(basis, self.ensemble, self.u, theta, weights=self.p_true) - self.true_objective
+        """Exact :math:`D(P\\|P_\\theta) = S(\\theta) - [\\beta\\langle F\\rangle_P + \\ln Z_F]` on the grid."""
+        objective = relative_entropy_objective(basis, self.ensemble, self.u, theta, weights=self.p_true)
+        return objective - self.true_objective
 
     def training_set(self, n_samples, index):
         x = self.channel.sample(n_samples, seed=1000 * n_samples + index)[:, 0]
@@ -473,7 +477,7 @@ class BiasVarianceModel:
                           for i in range(self.n_resamples)]
         ax0.plot(self.x, true_pmf, color=EXACT_COLOR, lw=2.5, label="true PMF")
         ax0.set(xlim=(-2, 2), ylim=(-0.5, 10), xlabel="$x$", ylabel="PMF (kT)", title="fitted PMFs")
-        ax0.legend(loc="upper center", fontsize=8)
+        ax0.legend(loc="upper center", fontsize=10)
         sizes = np.arange(1, self.max_basis + 1)
         ax1.plot(sizes, np.maximum(self.approximation, 1e-6), ":", color="0.4", label="approximation (bias)")
         (self.heldout_line,) = ax1.plot(sizes, sizes, "o-", color=VERMILLION, label="held-out (exact)")
@@ -483,7 +487,7 @@ class BiasVarianceModel:
         ax1.set(xlabel="basis size $m$", ylabel="relative entropy (nats)", yscale="symlog",
                 xlim=(0.5, self.max_basis + 0.5), ylim=(-1, 10), title="training vs held-out")
         ax1.set_yscale("symlog", linthresh=1e-3)
-        ax1.legend(loc="upper right", fontsize=8)
+        ax1.legend(loc="upper right", fontsize=10)
         self.n_note = ax1.text(0.03, 0.04, "", transform=ax1.transAxes, fontsize=10)
         self.dynamic = [*self.pmf_lines, self.current, self.heldout_line, self.train_line, self.n_note]
 
@@ -504,7 +508,8 @@ class BiasVarianceModel:
                 f"{_fmt(r['train_mean'][m])} nats; best possible with m functions "
                 f"{_fmt(self.approximation[m])} nats.")
         if r["n_failed"]:
-            text += (f"<br>{r['n_failed']} of {self.n_resamples} fits did not converge: {r['n_samples']} samples do not "
+            text += (f"<br>{r['n_failed']} of {self.n_resamples} fits did not converge: "
+                     f"{r['n_samples']} samples do not "
                      f"determine {r['basis_size']} parameters (the likelihood has no maximum).")
         return text
 
@@ -587,7 +592,7 @@ class MotionModel:
         (self.sampled,) = ax1.plot(t[:1001], self.paths[:1001, 0, 0], "o-", color=BLUE, ms=3, lw=1,
                                    label=r"CG frames every $\Delta t$")
         ax1.set(xlabel="time $t$", ylabel="$x(t)$", title="CG path of one walker", xlim=(0, t[1000]))
-        ax1.legend(loc="upper right", fontsize=8)
+        ax1.legend(loc="upper right", fontsize=10)
         self.time = t
         ax2.errorbar(self.centers, self.binned, yerr=self.binned_err, fmt="o", color="0.45", ms=4,
                      label="binned mean force")
@@ -595,7 +600,7 @@ class MotionModel:
         (self.drift_line,) = ax2.plot(self.xs, self.exact, "--", color=VERMILLION, lw=2, label="fitted drift")
         ax2.set(xlabel="$x$", ylabel="force (kT per length)", title="mean force and fitted drift",
                 xlim=(-1.7, 1.7), ylim=(-8, 8))
-        ax2.legend(loc="upper right", fontsize=8)
+        ax2.legend(loc="upper right", fontsize=10)
         self.dynamic = [self.sampled, self.drift_line]
 
     def show(self, r):
@@ -613,5 +618,6 @@ class MotionModel:
             exact = ", ".join(f"{v:.2f}" for v in r["exact_theta"])
             text += f"<br>Exact θ for this basis: ({exact})."
         else:
-            text += "<br>This basis cannot represent F = U₁ + a x²/2 (it needs x, x², x⁴): the fit is a projection."
+            text += ("<br>This basis cannot represent F = U₁ + a x²/2 (it needs x, x², x⁴): "
+                     "the fit is a projection.")
         return text

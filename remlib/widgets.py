@@ -61,6 +61,10 @@ LIVE_HINT = (
 
 _SLIDER_STYLE = {"description_width": "initial"}
 
+#: the book style with larger text: the figure is scaled down to the width of the page column
+WIDGET_RC = {**BOOK_RC, "font.size": 14, "axes.titlesize": 14, "axes.labelsize": 14,
+             "xtick.labelsize": 12, "ytick.labelsize": 12, "legend.fontsize": 11}
+
 
 class Explorer(widgets.VBox):
     """Controls, a figure and a status line driven by a model of :mod:`remlib._widget_models`.
@@ -86,7 +90,7 @@ class Explorer(widgets.VBox):
         self.image = widgets.Image(format="png", layout=widgets.Layout(width="100%", height="auto"))
         self.figure = Figure(figsize=figsize, dpi=DPI, layout="constrained")
         FigureCanvasAgg(self.figure)
-        with matplotlib.rc_context(BOOK_RC):
+        with matplotlib.rc_context(WIDGET_RC):
             model.setup(self.figure)
         for artist in model.dynamic:
             artist.set_animated(True)
@@ -132,7 +136,7 @@ class Explorer(widgets.VBox):
         The legends' boxes are pasted back over the dynamic artists.
         """
         canvas = self.figure.canvas
-        with matplotlib.rc_context(BOOK_RC):
+        with matplotlib.rc_context(WIDGET_RC):
             if self._background is None:
                 canvas.draw()
                 self.figure.set_layout_engine("none")
@@ -188,11 +192,11 @@ def kl_explorer():
     controls = {
         "mu": _slider(widgets.FloatSlider, "model centre μ", 0.0, -4.0, 4.0, 0.1),
         "sigma": _slider(widgets.FloatSlider, "model width σ", 1.0, 0.2, 3.0, 0.05),
-        "support": widgets.FloatRangeSlider(value=(-6.0, 6.0), min=-6.0, max=6.0, step=0.1,
+        "support": widgets.FloatRangeSlider(value=(-6.0, 6.0), min=-6.0, max=6.0, step=0.1, readout_format=".1f",
                                             description="model support [a, b]", style=_SLIDER_STYLE),
     }
     return Explorer("Relative entropy of a two-state target and a one-Gaussian model",
-                    models.KLModel(), controls, figsize=(11.5, 3.5))
+                    models.KLModel(), controls, figsize=(11.5, 3.9))
 
 
 def moment_matching_explorer():
@@ -225,7 +229,7 @@ def moment_matching_explorer():
         "theta2": _slider(widgets.FloatSlider, "θ₂ (x² coefficient)", -1.0, *model.theta2_range, 0.05),
         "theta4": _slider(widgets.FloatSlider, "θ₄ (x⁴ coefficient)", 0.5, 0.05, 3.5, 0.05),
     }
-    return Explorer("Moment matching: REM with U = θ₂ x² + θ₄ x⁴", model, controls, figsize=(11.5, 3.6))
+    return Explorer("Moment matching: REM with U = θ₂ x² + θ₄ x⁴", model, controls, figsize=(11.5, 4.0))
 
 
 def resolution_explorer():
@@ -260,7 +264,7 @@ def resolution_explorer():
                                      description="CG model", style=_SLIDER_STYLE),
     }
     return Explorer("Resolution and information: block spins of a 12-spin Ising chain", model, controls,
-                    figsize=(11.0, 3.6))
+                    figsize=(11.0, 4.0))
 
 
 def bias_variance_explorer():
@@ -291,7 +295,7 @@ def bias_variance_explorer():
         "basis_size": _slider(widgets.IntSlider, "basis size m", 4, 0, model.max_basis, 1),
     }
     return Explorer("Bias and variance: REM fits from N samples with m basis functions", model, controls,
-                    figsize=(11.0, 3.6))
+                    figsize=(11.0, 4.0))
 
 
 def motion_explorer():
@@ -323,4 +327,4 @@ def motion_explorer():
                                        style=_SLIDER_STYLE),
         "basis_size": _slider(widgets.IntSlider, "basis size m", 4, 0, model.max_basis, 1),
     }
-    return Explorer("Coarse-graining motion: fitted drift vs mean force", model, controls, figsize=(11.5, 3.6))
+    return Explorer("Coarse-graining motion: fitted drift vs mean force", model, controls, figsize=(11.5, 4.0))
