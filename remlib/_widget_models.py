@@ -140,7 +140,8 @@ class KLModel:
         ax2.set(xlim=(-4, 4), ylim=(0, 6), xlabel=r"model centre $\mu$", ylabel="relative entropy (nats)",
                 title=r"both directions vs $\mu$ (this $\sigma$)")
         ax2.legend(loc="upper center")
-        self.dynamic = [*self.shades, self.q_line, self.integrand_line, self.infinite_note,
+        self.scan_note = ax2.text(0.5, 0.75, "", transform=ax2.transAxes, ha="center", fontsize=11, color=BLUE)
+        self.dynamic = [*self.shades, self.q_line, self.integrand_line, self.infinite_note, self.scan_note,
                         self.scan_f, self.scan_r, self.point_f, self.point_r]
 
     def show(self, r):
@@ -151,8 +152,9 @@ class KLModel:
         for shade, (a, b) in zip(self.shades, [(-6, low)] * 2 + [(high, 6)] * 2):
             shade.set_x(a)
             shade.set_width(max(b - a, 0.0))
-        self.infinite_note.set_text("shaded: q = 0 < p, integrand = +∞" if r["excluded_mass"] > 0 and
-                                    (low > -6 or high < 6) else "")
+        cut = r["excluded_mass"] > 0 and (low > -6 or high < 6)
+        self.infinite_note.set_text("shaded: q = 0 < p, integrand = +∞" if cut else "")
+        self.scan_note.set_text("D(p‖q) = ∞ for every μ" if np.all(np.isinf(r["scan_forward"])) else "")
         self.scan_f.set_ydata(np.where(np.isfinite(r["scan_forward"]), r["scan_forward"], np.nan))
         self.scan_r.set_ydata(np.where(np.isfinite(r["scan_reverse"]), r["scan_reverse"], np.nan))
         self.point_f.set_data([r["mu"]], [min(r["forward"], 5.9)])
@@ -340,7 +342,7 @@ class ResolutionModel:
         self.highlight = ax0.axvspan(-0.4, 0.4, color="0.9", zorder=0)
         ax0.set_xticks(positions, [str(b) for b in self.block_sizes])
         ax0.set(xlabel="block size (spins per CG site)", ylabel="information loss (nats)",
-                title="total = coarse + reconstruction", ylim=(0, 9))
+                title="total = coarse + reconstruction", ylim=(0, 10))
         ax0.legend(loc="upper center", ncols=3, fontsize=10, markerscale=0.5)
         self.state_axis = ax1
         (self.map_line,) = ax1.plot([0.5], [0.5], "o", color=GREY, mec="0.4", ms=5, label=r"mapped $P_{\mathrm{map}}$")
@@ -485,9 +487,9 @@ class BiasVarianceModel:
         self.current = ax1.axvline(1, color="0.6", lw=1)
         ax1.axhline(0.0, color="0.4", lw=0.6)
         ax1.set(xlabel="basis size $m$", ylabel="relative entropy (nats)", yscale="symlog",
-                xlim=(0.5, self.max_basis + 0.5), ylim=(-1, 10), title="training vs held-out")
+                xlim=(0.5, self.max_basis + 0.5), ylim=(-1, 100), title="training vs held-out")
         ax1.set_yscale("symlog", linthresh=1e-3)
-        ax1.legend(loc="upper right", fontsize=10)
+        ax1.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=10)
         self.n_note = ax1.text(0.03, 0.04, "", transform=ax1.transAxes, fontsize=10)
         self.dynamic = [*self.pmf_lines, self.current, self.heldout_line, self.train_line, self.n_note]
 
