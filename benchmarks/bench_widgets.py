@@ -64,14 +64,15 @@ def main():
             rows.append((function.__name__, name, build, walls, cpus, messages))
     load = os.getloadavg()[0]
     print(f"\n### Explorer update times (remlib.widgets), load average {load:.1f} on {os.cpu_count()} cores\n")
-    print("| explorer | control moved | moves | update, median wall | update, max wall | median CPU "
+    print("| explorer | control moved | moves | update, median wall | max wall | median CPU | max CPU "
           "| construction (wall) | target |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for explorer, name, build, walls, cpus, messages in rows:
         met = "met" if walls.max() < 0.1 else ("median met" if np.median(walls) < 0.1 else "not met")
         note = f" ({messages} refused with a message)" if messages else ""
         print(f"| {explorer} | {name}{note} | {walls.size} | {np.median(walls) * 1e3:.0f} ms | "
-              f"{walls.max() * 1e3:.0f} ms | {np.median(cpus) * 1e3:.0f} ms | {build[0]:.1f} s | < 100 ms: {met} |")
+              f"{walls.max() * 1e3:.0f} ms | {np.median(cpus) * 1e3:.0f} ms | {cpus.max() * 1e3:.0f} ms | "
+              f"{build[0]:.1f} s | < 100 ms: {met} |")
 
 
 if __name__ == "__main__":
