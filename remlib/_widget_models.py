@@ -105,10 +105,11 @@ class KLModel:
         u_q = self.model_energy(mu, sigma, support)
         forward = kl_from_energies(self.u_p, u_q, self.x)
         reverse = kl_from_energies(u_q, self.u_p, self.x)
-        q = np.where(inside, np.exp(-np.where(inside, u_q, 0.0)), 0.0)
-        q /= np.trapezoid(q, self.x)
-        with np.errstate(divide="ignore"):
-            integrand = np.where(inside, self.p * (np.log(self.p) - np.log(np.where(inside, q, 1.0))), np.inf)
+        # log q in log space (finite on the support even where q underflows), normalised on the grid
+        shift = u_q[inside].min()
+        log_q = -(u_q - shift) - np.log(np.trapezoid(np.exp(-(u_q - shift)), self.x))
+        q = np.exp(log_q)
+        integrand = np.where(inside, self.p * (-self.u_p - log_q), np.inf)
         scan = self._scan(float(sigma), (float(low), float(high)))
         return {
             "mu": float(mu), "sigma": float(sigma), "support": (float(low), float(high)),
