@@ -141,6 +141,14 @@ def test_kl_explorer_forward_scan_is_minimal_at_the_moments(kl):
     assert best == pytest.approx(mean, abs=0.11)  # the scan's spacing is 0.2
 
 
+@pytest.mark.parametrize("mu, sigma", [(0.0, 1.0), (4.0, 0.2)])
+def test_kl_explorer_integrand_integrates_to_the_divergence(kl, mu, sigma):
+    """The plotted p ln(p/q) integrates to the D(p||q) shown, also where q underflows (log space)."""
+    result = set_values(kl, support=(-6.0, 6.0), mu=mu, sigma=sigma)
+    assert np.all(np.isfinite(result["integrand"]))
+    assert np.trapezoid(result["integrand"], kl.model.x) == pytest.approx(result["forward"], rel=1e-6)
+
+
 def test_kl_explorer_reverse_direction_seeks_the_heavier_mode(kl):
     result = set_values(kl, support=(-6.0, 6.0), sigma=0.6, mu=-2.0)
     # the model is the 0.6 component: D(q||p) = -ln 0.6 minus a tiny overlap correction
