@@ -2,12 +2,14 @@
 
 Usage: .venv/bin/python benchmarks/bench_book.py [--keep]
 
-Clones the repository's committed state (HEAD) into a temporary directory, reuses this
-checkout's ``.venv`` (setting up the environment is not part of the book build), and runs
-``make book`` twice: first cold (no execution cache, no numba cache: every page executes and
-every kernel compiles), then again with nothing changed (everything cached). Prints markdown
-tables with the wall times and each page's execution time, against the targets of the
-book's issue (full build < 10 min, no page > 60 s, cached rebuild < 30 s).
+Clones the repository's committed state (HEAD) into a temporary directory and, as a user of
+a fresh clone would, runs ``make env`` (the clone's own ``.venv``; pip's download cache
+makes this faster than on a new machine), then ``make book`` twice: first cold (no
+execution cache, no numba cache, no simulation data: every page executes and every kernel
+compiles), then again with nothing changed. (The clone must have its own environment: an
+editable install of remlib in a shared ``.venv`` would run this checkout's remlib instead.)
+Prints markdown tables with the wall times and each page's execution time, against the
+targets of the book's issue (full build < 10 min, no page > 60 s, cached rebuild < 30 s).
 """
 import os
 import subprocess
@@ -20,13 +22,13 @@ ROOT = Path(__file__).resolve().parents[1]
 TARGET_FULL, TARGET_PAGE, TARGET_CACHED = 600.0, 60.0, 30.0
 
 
-def make_book(clone):
+def make(clone, target):
     start = time.perf_counter()
-    result = subprocess.run(["make", "book"], cwd=clone, capture_output=True, text=True)
+    result = subprocess.run(["make", target], cwd=clone, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if result.returncode != 0:
         sys.stderr.write(result.stdout[-5000:] + result.stderr[-5000:])
-        raise SystemExit(f"make book failed in {clone}")
+        raise SystemExit(f"make {target} failed in {clone}")
     return seconds
 
 
@@ -50,19 +52,17 @@ def main(keep=False):
     workdir = Path(tempfile.mkdtemp(prefix="bench_book_"))
     clone = workdir / "book"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
-    os.symlink(ROOT / ".venv", clone / ".venv")
-    # the environment exists already: make must not re-install it
-    for name in ("requirements.txt", "pyproject.toml"):
-        os.utime(clone / name, (0, 0))
-    cold = make_book(clone)
-    cached = make_book(clone)
+    env = make(clone, "env")
+    cold = make(clone, "book")
+    cached = make(clone, "book")
     pages = page_times(clone)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=clone, capture_output=True, text=True).stdout.strip()
 
     print(f"\n### Building the book (commit {commit}, {os.cpu_count()} cores)\n")
     print("| build | wall time | target | met |")
     print("|---|---|---|---|")
-    print(f"| cold `make book` (fresh clone, environment reused) | {cold:.0f} s | < {TARGET_FULL:.0f} s | {mark(cold < TARGET_FULL)} |")
+    print(f"| `make env` (the clone's .venv, pip cache warm) | {env:.0f} s | | |")
+    print(f"| cold `make book` (fresh clone) | {cold:.0f} s | < {TARGET_FULL:.0f} s | {mark(cold < TARGET_FULL)} |")
     print(f"| cached `make book` (nothing changed) | {cached:.1f} s | < {TARGET_CACHED:.0f} s | {mark(cached < TARGET_CACHED)} |")
     print("\n| page | execution time (cold) | under 60 s |")
     print("|---|---|---|")
