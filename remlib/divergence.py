@@ -28,6 +28,7 @@ import numpy as np
 from scipy.special import kl_div, logsumexp
 
 from remlib._validation import as_float_array, as_positive_scalar
+from remlib.ensembles import _check_basis
 
 __all__ = [
     "kl_divergence",
@@ -196,10 +197,10 @@ def trapezoid_weights(x, name="x"):
 
 def _grid_weights(x, shape):
     """Product trapezoid weights for a grid of ``shape`` given one axis array per dimension."""
-    if len(shape) == 1 and not isinstance(x, (list, tuple)):
-        axes = [x]
-    else:
-        axes = list(x) if isinstance(x, (list, tuple)) else [x]
+    # a list/tuple whose items are themselves 1-D arrays is one grid per axis;
+    # anything else (an array, or a plain list of numbers) is the grid of 1-D values
+    per_axis = isinstance(x, (list, tuple)) and len(x) > 0 and all(np.ndim(axis) == 1 for axis in x)
+    axes = list(x) if per_axis else [x]
     if len(axes) != len(shape):
         raise ValueError(f"x must give one grid per dimension of the tabulated values ({len(shape)}), got {len(axes)}")
     w = np.ones(shape)
@@ -445,8 +446,9 @@ def log_likelihood(basis, theta, samples, ensemble):
     >>> round(log_likelihood(PolynomialBasis([2]), [0.5], x, ens), 4)
     -1.2523
     """
-    theta = as_float_array(theta, "theta", ndim=1)
     if not hasattr(ensemble, "log_partition") or not hasattr(ensemble, "beta"):
         raise TypeError("ensemble must provide log_partition(basis, theta) and beta, e.g. a GridEnsemble")
-    energies = np.asarray(basis(samples)) @ theta
+    _check_basis(basis, getattr(ensemble, "dim", getattr(basis, "dim", 1)))
+    samples = as_float_array(samples, "samples")
+    energies = basis.energy(samples, theta)
     return log_likelihood_from_energies(energies, ensemble.log_partition(basis, theta), beta=ensemble.beta)

@@ -226,6 +226,18 @@ def test_grid_kl_bad_input():
         kl_from_energies(np.zeros(5), np.zeros(5), x, beta=0.0)
 
 
+def test_grid_kl_accepts_a_plain_list_as_the_grid():
+    # p ~ [1, 2, 3], q ~ [3, 2, 1] on x = [0, 1, 2]: trapezoid masses [1, 4, 3]/8 and [3, 4, 1]/8,
+    # so D = 1/8 ln(1/3) + 3/8 ln 3 = ln(3)/4
+    assert kl_divergence_grid([1, 2, 3], [3, 2, 1], [0, 1, 2]) == pytest.approx(math.log(3) / 4, rel=1e-12)
+    assert kl_from_energies([0, 1, 2], [0, 1, 2], [0.0, 0.5, 1.0]) == pytest.approx(0.0, abs=1e-15)
+    # one list of per-axis grids for 2-D values, and a one-item list for 1-D values
+    assert kl_divergence_grid(np.ones((2, 3)), np.ones((2, 3)), [[0, 1], [0, 1, 2]]) == pytest.approx(0.0, abs=1e-15)
+    assert kl_divergence_grid([1, 2, 3], [3, 2, 1], [np.arange(3.0)]) == pytest.approx(math.log(3) / 4, rel=1e-12)
+    with pytest.raises(ValueError, match="x must be strictly increasing"):
+        kl_divergence_grid([1, 2, 3], [1, 2, 3], [0.0, 2.0, 1.0])
+
+
 # --------------------------------------------------------------------------- sample estimates
 def test_relative_entropy_from_samples_z_score():
     # AA: U = x^2/2 (N(0,1)), CG: U = x^2 (N(0,1/2)); identity mapping, S_map = 0
@@ -282,6 +294,12 @@ def test_log_likelihood_with_basis_and_grid_ensemble_is_gaussian_logpdf():
     assert value == pytest.approx(stats.norm(0.3, 0.8).logpdf(x).mean(), rel=1e-8)
     with pytest.raises(TypeError, match="ensemble must provide log_partition"):
         log_likelihood(PolynomialBasis([2]), [1.0], x, object())
+    with pytest.raises(ValueError, match="theta must have 1 entries"):
+        log_likelihood(PolynomialBasis([2]), [1.0, 2.0], x, ens)
+    with pytest.raises(TypeError, match="basis must be a remlib.basis.Basis"):
+        log_likelihood("x**2", [1.0], x, ens)
+    with pytest.raises(ValueError, match="samples is empty"):
+        log_likelihood(PolynomialBasis([2]), [1.0], [], ens)
 
 
 def test_log_likelihood_gradient_is_moment_mismatch_and_rem_optimum_maximises_it():
