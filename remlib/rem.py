@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from remlib._validation import as_float_array, as_positive_int, as_positive_scalar
-from remlib.basis import Basis
+from remlib.basis import Basis, BSplineBasis
 from remlib.ensembles import GridEnsemble, _as_weights, _check_basis, _weighted_moments, _logsumexp
 
 __all__ = ["REMResult", "minimize_relative_entropy", "relative_entropy_objective"]
@@ -138,7 +138,7 @@ def _check_ensemble(ensemble, basis, target, weights):
                          "has zero probability and the relative entropy is infinite; widen the grid or bounds")
 
 
-def _check_independent(cov, regularization):
+def _check_independent(cov, regularization, basis):
     """Raise if the basis functions are linearly dependent on the target data."""
     if regularization > 0:
         return
@@ -155,6 +155,11 @@ def _check_independent(cov, regularization):
         combination = " ".join(f"{'-' if c < 0 else '+'} {abs(c):.3g}*phi_{i}"
                                for i, c in enumerate(vector) if abs(c) > 1e-6)[2:]
         detail = f"the combination {combination} is constant on the target data"
+        if isinstance(basis, BSplineBasis) and np.allclose(vector, 1.0, atol=1e-6):
+            detail += (f"; cubic B-splines sum to 1 on [lower, upper] = [{basis.lower:g}, {basis.upper:g}] "
+                       "(partition of unity), so with every target sample inside that interval their sum is "
+                       "a constant energy shift that REM cannot determine: drop one function, include target "
+                       "data beyond upper (where the splines vanish), or pass regularization > 0")
     raise ValueError(f"the basis is linearly dependent on the target data ({detail}), so the Hessian is "
                      "singular and theta is not determined; use fewer basis functions or pass regularization > 0")
 
@@ -404,7 +409,7 @@ def minimize_relative_entropy(basis, ensemble, target, *, weights=None, theta0=N
     phi_t, w_t = _target_design(basis, target, weights)
     _check_ensemble(ensemble, basis, target, weights)
     target_mean, target_cov = _weighted_moments(phi_t, w_t)
-    _check_independent(target_cov, regularization)
+    _check_independent(target_cov, regularization, basis)
     theta = _check_theta0(theta0, basis.n_functions)
     problem_type = _GridProblem if isinstance(ensemble, GridEnsemble) else _SamplingProblem
     problem = problem_type(basis, ensemble, target_mean, regularization)

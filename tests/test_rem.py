@@ -236,7 +236,8 @@ class Duplicate(Basis):
         (PolynomialBasis([0, 2]), GRID, r"function\(s\) \[0\] are constant"),
         (BSplineBasis(0.0, 3.0, 8), np.linspace(0.0, 1.0, 101), r"function\(s\) \[5, 6, 7\] are constant"),
         # B-splines sum to one on [lower, upper]: with no data beyond upper the sum is a constant
-        (BSplineBasis(0.0, 3.0, 5), np.linspace(0.0, 3.0, 101), r"1\*phi_0 \+ 1\*phi_1 \+ 1\*phi_2"),
+        (BSplineBasis(0.0, 3.0, 5), np.linspace(0.0, 3.0, 101),
+         r"1\*phi_0 \+ 1\*phi_1 \+ 1\*phi_2.*sum to 1 on \[lower, upper\] = \[0, 3\] \(partition of unity\)"),
     ],
     ids=["duplicate", "constant", "spline-without-data", "spline-partition-of-unity"],
 )
