@@ -553,6 +553,37 @@ def _run(parameters):
     return phi, psi, frames[:, heavy].astype(np.float32), energies
 
 
+def _cache_path(parameters, cache_dir):
+    """Cache file of a run (None when ``cache_dir`` is None)."""
+    if cache_dir is None:
+        return None
+    folder = default_data_dir() if cache_dir == "default" else Path(cache_dir)
+    return folder / f"alanine_dipeptide_{cache_key(parameters)}.npz"
+
+
+def _read_cache(path, parameters):
+    """The stored run at ``path`` if it exists and has exactly ``parameters``, else None."""
+    if path is None or not path.exists():
+        return None
+    with np.load(path) as data:
+        stored = json.loads(str(data["parameters"]))
+        if stored != parameters:
+            return None
+        return PeptideTrajectory(data["phi"], data["psi"], data["heavy_positions"],
+                                 data["potential_energy"], stored, float(data["wall_time"]),
+                                 from_cache=True)
+
+
+def _load_cached(kwargs):
+    """The cached run for keyword arguments of :func:`simulate_alanine_dipeptide`, or None."""
+    kwargs = dict(kwargs)
+    cache_dir = kwargs.pop("cache_dir", "default")
+    temperature = kwargs.pop("temperature", 300.0)
+    n_steps = kwargs.pop("n_steps", 250_000)
+    parameters = simulation_parameters(temperature, n_steps, **kwargs)
+    return _read_cache(_cache_path(parameters, cache_dir), parameters)
+
+
 def simulate_alanine_dipeptide(temperature=300.0, n_steps=250_000, *, cache_dir="default",
                                seed=0, **options):
     """Langevin dynamics of alanine dipeptide in vacuum (ff14SB), cached on disk.
@@ -583,17 +614,10 @@ def simulate_alanine_dipeptide(temperature=300.0, n_steps=250_000, *, cache_dir=
     PeptideTrajectory
     """
     parameters = simulation_parameters(temperature, n_steps, seed=seed, **options)
-    path = None
-    if cache_dir is not None:
-        folder = default_data_dir() if cache_dir == "default" else Path(cache_dir)
-        path = folder / f"alanine_dipeptide_{cache_key(parameters)}.npz"
-        if path.exists():
-            with np.load(path) as data:
-                stored = json.loads(str(data["parameters"]))
-                if stored == parameters:
-                    return PeptideTrajectory(data["phi"], data["psi"], data["heavy_positions"],
-                                             data["potential_energy"], stored,
-                                             float(data["wall_time"]), from_cache=True)
+    path = _cache_path(parameters, cache_dir)
+    cached = _read_cache(path, parameters)
+    if cached is not None:
+        return cached
     start = time.perf_counter()
     phi, psi, heavy, energies = _run(parameters)
     wall_time = time.perf_counter() - start
@@ -604,3 +628,66 @@ def simulate_alanine_dipeptide(temperature=300.0, n_steps=250_000, *, cache_dir=
                             parameters=json.dumps(parameters, sort_keys=True), wall_time=wall_time)
         tmp.replace(path)
     return PeptideTrajectory(phi, psi, heavy, energies, parameters, wall_time)
+
+
+def _simulate_from_kwargs(kwargs):
+    """Module-level (picklable) call of :func:`simulate_alanine_dipeptide` for worker processes."""
+    return simulate_alanine_dipeptide(**kwargs)
+
+
+def simulate_alanine_dipeptide_runs(runs, *, processes=2):
+    """Several independent :func:`simulate_alanine_dipeptide` runs, in parallel processes.
+
+    Runs found in the cache are loaded here; the others are simulated in up to ``processes``
+    fresh worker processes (``spawn`` start method, so no OpenMM state is inherited).  Every
+    run gets exactly the keyword arguments given, so seeds, cache keys and results are the
+    same as for sequential calls; only the wall time changes.  Worth it only for runs long
+    enough to amortise starting a worker (about a second to import OpenMM).
+
+    Parameters
+    ----------
+    runs : sequence of dict
+        Keyword arguments of :func:`simulate_alanine_dipeptide`, one dict per run.
+    processes : int
+        Largest number of simultaneous simulations (1: run them one after another here).
+
+    Returns
+    -------
+    list of PeptideTrajectory
+        In the order of ``runs``.
+
+    Examples
+    --------
+    >>> a, b = simulate_alanine_dipeptide_runs(
+    ...     [dict(temperature=300.0, n_steps=100, report_interval=50, equilibration_steps=0,
+    ...           seed=s, cache_dir=None) for s in (1, 2)], processes=1)
+    >>> a.n_frames, b.n_frames, bool(np.all(a.phi == b.phi))
+    (2, 2, False)
+    """
+    import concurrent.futures
+    import multiprocessing
+
+    processes = as_positive_int(processes, "processes")
+    if isinstance(runs, dict) or not all(isinstance(r, dict) for r in runs):
+        raise TypeError("runs must be a sequence of dicts of keyword arguments")
+    # a Generator or None seed is turned into its int once, here, as a sequential call would
+    runs = [{**r, "seed": _openmm_seed(r.get("seed", 0))} for r in runs]
+    results = [None] * len(runs)
+    pending = []
+    for i, kwargs in enumerate(runs):
+        if kwargs.get("cache_dir", "default") is not None:
+            cached = _load_cached(kwargs)
+            if cached is not None:
+                results[i] = cached
+                continue
+        pending.append(i)
+    if processes == 1 or len(pending) <= 1:
+        for i in pending:
+            results[i] = simulate_alanine_dipeptide(**runs[i])
+        return results
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(min(processes, len(pending)), mp_context=context) as pool:
+        futures = {i: pool.submit(_simulate_from_kwargs, runs[i]) for i in pending}
+        for i, future in futures.items():
+            results[i] = future.result()
+    return results

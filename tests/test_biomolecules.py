@@ -133,6 +133,30 @@ def test_short_run_is_reproducible_and_cached(tmp_path):
     assert np.all(np.isfinite(first.potential_energy))
 
 
+def test_parallel_runs_equal_sequential_runs_and_share_the_cache(tmp_path):
+    runs = [dict(temperature=t, n_steps=200, report_interval=50, equilibration_steps=100, seed=s,
+                 cache_dir=tmp_path) for t, s in ((300.0, 3), (450.0, 4), (300.0, 5))]
+    parallel = pep.simulate_alanine_dipeptide_runs(runs[:2], processes=2)  # two worker processes
+    assert [r.from_cache for r in parallel] == [False, False]
+    assert len(list(tmp_path.glob("*.npz"))) == 2
+    for kwargs, run in zip(runs[:2], parallel):
+        alone = pep.simulate_alanine_dipeptide(**{**kwargs, "cache_dir": None})
+        np.testing.assert_array_equal(run.phi, alone.phi)
+        np.testing.assert_array_equal(run.potential_energy, alone.potential_energy)
+        assert run.parameters == alone.parameters
+    mixed = pep.simulate_alanine_dipeptide_runs(runs, processes=2)  # two cached, one new
+    assert [r.from_cache for r in mixed] == [True, True, False]
+    np.testing.assert_array_equal(mixed[1].psi, parallel[1].psi)
+    assert mixed[2].parameters["seed"] == 5 and mixed[2].parameters["temperature"] == 300.0
+
+
+def test_parallel_runs_validation():
+    with pytest.raises(TypeError, match="runs"):
+        pep.simulate_alanine_dipeptide_runs({"temperature": 300.0})
+    with pytest.raises(ValueError, match="processes"):
+        pep.simulate_alanine_dipeptide_runs([], processes=0)
+
+
 def test_cache_key_changes_with_every_parameter():
     base = pep.simulation_parameters()
     keys = {pep.cache_key(base)}
