@@ -100,6 +100,7 @@ _PUBLIC = {
     "bond_angle": "peptide",
     "alanine_dipeptide_system": "peptide",
     "simulate_alanine_dipeptide": "peptide",
+    "simulate_alanine_dipeptide_runs": "peptide",
     "kl_explorer": "widgets",
     "moment_matching_explorer": "widgets",
     "resolution_explorer": "widgets",
