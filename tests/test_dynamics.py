@@ -230,3 +230,37 @@ def test_kernel_matches_reference_across_block_boundaries(monkeypatch):
     compiled = brownian_dynamics(double_well_2d, x0, 2e-3, 42, stride=7, seed=15)
     reference = brownian_dynamics(double_well_2d.py_func, x0, 2e-3, 42, stride=7, seed=15)
     np.testing.assert_allclose(compiled, reference, rtol=1e-12, atol=1e-12)
+
+
+def euler_maruyama_by_hand(force, x0, dt, n_steps, seed):
+    """Positions of every step from the documented noise layout (blocks of ``_BLOCK_NUMBERS`` deviates
+    shaped (n_walkers, block_steps, dim)), beta = gamma = 1; overflow gives inf/NaN instead of an error."""
+    n_walkers, dim = x0.shape
+    rng = np.random.default_rng(seed)
+    block = max(1, dynamics._BLOCK_NUMBERS // (n_walkers * dim))
+    noise = np.concatenate([rng.standard_normal((n_walkers, min(block, n_steps - start), dim))
+                            for start in range(0, n_steps, block)], axis=1)
+    steps = [x0]
+    with np.errstate(all="ignore"):
+        for n in range(n_steps):
+            x = steps[-1]
+            steps.append(x + dt * np.array([force(xi) for xi in x]) + np.sqrt(2 * dt) * noise[:, n])
+    return np.array(steps)
+
+
+@pytest.mark.parametrize("force", [double_well_2d, double_well_2d.py_func])
+def test_blow_up_reports_the_first_walker_and_step_that_became_non_finite(force):
+    """Walkers started at different places blow up at different steps; the error names the earliest."""
+    x0 = np.array([[0.0, 0.0], [1.0, 0.3], [2.2, 0.0], [-1.9, 0.5]])
+    dt, n_steps, seed = 0.2, 200, 5
+    finite = np.isfinite(euler_maruyama_by_hand(double_well_2d.py_func, x0, dt, n_steps, seed)).all(axis=2)
+    first_bad_step = np.array([np.argmin(column) if not column.all() else n_steps + 1 for column in finite.T])
+    assert len(set(first_bad_step.tolist())) > 2 and first_bad_step.max() <= n_steps  # distinct blow-up steps
+    walker = int(np.argmin(first_bad_step))
+    with pytest.raises(ValueError, match=rf"walker {walker} blew up at step {first_bad_step[walker]}:"):
+        brownian_dynamics(force, x0, dt, n_steps, seed=seed)
+
+
+def test_force_that_is_not_finite_at_x0():
+    with pytest.raises(ValueError, match="force returned NaN or infinite values at x0"):
+        brownian_dynamics(lambda x: np.full(1, np.inf), np.zeros((3, 1)), 1e-3, 10)
