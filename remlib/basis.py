@@ -180,6 +180,27 @@ class Basis:
         return f"{type(self).__name__}(n_functions={self.n_functions})"
 
 
+def _integer_powers(x, powers):
+    """``x[:, None] ** powers[None, :]`` for integer powers by repeated squaring.
+
+    ``float ** float`` calls the general ``pow`` for every entry; squaring needs
+    about ``log2(max |p|)`` multiplications per entry instead (negative powers use
+    ``1 / x``; callers reject ``x = 0`` for them).
+    """
+    powers = np.asarray(powers, dtype=np.int64)
+    exponent = np.abs(powers)
+    with np.errstate(divide="ignore"):
+        base = np.where(powers[None, :] < 0, 1.0 / x[:, None], x[:, None])
+    result = np.ones((x.size, powers.size))
+    while np.any(exponent):
+        odd = (exponent & 1).astype(bool)
+        result[:, odd] *= base[:, odd]
+        exponent = exponent >> 1
+        with np.errstate(over="ignore"):  # columns whose exponent is used up may overflow unused
+            base = base * base
+    return result
+
+
 class PolynomialBasis(Basis):
     r"""Monomials :math:`\phi_i(x) = x^{p_i}`.
 
@@ -219,14 +240,13 @@ class PolynomialBasis(Basis):
 
     def _design(self, x):
         self._check_domain(x)
-        return x[:, None] ** self.powers[None, :].astype(np.float64)
+        return _integer_powers(x, self.powers)
 
     def _derivative(self, x):
         self._check_domain(x)
-        p = self.powers[None, :].astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            values = p * x[:, None] ** (p - 1)
-        return np.where(p == 0, 0.0, values)
+        # d/dx x^p = p x^(p-1); the power-0 column is 0 (x^-1 is never formed for it)
+        shifted = np.where(self.powers == 0, 1, self.powers - 1)
+        return np.where(self.powers == 0, 0.0, self.powers * _integer_powers(x, shifted))
 
     def _spec(self):
         return _single_spec(_POLYNOMIAL, self.powers.astype(np.float64), self.n_functions)

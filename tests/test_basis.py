@@ -44,6 +44,20 @@ def test_polynomial_negative_powers_and_constant():
         basis([0.0, 1.0])
 
 
+def test_polynomial_integer_powers_match_float_pow_for_every_sign_and_size():
+    # the design matrix is built by repeated squaring; compare with numpy's pow entry by entry
+    powers = np.array([-13, -12, -1, 0, 1, 2, 3, 7, 16, 31])
+    x = np.concatenate([-np.geomspace(3.0, 0.05, 40), np.geomspace(0.05, 3.0, 40)])
+    basis = PolynomialBasis(powers)
+    p = powers.astype(float)
+    np.testing.assert_allclose(basis(x), x[:, None] ** p, rtol=1e-13)
+    np.testing.assert_allclose(basis.derivative(x), np.where(p == 0, 0.0, p * x[:, None] ** (p - 1)), rtol=1e-13)
+    # at x = 0 (no negative powers): x^0 = 1, d/dx x^1 = 1, everything else 0
+    at_zero = PolynomialBasis([0, 1, 2, 5])
+    assert at_zero([0.0]).tolist() == [[1.0, 0.0, 0.0, 0.0]]
+    assert at_zero.derivative([0.0]).tolist() == [[0.0, 1.0, 0.0, 0.0]]
+
+
 def test_gaussian_closed_form():
     basis = GaussianBasis([0.5, -1.0], width=0.3)
     expected = np.exp(-((X[:, None] - np.array([0.5, -1.0])) ** 2) / (2 * 0.3**2))
