@@ -13,6 +13,7 @@ temporary folder. Then, for every practice:
 * ``grader.check`` works in a plain Jupyter kernel (the student's view).
 """
 
+import ast
 import contextlib
 import io
 import importlib.util
@@ -22,6 +23,7 @@ import pathlib
 import sys
 import threading
 import time
+import types
 import zipfile
 
 import numpy as np
@@ -289,20 +291,36 @@ def _bad_versions(right):
     }
 
 
-@pytest.mark.parametrize("name, question, function", CHECKED_FUNCTIONS)
-def test_bad_student_function_gets_a_clear_message(assignments, solution_envs, check_helpers, monkeypatch,
-                                                   name, question, function):
+def student_functions(test_file, env):
+    """The functions of ``env`` that the test cases of one question receive as arguments."""
+    tree = ast.parse(pathlib.Path(test_file).read_text())
+    arguments = {arg.arg for node in tree.body if isinstance(node, ast.FunctionDef) for arg in node.args.args}
+    return sorted(a for a in arguments if isinstance(env.get(a), types.FunctionType))
+
+
+@pytest.mark.parametrize("name", PRACTICES)
+def test_every_function_a_check_calls_fails_with_a_clear_message(assignments, solution_envs, check_helpers,
+                                                                 monkeypatch, name):
+    """Every function any test (public or hidden) calls, replaced by a bad version, gets a message."""
     monkeypatch.setattr(check_helpers, "DEFAULT_TIMEOUT", 0.3)
-    for kind, (bad, fragments) in _bad_versions(solution_envs[name][function]).items():
-        env = dict(solution_envs[name])
-        env[function] = bad
-        start = time.perf_counter()
-        results = run_question(question_file(assignments[name], question), env)
-        failed = [r for r in results if not r.passed]
-        assert failed, f"{name} {question}: {kind} passes"
-        message = failed[0].message
-        assert "AssertionError:" in message and any(f in message for f in fragments), f"{kind}:\n{message}"
-        assert time.perf_counter() - start < 10
+    checked = set()
+    for path in assignments[name]["test_files"]:
+        for function in student_functions(path, solution_envs[name]):
+            checked.add((path.stem, function))
+            for kind, (bad, fragments) in _bad_versions(solution_envs[name][function]).items():
+                env = dict(solution_envs[name])
+                env[function] = bad
+                start = time.perf_counter()
+                results = run_question(path, env)
+                failed = [r for r in results if not r.passed]
+                assert failed, f"{name} {path.stem} {function}: {kind} passes"
+                for result in failed:
+                    message = result.message
+                    assert "AssertionError:" in message and any(f in message for f in fragments), (
+                        f"{name} {path.stem} {function}, {kind}:\n{message}")
+                assert time.perf_counter() - start < 10
+    # the discovery finds (at least) the functions named in CHECKED_FUNCTIONS
+    assert {(q, f) for n, q, f in CHECKED_FUNCTIONS if n == name} <= checked
 
 
 def test_time_limit_also_works_outside_the_main_thread(check_helpers):
