@@ -264,3 +264,17 @@ def test_blow_up_reports_the_first_walker_and_step_that_became_non_finite(force)
 def test_force_that_is_not_finite_at_x0():
     with pytest.raises(ValueError, match="force returned NaN or infinite values at x0"):
         brownian_dynamics(lambda x: np.full(1, np.inf), np.zeros((3, 1)), 1e-3, 10)
+
+
+def test_kernel_specialised_for_long_runs_gives_the_same_numbers(monkeypatch):
+    """Long runs use a kernel compiled for the force (inlined); it must reproduce the generic kernel exactly,
+    including blocks, strides and the blow-up report."""
+    monkeypatch.setattr(dynamics, "_BLOCK_NUMBERS", 50)
+    x0 = np.random.default_rng(16).normal(size=(5, 2))
+    generic = brownian_dynamics(double_well_2d, x0, 2e-3, 42, stride=7, seed=17)
+    monkeypatch.setattr(dynamics, "_SPECIALISE_WORK", 1)
+    assert dynamics._compiled_step_block(double_well_2d, 1) is not _brownian_kernel
+    np.testing.assert_array_equal(brownian_dynamics(double_well_2d, x0, 2e-3, 42, stride=7, seed=17), generic)
+    with pytest.raises(ValueError, match=r"walker 2 blew up at step 7:"):
+        brownian_dynamics(double_well_2d, np.array([[0.0, 0.0], [1.0, 0.3], [2.2, 0.0], [-1.9, 0.5]]), 0.2, 200,
+                          seed=5)
