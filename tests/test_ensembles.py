@@ -303,3 +303,63 @@ def test_logsumexp_matches_scipy():
     values = np.random.default_rng(0).normal(scale=300, size=1000)
     np.testing.assert_allclose(_logsumexp(values), logsumexp(values), rtol=1e-14)
     assert _logsumexp(np.array([-np.inf, -np.inf])) == -np.inf
+
+
+# ----------------------------------------------------------------------------- numba on-disk cache
+_CACHE_PROBE = """
+import numpy as np
+from remlib.basis import PolynomialBasis
+from remlib.ensembles import MetropolisEnsemble, _metropolis_kernel_1d
+x = MetropolisEnsemble(0.3, 0.8, 200, burn_in=0, seed=5).sample(PolynomialBasis([2, 4]), [-2.0, 1.0])
+print(sum(_metropolis_kernel_1d.stats.cache_hits.values()), sum(_metropolis_kernel_1d.stats.cache_misses.values()))
+"""
+
+
+def test_cached_sampler_is_recompiled_when_the_basis_module_changes(tmp_path):
+    # the sampler of ensembles.py compiles basis.py's energy kernels into its own cache entry;
+    # a change of basis.py alone must invalidate that entry (numba itself only watches ensembles.py)
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import remlib
+
+    package = tmp_path / "remlib"
+    shutil.copytree(Path(remlib.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+
+    def hits_and_misses():
+        env = {"PATH": "", "PYTHONPATH": str(tmp_path), "NUMBA_CACHE_DIR": ""}
+        out = subprocess.run([sys.executable, "-c", _CACHE_PROBE], cwd=tmp_path, env=env, capture_output=True,
+                             text=True, check=True).stdout.split()
+        return int(out[0]), int(out[1])
+
+    assert hits_and_misses() == (0, 1)  # first process compiles and writes the cache
+    assert hits_and_misses() == (1, 0)  # a second one reuses it
+    with open(package / "basis.py", "a") as handle:
+        handle.write("\n# a change of basis.py only\n")
+    assert hits_and_misses() == (0, 1)  # stale entry refused: compiled again
+
+
+def test_every_module_whose_kernels_other_modules_call_is_a_kernel_library():
+    # remlib._numba stamps cache entries with the files in KERNEL_LIBRARIES; a kernel imported by
+    # another module from a file not listed there would bring back the stale-cache problem
+    import ast
+    import importlib
+    from pathlib import Path
+
+    import numba
+
+    import remlib
+    from remlib._numba import KERNEL_LIBRARIES
+
+    imported = set()
+    for path in Path(remlib.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("remlib."):
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    if isinstance(getattr(module, alias.name, None), numba.core.dispatcher.Dispatcher):
+                        imported.add(Path(module.__file__).name)
+    assert {"basis.py", "neighbors.py"} <= imported  # the scan sees the known cross-module kernels
+    assert imported <= set(KERNEL_LIBRARIES)
