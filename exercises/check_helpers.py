@@ -27,13 +27,24 @@ class _TimeLimit(BaseException):
     student's ``except Exception`` cannot swallow it)."""
 
 
-def _describe_missing(value, name):
-    """Return a message if ``value`` is an unfilled placeholder, else ``None``."""
+def _require_filled(value, name):
+    """Raise ``AssertionError`` if ``value`` is an unfilled placeholder (``None`` or ``...``)."""
     if value is None:
-        return f"`{name}` is None: did you forget to `return` the result (or to run its cell)?"
+        raise AssertionError(f"`{name}` is None: did you forget to `return` the result (or to run its cell)?")
     if value is Ellipsis:
-        return f"`{name}` is still `...`: replace the `...` with your answer and run the cell."
-    return None
+        raise AssertionError(f"`{name}` is still `...`: replace the `...` with your answer and run the cell.")
+
+
+def _as_floats(value, name, wanted):
+    """``value`` as a float array; ``AssertionError`` naming ``name`` for a placeholder or a
+    value that is not numeric (``wanted`` says what it should be, e.g. "a number")."""
+    _require_filled(value, name)
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise AssertionError(
+            f"`{name}` should be {wanted}, but it is a {type(value).__name__}: {value!r:.80}"
+        ) from None
 
 
 def _run_with_alarm(func, args, kwargs, timeout):
@@ -99,9 +110,7 @@ def call(func, *args, name=None, timeout=None, **kwargs):
     """
     label = name or getattr(func, "__name__", "your function")
     timeout = DEFAULT_TIMEOUT if timeout is None else float(timeout)
-    missing = _describe_missing(func, label)
-    if missing is not None:
-        raise AssertionError(missing)
+    _require_filled(func, label)
     if not callable(func):
         raise AssertionError(f"`{label}` should be a function, but it is a {type(func).__name__}.")
     use_alarm = hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
@@ -128,17 +137,9 @@ def number(value, name, *, allow_inf=False):
     Raises ``AssertionError`` naming ``name`` for ``None``/``...``, arrays of
     more than one element, non-numbers, NaN and (unless ``allow_inf``) inf.
     """
-    missing = _describe_missing(value, name)
-    if missing is not None:
-        raise AssertionError(missing)
     if isinstance(value, (bool, np.bool_)):
         raise AssertionError(f"`{name}` should be a number, but it is a boolean ({value}).")
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise AssertionError(
-            f"`{name}` should be a number, but it is a {type(value).__name__}: {value!r:.80}"
-        ) from None
+    arr = _as_floats(value, name, "a number")
     if arr.size != 1:
         raise AssertionError(
             f"`{name}` should be a single number, but it has shape {arr.shape}: "
@@ -159,15 +160,7 @@ def array(value, name, *, shape=None, allow_inf=False, allow_nan=False):
     ``AssertionError`` naming ``name`` for placeholders, non-numeric values,
     wrong shapes and NaN/inf entries.
     """
-    missing = _describe_missing(value, name)
-    if missing is not None:
-        raise AssertionError(missing)
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise AssertionError(
-            f"`{name}` should be an array of numbers, but it is a {type(value).__name__}."
-        ) from None
+    arr = _as_floats(value, name, "an array of numbers")
     if shape is not None:
         shape = tuple(shape)
         ok = arr.ndim == len(shape) and all(
@@ -191,9 +184,7 @@ def array(value, name, *, shape=None, allow_inf=False, allow_nan=False):
 
 def parts(value, name, count):
     """Check that ``value`` is a tuple (or list) of ``count`` items and return it as a tuple."""
-    missing = _describe_missing(value, name)
-    if missing is not None:
-        raise AssertionError(missing)
+    _require_filled(value, name)
     if not isinstance(value, (tuple, list)) or len(value) != count:
         raise AssertionError(
             f"`{name}` should be a tuple of {count} items, but it is a {type(value).__name__}"

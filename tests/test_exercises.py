@@ -360,6 +360,10 @@ def test_check_helpers_messages(check_helpers):
         ch.number("1.5x", "x")
     with pytest.raises(AssertionError, match="single number"):
         ch.number([1.0, 2.0], "x")
+    with pytest.raises(AssertionError, match="`x` should be an array of numbers, but it is a list"):
+        ch.array(["a", 1.0], "x")
+    with pytest.raises(AssertionError, match="should be a number, but it is a boolean"):
+        ch.number(True, "x")
     with pytest.raises(AssertionError, match="should have shape \\(any, 2\\)"):
         ch.array(np.zeros((3, 3)), "x", shape=(None, 2))
     with pytest.raises(AssertionError, match="contains inf"):
