@@ -29,29 +29,16 @@ from remlib.widgets import (
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="module")
-def kl():
-    return kl_explorer()
+EXPLORERS = {"kl": kl_explorer, "mm": moment_matching_explorer, "resolution": resolution_explorer,
+             "bias": bias_variance_explorer, "motion": motion_explorer}
 
 
-@pytest.fixture(scope="module")
-def mm():
-    return moment_matching_explorer()
+def _explorer_fixture(name):
+    """A module-scoped fixture ``name`` that builds the explorer once (construction precomputes)."""
+    return pytest.fixture(scope="module", name=name)(lambda: EXPLORERS[name]())
 
 
-@pytest.fixture(scope="module")
-def resolution():
-    return resolution_explorer()
-
-
-@pytest.fixture(scope="module")
-def bias():
-    return bias_variance_explorer()
-
-
-@pytest.fixture(scope="module")
-def motion():
-    return motion_explorer()
+kl, mm, resolution, bias, motion = (_explorer_fixture(name) for name in EXPLORERS)
 
 
 def png(widget):
@@ -79,7 +66,7 @@ def assert_refuses(widget, text, **values):
 # common behaviour
 
 
-@pytest.mark.parametrize("name", ["kl", "mm", "resolution", "bias", "motion"])
+@pytest.mark.parametrize("name", list(EXPLORERS))
 def test_every_explorer_is_a_widget_with_a_default_figure(name, request):
     widget = request.getfixturevalue(name)
     assert isinstance(widget, ipywidgets.VBox)
