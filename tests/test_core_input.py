@@ -1,0 +1,193 @@
+"""Bad input to the public functions of the equilibrium core (issue 2).
+
+Each call passes one typical user mistake (wrong type, wrong rank, mismatched shape,
+NaN/negative values, empty data, out-of-range integers) and must fail with a
+ValueError or TypeError whose message names the offending argument: never a numba
+typing error, a numpy broadcasting message or a silent result.  A second set checks
+that harmless variations (lists, ints, scalars, (n, 1) columns) give the same numbers
+as float arrays.
+"""
+import numpy as np
+import pytest
+
+from remlib.basis import BSplineBasis, FourierBasis, GaussianBasis, PolynomialBasis, SeparableBasis
+from remlib.divergence import (
+    kl_divergence,
+    kl_divergence_grid,
+    kl_from_energies,
+    kl_gaussian,
+    log_likelihood,
+    log_likelihood_from_energies,
+    relative_entropy_from_samples,
+)
+from remlib.ensembles import GridEnsemble, MetropolisEnsemble, effective_sample_size
+from remlib.information import information_decomposition
+from remlib.pmf import pmf_from_samples, pmf_on_grid
+from remlib.rem import minimize_relative_entropy, relative_entropy_objective
+from remlib.systems import DoubleWell, EntropicChannel, GaussianChain, IsingChain
+
+DW = PolynomialBasis([2, 4])
+GRID = GridEnsemble(np.linspace(-2.0, 2.0, 41))
+TARGET = np.linspace(-1.5, 1.5, 31)
+
+BAD = {
+    # divergence
+    "kl-negative": (lambda: kl_divergence([1, -2], [1, 2]), ValueError, "p contains negative"),
+    "kl-nan": (lambda: kl_divergence([1, 1], [1, np.nan]), ValueError, "q contains NaN"),
+    "kl-shapes": (lambda: kl_divergence([1, 2], [1, 2, 3]), ValueError, "p and q must have the same shape"),
+    "kl-string": (lambda: kl_divergence("ab", [1, 2]), TypeError, "p must be an array of real numbers"),
+    "kl-complex": (lambda: kl_divergence([1j, 1], [1, 2]), TypeError, "p must be an array of real numbers"),
+    "kl-empty": (lambda: kl_divergence([], []), ValueError, "p is empty"),
+    "kl-all-zero": (lambda: kl_divergence([0, 0], [1, 1]), ValueError, "p sums to zero"),
+    "klg-variance": (lambda: kl_gaussian(0, -1, 0, 1), ValueError, "cov0 must be a positive variance"),
+    "klg-shape": (lambda: kl_gaussian([0, 0], np.eye(3), [0, 0], np.eye(2)), ValueError, "cov0 must have shape"),
+    "klg-not-pd": (lambda: kl_gaussian([0, 0], np.eye(2), [0, 0], [[1, 2], [2, 1]]), ValueError,
+                   "cov1 must be positive definite"),
+    "klg-means": (lambda: kl_gaussian([0, 0], np.eye(2), [0], np.eye(2)), ValueError, "mean0 and mean1"),
+    "klgrid-points": (lambda: kl_divergence_grid(np.ones(4), np.ones(4), [0, 1, 2]), ValueError, "x has 3 points"),
+    "klgrid-order": (lambda: kl_divergence_grid([1, 2, 3], [1, 2, 3], [0, 2, 1]), ValueError,
+                     "x must be strictly increasing"),
+    "kle-nan": (lambda: kl_from_energies([0, np.nan, 0], [0, 0, 0], [0, 1, 2]), ValueError, "u_p contains NaN"),
+    "kle-beta": (lambda: kl_from_energies([0, 0], [0, 0], [0, 1], beta="1"), TypeError, "beta must be a real"),
+    "srel-empty": (lambda: relative_entropy_from_samples([], [], free_energy_cg=0, free_energy_aa=0), ValueError,
+                   "u_cg is empty"),
+    "srel-shapes": (lambda: relative_entropy_from_samples([1, 2], [1, 2, 3], free_energy_cg=0, free_energy_aa=0),
+                    ValueError, "u_cg and u_aa"),
+    "ll-theta": (lambda: log_likelihood(DW, [1, 0, 0], [0.1, 1.0], GRID), ValueError, "theta must have 2 entries"),
+    "ll-samples": (lambda: log_likelihood(DW, [1, 0], [], GRID), ValueError, "samples is empty"),
+    "llE-empty": (lambda: log_likelihood_from_energies([], 0.0), ValueError, "energies is empty"),
+    "llE-2d": (lambda: log_likelihood_from_energies([[1.0]], 0.0), ValueError, "energies must have 1"),
+    # pmf
+    "pmf-empty": (lambda: pmf_from_samples([], 10), ValueError, "samples is empty"),
+    "pmf-nan": (lambda: pmf_from_samples([1, np.nan], 10), ValueError, "samples contains NaN"),
+    "pmf-3d": (lambda: pmf_from_samples(np.zeros((2, 2, 2)), 2), ValueError, "samples must have 1 or 2"),
+    "pmf-bins": (lambda: pmf_from_samples([1, 2], 0), ValueError, "bins"),
+    "pmf-weights-negative": (lambda: pmf_from_samples([1, 2], 2, weights=[1, -1]), ValueError,
+                             "weights contains negative"),
+    "pmf-weights-shape": (lambda: pmf_from_samples([1, 2], 2, weights=[1, 1, 1]), ValueError,
+                          "weights must have one value per sample"),
+    "pmf-no-data-in-range": (lambda: pmf_from_samples([1, 2], 2, range=(5, 6)), ValueError,
+                             "no samples .* inside the histogram range"),
+    "pmf-jacobian": (lambda: pmf_from_samples([1, 2], 2, jacobian="r2"), ValueError, "jacobian must be"),
+    "pmf-distance": (lambda: pmf_from_samples([-1, 2], 2, jacobian="distance"), ValueError, "samples must lie in"),
+    "pmf-angle": (lambda: pmf_from_samples([0.5, 4.0], 2, jacobian="angle"), ValueError, "samples must lie in"),
+    "pmfgrid-shape": (lambda: pmf_on_grid(np.zeros((3, 3)), [np.arange(3.0)]), ValueError, "energy must have"),
+    "pmfgrid-axis": (lambda: pmf_on_grid(np.zeros((3, 3)), [np.arange(3.0)] * 2, axis=5), ValueError, "axis"),
+    # information
+    "info-negative": (lambda: information_decomposition([0.5, -0.5, 1], [0, 0, 1], [0.5, 0.5]), ValueError,
+                      "p_aa contains negative"),
+    "info-float-labels": (lambda: information_decomposition([1, 1, 1], [0, 0.5, 1], [0.5, 0.5]), TypeError,
+                          "mapping must contain integer"),
+    "info-label-range": (lambda: information_decomposition([1, 1, 1], [0, 0, 2], [0.5, 0.5]), ValueError,
+                         "mapping contains label 2"),
+    "info-mapping-length": (lambda: information_decomposition([1, 1, 1], [0, 0], [0.5, 0.5]), ValueError,
+                            "mapping must be a 1-D array"),
+    "info-empty-state": (lambda: information_decomposition([1, 1, 1], [0, 0, 0], [0.5, 0.5]), ValueError,
+                         "CG state 1 has no microstates"),
+    "info-backmap": (lambda: information_decomposition([1, 1, 1], [0, 0, 1], [0.5, 0.5], backmap=[0.5, 0.6, 1]),
+                     ValueError, "backmap must sum to 1"),
+    # basis
+    "poly-powers-text": (lambda: PolynomialBasis("ab"), ValueError, "powers"),
+    "poly-powers-fraction": (lambda: PolynomialBasis([0.5]), TypeError, "powers must be integers"),
+    "poly-powers-repeated": (lambda: PolynomialBasis([2, 2]), ValueError, "powers must be distinct"),
+    "basis-x-text": (lambda: DW("ab"), TypeError, "x must be an array of real numbers"),
+    "basis-x-2d": (lambda: DW(np.zeros((2, 2))), ValueError, r"x must have shape \(n,\) or \(n, 1\)"),
+    "basis-x-nan": (lambda: DW([0.0, np.nan]), ValueError, "x contains NaN"),
+    "basis-theta-length": (lambda: DW.energy([1.0], [1.0]), ValueError, "theta must have 2 entries"),
+    "basis-theta-nan": (lambda: DW.force([1.0], [1.0, np.nan]), ValueError, "theta contains NaN"),
+    "gauss-width": (lambda: GaussianBasis([0, 1], 0), ValueError, "width must be"),
+    "gauss-centers": (lambda: GaussianBasis([[0, 1]], 1.0), ValueError, "centers must have"),
+    "bspline-count": (lambda: BSplineBasis(0, 1, 3), ValueError, "n_functions must be >= 4"),
+    "bspline-count-type": (lambda: BSplineBasis(0, 1, 5.0), TypeError, "n_functions must be an integer"),
+    "bspline-interval": (lambda: BSplineBasis(1, 0, 5), ValueError, "upper must be greater than lower"),
+    "bspline-below": (lambda: BSplineBasis(0, 1, 5)([-1.0]), ValueError, "x contains values below lower"),
+    "fourier-order": (lambda: FourierBasis(0), ValueError, "order must be >= 1"),
+    "separable-x": (lambda: SeparableBasis(DW, DW)(np.zeros((3, 3))), ValueError, r"x must have shape \(n, 2\)"),
+    # ensembles
+    "grid-empty": (lambda: GridEnsemble([]), ValueError, "grid is empty"),
+    "grid-order": (lambda: GridEnsemble([0, 2, 1]), ValueError, "grid must be strictly increasing"),
+    "grid-beta": (lambda: GridEnsemble([0, 1, 2], beta=0), ValueError, "beta must be"),
+    "grid-weights": (lambda: GridEnsemble([0, 1, 2], weights=[1, -1, 1]), ValueError, "weights must be non-negative"),
+    "grid-basis": (lambda: GRID.averages("x**2", [1.0]), TypeError, "basis must be a remlib.basis.Basis"),
+    "grid-theta": (lambda: GRID.averages(DW, [1.0]), ValueError, "theta must have 2 entries"),
+    "grid-dim": (lambda: GRID.averages(SeparableBasis(DW, DW), np.ones(4)), ValueError, "basis acts on 2-dim"),
+    "metropolis-x0": (lambda: MetropolisEnsemble([[0.0]], 0.5, 10), ValueError, "x0 must have"),
+    "metropolis-step": (lambda: MetropolisEnsemble(0.0, -0.5, 10), ValueError, "step_size must be"),
+    "metropolis-n": (lambda: MetropolisEnsemble(0.0, 0.5, 10.0), TypeError, "n_samples must be an integer"),
+    "metropolis-burn-in": (lambda: MetropolisEnsemble(0.0, 0.5, 10, burn_in=-1), ValueError, "burn_in must be"),
+    "metropolis-thin": (lambda: MetropolisEnsemble(0.0, 0.5, 10, thin=0), ValueError, "thin must be"),
+    "metropolis-seed": (lambda: MetropolisEnsemble(0.0, 0.5, 10, seed="a"), TypeError, "seed must be"),
+    "metropolis-bounds": (lambda: MetropolisEnsemble(0.0, 0.5, 10, bounds=(1, 0)), ValueError, "bounds must"),
+    "metropolis-x0-outside": (lambda: MetropolisEnsemble(5.0, 0.5, 10, bounds=(0, 1)).sample(DW, [1, 1]),
+                              ValueError, "x0=.* lies outside bounds"),
+    "metropolis-theta": (lambda: MetropolisEnsemble(0.0, 0.5, 10, seed=1).sample(DW, [1.0]), ValueError,
+                         "theta must have 2 entries"),
+    "metropolis-dim": (lambda: MetropolisEnsemble([0.0, 0.0], 0.5, 10, seed=1).sample(DW, [1, 1]), ValueError,
+                       "basis acts on 1-dim"),
+    "metropolis-energy-at-x0": (lambda: MetropolisEnsemble(0.0, 0.5, 10, seed=1).sample(PolynomialBasis([-2]), [1.0]),
+                                ValueError, "energy at x0"),
+    "metropolis-nan-energy": (lambda: MetropolisEnsemble(0.1, 50.0, 100, burn_in=0, seed=1).sample(
+        DW, [1e308, -1e308]), ValueError, "non-finite energy .* during sampling"),
+    "ess-nan": (lambda: effective_sample_size([1.0, np.nan, 2.0]), ValueError, "values contains NaN"),
+    # rem
+    "rem-target-empty": (lambda: minimize_relative_entropy(DW, GRID, []), ValueError, "target is empty"),
+    "rem-target-nan": (lambda: minimize_relative_entropy(DW, GRID, [np.nan, 1.0]), ValueError, "target contains NaN"),
+    "rem-target-2d": (lambda: minimize_relative_entropy(DW, GRID, np.zeros((3, 2))), ValueError, "target must have"),
+    "rem-weights-shape": (lambda: minimize_relative_entropy(DW, GRID, TARGET, weights=[1.0]), ValueError,
+                          "weights must have one entry"),
+    "rem-weights-negative": (lambda: minimize_relative_entropy(DW, GRID, TARGET, weights=-np.ones(31)), ValueError,
+                             "weights must be non-negative"),
+    "rem-method": (lambda: minimize_relative_entropy(DW, GRID, TARGET, method="lbfgs"), ValueError, "method must be"),
+    "rem-tol": (lambda: minimize_relative_entropy(DW, GRID, TARGET, tol=-1), ValueError, "tol must be"),
+    "rem-max-iter": (lambda: minimize_relative_entropy(DW, GRID, TARGET, max_iter=0), ValueError, "max_iter must be"),
+    "rem-theta0": (lambda: minimize_relative_entropy(DW, GRID, TARGET, theta0=[1.0]), ValueError,
+                   "theta0 must have 2 entries"),
+    "rem-regularization": (lambda: minimize_relative_entropy(DW, GRID, TARGET, regularization=-1), ValueError,
+                           "regularization must be"),
+    "rem-support": (lambda: minimize_relative_entropy(DW, GRID, [0.0, 5.0]), ValueError,
+                    "outside the model's support"),
+    "rem-basis": (lambda: minimize_relative_entropy("x**2", GRID, TARGET), TypeError, "basis must be"),
+    "rem-ensemble": (lambda: minimize_relative_entropy(DW, "grid", TARGET), TypeError, "ensemble must be"),
+    "rem-dependent": (lambda: minimize_relative_entropy(PolynomialBasis([0, 2]), GRID, TARGET), ValueError,
+                      "linearly dependent .* fewer basis functions or pass regularization"),
+    "objective-sampling": (lambda: relative_entropy_objective(DW, MetropolisEnsemble(0.0, 0.5, 10), TARGET, [1, 1]),
+                           TypeError, "ensemble must provide log_partition"),
+    # systems
+    "doublewell-barrier": (lambda: DoubleWell(barrier=-1), ValueError, "barrier must be"),
+    "doublewell-n": (lambda: DoubleWell().sample(10.0), TypeError, "n must be an integer"),
+    "doublewell-x": (lambda: DoubleWell().energy("a"), TypeError, "x must be an array"),
+    "channel-form": (lambda: EntropicChannel(kappa_form="x"), ValueError, "kappa_form must be"),
+    "channel-r": (lambda: EntropicChannel().energy(np.zeros(3)), ValueError, r"r must have shape \(\.\.\., 2\)"),
+    "chain-beads": (lambda: GaussianChain(1), ValueError, "n_beads must be >= 2"),
+    "chain-mapping": (lambda: GaussianChain(6).cg_bond_covariance("average", 2), ValueError, "mapping must be"),
+    "chain-block": (lambda: GaussianChain(6).map(np.zeros((2, 6, 1)), "center_of_mass", 4), ValueError,
+                    "block .* must divide n_beads"),
+    "chain-positions": (lambda: GaussianChain(6).map(np.zeros((2, 5, 1)), "decimation", 2), ValueError,
+                        "positions must have shape"),
+    "ising-size": (lambda: IsingChain(30), ValueError, "n_spins must be <= 20"),
+    "ising-block": (lambda: IsingChain(6).block_spin(4), ValueError, "block_size .* must divide n_spins"),
+    "ising-rule": (lambda: IsingChain(6).block_spin(2, rule="vote"), ValueError, "rule must be"),
+    "ising-spins": (lambda: IsingChain(6).energy(np.full(6, 2)), ValueError, "spins must be"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD))
+def test_bad_input_names_the_argument(name):
+    call, error, match = BAD[name]
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_lists_ints_and_columns_give_the_same_numbers_as_float_arrays():
+    x = np.array([-1.0, 0.0, 0.5, 2.0])
+    assert kl_divergence([1, 3], [2, 2]) == kl_divergence(np.array([1.0, 3.0]), np.array([2.0, 2.0]))
+    np.testing.assert_array_equal(DW([-1, 0, 2]), DW(np.array([-1.0, 0.0, 2.0])))
+    np.testing.assert_array_equal(DW(x[:, None]), DW(x))
+    np.testing.assert_array_equal(DW.energy(x, [-2, 1]), DW.energy(x, np.array([-2.0, 1.0])))
+    np.testing.assert_array_equal(GRID.averages(DW, [-2, 1]).mean, GRID.averages(DW, np.array([-2.0, 1.0])).mean)
+    a = MetropolisEnsemble(0, 0.5, 50, burn_in=10, seed=3).sample(DW, [-2, 1])
+    b = MetropolisEnsemble(np.array([0.0]), 0.5, 50, burn_in=10, seed=3).sample(DW, np.array([-2.0, 1.0]))
+    np.testing.assert_array_equal(a, b)
+    fit_list = minimize_relative_entropy(DW, GRID, TARGET.tolist()).theta
+    fit_column = minimize_relative_entropy(DW, GRID, TARGET[:, None]).theta
+    np.testing.assert_array_equal(fit_list, fit_column)
