@@ -76,13 +76,19 @@ def test_every_explorer_is_a_widget_with_a_default_figure(name, request):
     assert all(isinstance(c, ipywidgets.ValueWidget) for c in widget.controls.values())
 
 
-def test_the_default_figure_is_part_of_the_embedded_widget_state(kl):
-    """The static book shows what ipywidgets embeds: the Image's PNG must be in that state."""
-    state = dependency_state([kl])
+@pytest.mark.parametrize("name", list(EXPLORERS))
+def test_the_embedded_widget_state_has_the_figure_and_only_standard_widgets(name, request):
+    """The static book shows what ipywidgets embeds: the Image's PNG must be in that state, and
+    every model must be a built-in ipywidgets 8 model (any front end with plain ipywidgets renders
+    it: JupyterLab, the classic notebook, VS Code, the book's vendored widget manager)."""
+    widget = request.getfixturevalue(name)
+    state = dependency_state([widget])
+    modules = {(s["model_module"], s["model_module_version"]) for s in state.values()}
+    assert modules <= {("@jupyter-widgets/base", "2.0.0"), ("@jupyter-widgets/controls", "2.0.0")}, modules
     images = [s for s in state.values() if s["model_name"] == "ImageModel"]
     assert len(images) == 1
     (buffer,) = images[0]["buffers"]
-    assert buffer["path"] == ["value"] and base64.b64decode(buffer["data"]) == png(kl)
+    assert buffer["path"] == ["value"] and base64.b64decode(buffer["data"]) == png(widget)
 
 
 # ---------------------------------------------------------------------------------------
