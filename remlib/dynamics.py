@@ -20,7 +20,10 @@ Two code paths share one definition of the random numbers, so they give the same
 trajectory (up to floating-point rounding in the force) for the same ``seed``:
 
 * a ``numba.njit`` force runs inside a compiled kernel, walkers in parallel
-  (``prange``);
+  (``prange``): a generic kernel, compiled once and cached on disk, calls the force as
+  a first-class function; runs of at least :data:`_SPECIALISE_WORK` walker-steps use a
+  kernel compiled for that force, with the force inlined (faster per step, bit-for-bit
+  the same numbers, but compiled anew for each force in each process);
 * any other Python callable runs in a plain numpy loop over steps and walkers
   (the readable reference, and much slower).
 
