@@ -20,6 +20,7 @@ import importlib.util
 import json
 import os
 import pathlib
+import re
 import sys
 import threading
 import time
@@ -446,3 +447,19 @@ def test_parts_message(check_helpers):
     with pytest.raises(AssertionError, match="forget to `return`"):
         check_helpers.parts(None, "f()", 3)
     assert check_helpers.parts([1, 2, 3], "f()", 3) == (1, 2, 3)
+
+
+def test_the_book_offers_each_practice_and_the_chapters_point_to_them(assignments):
+    """book/practices: one page per practice (label practice-N) whose download is the zip that
+    build.py writes into exercises/dist; the chapter pages link every practice."""
+    pages = ROOT / "book" / "practices"
+    index = (pages / "index.md").read_text()
+    chapters = "".join(p.read_text() for part in ("principles", "applications")
+                       for p in sorted((ROOT / "book" / part).glob("*.md")))
+    for number, name in enumerate(PRACTICES, start=1):
+        text = (pages / f"{name}.md").read_text()
+        assert text.startswith(f"(practice-{number})=\n"), name
+        (target,) = re.findall(r"\{download\}`[^`<]*<([^>`]+)>`", text)
+        assert (pages / target).resolve() == (EXERCISES / "dist" / assignments[name]["bundle"].name).resolve()
+        assert f"{{ref}}`practice-{number}`" in index
+        assert f"{{ref}}`practice-{number}`" in chapters, f"no chapter page links practice-{number}"
