@@ -266,15 +266,28 @@ def test_force_that_is_not_finite_at_x0():
         brownian_dynamics(lambda x: np.full(1, np.inf), np.zeros((3, 1)), 1e-3, 10)
 
 
+@numba.njit(cache=True)
+def accumulated_springs(x):
+    """Force built by accumulating into np.zeros (the pattern of GaussianChain.force_kernel): -x - (x0 - x1)."""
+    f = np.zeros(2)
+    f[0] += x[1] - x[0]
+    f[1] -= x[1] - x[0]
+    for d in range(2):
+        f[d] -= x[d]
+    return f
+
+
 def test_kernel_specialised_for_long_runs_gives_the_same_numbers(monkeypatch):
     """Long runs use a kernel compiled for the force (inlined); it must reproduce the generic kernel exactly,
-    including blocks, strides and the blow-up report."""
+    including blocks, strides, forces that accumulate into a fresh array, and the blow-up report."""
     monkeypatch.setattr(dynamics, "_BLOCK_NUMBERS", 50)
     x0 = np.random.default_rng(16).normal(size=(5, 2))
-    generic = brownian_dynamics(double_well_2d, x0, 2e-3, 42, stride=7, seed=17)
+    generic = [brownian_dynamics(force, x0, 2e-3, 42, stride=7, seed=17)
+               for force in (double_well_2d, accumulated_springs)]
     monkeypatch.setattr(dynamics, "_SPECIALISE_WORK", 1)
     assert dynamics._compiled_step_block(double_well_2d, 1) is not _brownian_kernel
-    np.testing.assert_array_equal(brownian_dynamics(double_well_2d, x0, 2e-3, 42, stride=7, seed=17), generic)
+    for force, expected in zip((double_well_2d, accumulated_springs), generic):
+        np.testing.assert_array_equal(brownian_dynamics(force, x0, 2e-3, 42, stride=7, seed=17), expected)
     with pytest.raises(ValueError, match=r"walker 2 blew up at step 7:"):
         brownian_dynamics(double_well_2d, np.array([[0.0, 0.0], [1.0, 0.3], [2.2, 0.0], [-1.9, 0.5]]), 0.2, 200,
                           seed=5)
