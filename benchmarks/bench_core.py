@@ -37,13 +37,7 @@ def best_cpu_time(function, *, repeats=5):
     On a shared, overloaded machine wall time mostly measures the other users; the CPU
     time a single-threaded kernel consumes is its cost per core.
     """
-    function()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.process_time()
-        function()
-        best = min(best, time.process_time() - start)
-    return best
+    return best_time(function, repeats=repeats, clock=time.process_time)
 
 
 def metropolis_rows():
