@@ -197,8 +197,11 @@ def _is_compiled(force):
 
 
 def _compiled_step_block(force, work):
-    """The specialised kernel for long runs of a force numba can re-compile, else the cached generic one."""
-    if work >= _SPECIALISE_WORK and getattr(force, "py_func", None) is not None:
+    """The specialised kernel for long runs, else the cached generic one.  Forces compiled with options
+    (e.g. ``fastmath``) keep the generic kernel: inlined, they would be compiled with the kernel's
+    options instead, and could give different numbers."""
+    options = {key: value for key, value in getattr(force, "targetoptions", {}).items() if value is not None}
+    if work >= _SPECIALISE_WORK and getattr(force, "py_func", None) is not None and options == {"nopython": True}:
         return _specialised_kernel(force)
     return _brownian_kernel
 

@@ -286,6 +286,7 @@ def test_kernel_specialised_for_long_runs_gives_the_same_numbers(monkeypatch):
                for force in (double_well_2d, accumulated_springs)]
     monkeypatch.setattr(dynamics, "_SPECIALISE_WORK", 1)
     assert dynamics._compiled_step_block(double_well_2d, 1) is not _brownian_kernel
+    assert dynamics._compiled_step_block(numba.njit(fastmath=True)(double_well_2d.py_func), 1) is _brownian_kernel
     for force, expected in zip((double_well_2d, accumulated_springs), generic):
         np.testing.assert_array_equal(brownian_dynamics(force, x0, 2e-3, 42, stride=7, seed=17), expected)
     with pytest.raises(ValueError, match=r"walker 2 blew up at step 7:"):
