@@ -124,6 +124,27 @@ def test_gradient(gradient):
 
 test_gradient(gradient)
 
+# %%
+# HIDDEN
+def test_gradient_other_values(gradient):
+    import numpy as np
+    import check_helpers as ch
+
+    def s_rel(theta, s2, beta):  # D(N(0, s2) || N(0, v)) with v = 1/(2 beta theta)
+        v = 1 / (2 * beta * theta)
+        return 0.5 * (s2 / v - 1 - np.log(s2 / v))
+
+    theta, s2, beta, h = 0.25, 3.0, 0.5, 1e-6
+    exact = (s_rel(theta + h, s2, beta) - s_rel(theta - h, s2, beta)) / (2 * h)
+    g = ch.number(ch.call(gradient, theta, s2, beta=beta), f"gradient({theta}, {s2}, beta={beta})")
+    ch.close(g, exact, f"gradient({theta}, {s2}, beta={beta})", rtol=1e-5, hint="beta (<x^2>_target - 1/(2 beta theta)) for any theta, <x^2> and beta.")
+    optimum = 1 / (2 * beta * s2)  # the model variance equals the target's: the gradient vanishes
+    g0 = ch.number(ch.call(gradient, optimum, s2, beta=beta), f"gradient({optimum:.4g}, {s2}, beta={beta})")
+    ch.close(g0, 0.0, f"gradient({optimum:.4g}, {s2}, beta={beta})", atol=1e-10, hint="At theta* = 1/(2 beta <x^2>) the moments match and the gradient is zero.")
+
+
+test_gradient_other_values(gradient)
+
 # %% [raw]
 # # END TESTS
 
@@ -171,6 +192,19 @@ def test_hessian(hessian):
 
 
 test_hessian(hessian)
+
+# %%
+# HIDDEN
+def test_hessian_independent_of_beta(hessian):
+    import check_helpers as ch
+    theta = 0.2
+    values = [ch.number(ch.call(hessian, theta, beta=beta), f"hessian({theta}, beta={beta})") for beta in (0.3, 3.0)]
+    # Var(x^2) = 2 v^2 with v = 1/(2 beta theta): beta^2 * 2 v^2 = 1/(2 theta^2) for every beta
+    for beta, value in zip((0.3, 3.0), values):
+        ch.close(value, 1 / (2 * theta**2), f"hessian({theta}, beta={beta})", rtol=1e-8, hint="beta^2 Var(x^2) = beta^2 * 2 v^2 with v = 1/(2 beta theta): beta cancels.")
+
+
+test_hessian_independent_of_beta(hessian)
 
 # %% [raw]
 # # END TESTS

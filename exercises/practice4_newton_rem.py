@@ -101,6 +101,24 @@ def test_averages_gaussian(model_averages):
 
 test_averages_gaussian(model_averages)
 
+# %%
+# HIDDEN
+def test_averages_quartic(model_averages):
+    import math
+    import numpy as np
+    import check_helpers as ch
+    # theta = (0, 1): p ~ exp(-x^4), <x^2k> = Gamma((2k+1)/4) / Gamma(1/4)
+    m = [math.gamma((2 * k + 1) / 4) / math.gamma(0.25) for k in range(5)]
+    result = ch.parts(ch.call(model_averages, np.array([0.0, 1.0]), name="model_averages"), "model_averages([0, 1])", 2)
+    mean = ch.array(result[0], "mean", shape=(2,))
+    cov = ch.array(result[1], "cov", shape=(2, 2))
+    ch.close(mean, [m[1], m[2]], "mean at theta=(0, 1)", rtol=1e-6, hint="<x^2> and <x^4> under exp(-x^4); weights exp(-U) normalised over the grid.")
+    exact_cov = [[m[2] - m[1] ** 2, m[3] - m[1] * m[2]], [m[3] - m[1] * m[2], m[4] - m[2] ** 2]]
+    ch.close(cov, exact_cov, "cov at theta=(0, 1)", rtol=1e-6, hint="Cov = <phi_i phi_j> - <phi_i><phi_j>.")
+
+
+test_averages_quartic(model_averages)
+
 # %% [raw]
 # # END TESTS
 
@@ -149,6 +167,23 @@ def test_newton_step(newton_step):
 
 
 test_newton_step(newton_step)
+
+# %%
+# HIDDEN
+def test_newton_step_quartic(newton_step):
+    import math
+    import numpy as np
+    import check_helpers as ch
+    m = [math.gamma((2 * k + 1) / 4) / math.gamma(0.25) for k in range(5)]  # <x^2k> under exp(-x^4)
+    theta, target = np.array([0.0, 1.0]), np.array([0.5, 0.4])
+    mean = np.array([m[1], m[2]])
+    cov = np.array([[m[2] - m[1] ** 2, m[3] - m[1] * m[2]], [m[3] - m[1] * m[2], m[4] - m[2] ** 2]])
+    expected = theta - np.linalg.solve(cov, target - mean)
+    new = ch.array(ch.call(newton_step, theta, target), "newton_step([0, 1], [0.5, 0.4])", shape=(2,))
+    ch.close(new, expected, "newton_step([0, 1], [0.5, 0.4])", rtol=1e-5, hint="theta - solve(Cov_theta(phi), <phi>_target - <phi>_theta) at any theta.")
+
+
+test_newton_step_quartic(newton_step)
 
 # %% [raw]
 # # END TESTS

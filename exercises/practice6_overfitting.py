@@ -122,6 +122,24 @@ def test_ll_gaussian(log_likelihood):
 
 test_ll_gaussian(log_likelihood)
 
+# %%
+# HIDDEN
+def test_ll_one_function(log_likelihood):
+    import numpy as np
+    import check_helpers as ch
+    # m = 1: U = c P_1(x/L) = c x / L, and Z = dx * sum over the grid is a geometric series
+    L, c = 2.5, 1.7
+    n_grid, dx = 1001, 5.0 / 1000
+    ratio = np.exp(-c * dx / L)
+    z = dx * np.exp(c) * (1 - ratio**n_grid) / (1 - ratio)
+    x = np.array([-1.0, 0.3, 2.0])
+    exact = np.mean(-c * x / L) - np.log(z)
+    ll = ch.number(ch.call(log_likelihood, np.array([c]), x), "log_likelihood([1.7], [-1, 0.3, 2])")
+    ch.close(ll, exact, "log_likelihood([1.7], [-1, 0.3, 2])", rtol=1e-8, hint="The number of basis functions is len(theta); ln p = -U - ln Z with Z = sum(exp(-U_grid)) * dx.")
+
+
+test_ll_one_function(log_likelihood)
+
 # %% [raw]
 # # END TESTS
 
