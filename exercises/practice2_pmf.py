@@ -231,6 +231,21 @@ def test_distance_pmf(distance_pmf, r_samples, edges_r, sigma):
 
 test_distance_pmf(distance_pmf, r_samples, edges_r, sigma)
 
+# %%
+# HIDDEN
+def test_distance_pmf_exact_counts(distance_pmf):
+    import numpy as np
+    import check_helpers as ch
+    # 30 samples in [1, 2) and 90 in [2, 3.5): densities 0.25 and 0.5, bin centres 1.5 and 2.75
+    samples = np.concatenate([np.full(30, 1.5), np.full(90, 2.9)])
+    shell = np.array([0.25, 0.5]) / (4 * np.pi * np.array([1.5, 2.75]) ** 2)
+    exact = -np.log(shell) / 2.0
+    f = ch.array(ch.call(distance_pmf, samples, np.array([1.0, 2.0, 3.5]), beta=2.0), "distance_pmf(samples, [1, 2, 3.5], beta=2)", shape=(2,))
+    ch.close(f, exact - exact.min(), "distance_pmf(samples, [1, 2, 3.5], beta=2)", rtol=1e-8, atol=1e-10, hint="density / (4 pi r_center^2) with unequal bin widths, then -ln(.)/beta, minimum shifted to 0.")
+
+
+test_distance_pmf_exact_counts(distance_pmf)
+
 # %% [raw]
 # # END TESTS
 

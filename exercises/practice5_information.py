@@ -221,6 +221,29 @@ def test_terms_independent(information_terms, states):
 
 test_terms_independent(information_terms, states)
 
+# %%
+# HIDDEN
+def test_terms_other_cg_model(information_terms, states):
+    import numpy as np
+    import check_helpers as ch
+    h = 0.4
+    q = np.exp(h) / (2 * np.cosh(h))
+    up = q**3 + 3 * q**2 * (1 - q)  # P(block majority up)
+    p = (np.exp(h * states) / (2 * np.cosh(h))).prod(axis=1)
+    labels = 2 * (states[:, :3].sum(axis=1) > 0) + (states[:, 3:].sum(axis=1) > 0)
+    p_r = np.array([(1 - up) ** 2, (1 - up) * up, up * (1 - up), up**2])
+    p_cg = np.array([0.1, 0.2, 0.3, 0.4])
+    h2 = lambda a: -a * np.log(a) - (1 - a) * np.log(1 - a)
+    result = ch.parts(ch.call(information_terms, p, labels, p_cg, name="information_terms"), "information_terms(p, labels, [0.1, 0.2, 0.3, 0.4])", 3)
+    total, coarse, recon = (ch.number(v, n) for v, n in zip(result, ["total", "coarse", "reconstruction"]))
+    # q(r) = p_CG(R) / 16: total = -H(p) - sum_R p_R ln p_CG(R) + ln 16
+    ch.close(total, -6 * h2(q) - p_r @ np.log(p_cg) + np.log(16), "total", rtol=1e-8, hint="total = D(p_AA || q) with q(r) = p_CG(M(r)) / Omega(M(r)).")
+    ch.close(coarse, p_r @ np.log(p_r / p_cg), "coarse", rtol=1e-8, hint="coarse = D(p_R || p_CG): use the p_cg passed in, not a uniform one.")
+    ch.close(recon, np.log(16) - 6 * h2(q) + 2 * h2(up), "reconstruction", rtol=1e-8, hint="The reconstruction term does not depend on p_CG: sum_R p_R D(p(r|R) || 1/Omega(R)).")
+
+
+test_terms_other_cg_model(information_terms, states)
+
 # %% [raw]
 # # END TESTS
 

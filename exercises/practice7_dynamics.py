@@ -163,6 +163,26 @@ def test_fit_drift(fit_drift):
 
 test_fit_drift(fit_drift)
 
+# %%
+# HIDDEN
+def test_fit_drift_noise_free(fit_drift):
+    import numpy as np
+    import check_helpers as ch
+    # deterministic Euler steps of F = -phi'(x) . theta with phi = (x, x^2, x^3): the least-squares
+    # fit must return theta exactly
+    theta_true = np.array([0.5, -1.0, 0.3])
+    deriv = lambda y: np.column_stack([np.ones_like(y), 2 * y, 3 * y**2])
+    dt, x = 0.01, np.linspace(-1.5, 1.5, 7)
+    traj = [x]
+    for _ in range(30):
+        x = x - deriv(x) @ theta_true * dt
+        traj.append(x)
+    theta = ch.array(ch.call(fit_drift, np.array(traj), dt, deriv), "fit_drift(noise-free traj, 0.01, basis_derivative)", shape=(3,))
+    ch.close(theta, theta_true, "fit_drift(noise-free traj, 0.01, basis_derivative)", rtol=1e-8, atol=1e-10, hint="Without noise (x[n+1] - x[n]) / dt = -phi'(x[n]) . theta exactly; use all steps and all walkers (columns).")
+
+
+test_fit_drift_noise_free(fit_drift)
+
 # %% [raw]
 # # END TESTS
 
@@ -230,6 +250,19 @@ def test_mean_force(binned_mean_force, x_channel, fx_channel, edges_channel):
 
 
 test_mean_force(binned_mean_force, x_channel, fx_channel, edges_channel)
+
+# %%
+# HIDDEN
+def test_mean_force_small(binned_mean_force):
+    import numpy as np
+    import check_helpers as ch
+    x = np.array([0.1, 0.2, 0.7, 1.5, 1.9])
+    fx = np.array([1.0, 3.0, -2.0, 5.0, 7.0])
+    got = ch.array(ch.call(binned_mean_force, x, fx, np.array([0.0, 0.5, 1.0, 2.0])), "binned_mean_force(x, fx, [0, 0.5, 1, 2])", shape=(3,))
+    ch.close(got, [2.0, -2.0, 6.0], "binned_mean_force(x, fx, [0, 0.5, 1, 2])", rtol=1e-12, hint="Average fx over the samples in each bin (bins of unequal width).")
+
+
+test_mean_force_small(binned_mean_force)
 
 # %% [raw]
 # # END TESTS
