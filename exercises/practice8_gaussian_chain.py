@@ -77,6 +77,21 @@ def test_k_rem_formula(k_rem_formula):
 
 test_k_rem_formula(k_rem_formula)
 
+# %%
+# HIDDEN
+def test_k_rem_formula_other_k_and_beta(k_rem_formula):
+    import numpy as np
+    import check_helpers as ch
+    n, k = 8, 0.7
+    c = np.array([m / n if m <= n else (2 * n - m) / n for m in range(1, 2 * n)])
+    exact = k / np.sum(c**2)  # K = 1 / (beta <dR^2>), <dR^2> = sum(c^2) / (beta k): beta cancels
+    for beta in (1.0, 2.5):
+        got = ch.number(ch.call(k_rem_formula, n, k, beta=beta), f"k_rem_formula({n}, {k}, beta={beta})")
+        ch.close(got, exact, f"k_rem_formula({n}, {k}, beta={beta})", rtol=1e-10, hint="K_REM is proportional to k and independent of beta: both <dR^2> and 1/(beta K) carry the same 1/beta.")
+
+
+test_k_rem_formula_other_k_and_beta(k_rem_formula)
+
 # %% [raw]
 # # END TESTS
 

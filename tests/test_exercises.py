@@ -147,7 +147,9 @@ def test_otter_grades_the_solution_full_marks(assignments, name):
 
 
 @pytest.mark.parametrize("name", PRACTICES)
-def test_every_question_has_public_and_hidden_tests(assignments, name):
+def test_every_question_has_public_and_hidden_tests(assignments, solution_envs, name):
+    """Every question has a public test; every question that asks for a function also has a hidden
+    test (other inputs), so that an answer fitted to the public example does not get the points."""
     info = assignments[name]
     student_meta = json.loads(info["student"].read_text())["metadata"]["otter"]["tests"]
     hidden_anywhere = False
@@ -155,6 +157,8 @@ def test_every_question_has_public_and_hidden_tests(assignments, name):
         source = path.read_text()
         assert "hidden=False" in source, f"{name} {path.stem} has no public test"
         hidden_anywhere |= "hidden=True" in source
+        if student_functions(path, solution_envs[name]):
+            assert "hidden=True" in source, f"{name} {path.stem} asks for a function but has no hidden test"
         # the student's copy carries the public tests only
         assert "hidden=True" not in student_meta[path.stem]
     assert hidden_anywhere, f"{name} has no hidden test"
