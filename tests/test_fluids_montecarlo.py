@@ -73,6 +73,69 @@ def test_reported_energies_are_the_energies_of_the_frames():
     np.testing.assert_array_equal(result.frames, again.frames)  # seeded
 
 
+def pair_move_delta(frame, box, pair, i, new, cell_width, chain_length=1, exclude=0):
+    """The compiled pair-energy change of moving particle i to ``new`` (cells of ``cell_width``)."""
+    from remlib.montecarlo import _cell_grid, _cell_of, _kernel_table, _move_delta, _stencil, _work_buffers
+
+    r_cut = np.sqrt(pair.grid[-1])
+    n_cells, coords, ids, count, where, slot = _cell_grid(frame, box, cell_width)
+    stencil = _stencil(n_cells, box, r_cut)
+    same = _cell_of(new[0], new[1], new[2], box, n_cells) == where[i]
+    s_lo, ds, table = _kernel_table(pair, "r2")
+    return _move_delta(i, new[0], new[1], new[2], same, frame, box, coords, ids, count, where, slot, n_cells,
+                       stencil, chain_length, exclude, s_lo, ds, table, _work_buffers(len(frame))), same
+
+
+@pytest.mark.parametrize("cells_per_cutoff", [1, 2, 3])
+def test_move_energy_change_matches_numpy_reference(cells_per_cutoff):
+    """Fused old/new pass (same cell) and two passes (cell change), vs all-pairs numpy energies."""
+    rng = np.random.default_rng(11)
+    box = np.array([7.0, 7.5, 8.0])
+    pair = tabulate_pair(lj, r_min=0.3, r_cut=3.0, n_grid=3000)
+    frame = (lattice_positions(200, box) + rng.uniform(-0.25, 0.25, size=(200, 3))) % box  # no overlaps
+    chains = tabulate_pair(lambda r: np.exp(-r), r_min=0.05, r_cut=3.0)
+    no_bonds = tabulate_bond(lambda r: 0.0 * r, r_min=0.0, r_max=10.0)  # reference pair energy only
+    same_seen, overlaps = set(), 0
+    for trial in range(60):
+        i = int(rng.integers(200))
+        new = (frame[i] + rng.uniform(-1, 1, 3) * (0.1 if trial % 2 else 1.5)) % box
+        if trial % 10 == 0:  # onto another particle: inside the hard core
+            new = (frame[(i + 7) % 200] + 0.1) % box
+        moved = frame.copy()
+        moved[i] = new
+        for table, chain_length, exclude in ((pair, 1, 0), (chains, 5, 2)):
+            delta, same = pair_move_delta(frame, box, table, i, new, 3.0 / cells_per_cutoff, chain_length, exclude)
+            same_seen.add(bool(same))
+            ref = (reference_energy(moved, box, table, chain_length, exclude, no_bonds)
+                   - reference_energy(frame, box, table, chain_length, exclude, no_bonds))
+            if np.isinf(ref):
+                assert delta == np.inf
+                overlaps += 1
+            else:
+                assert delta == pytest.approx(ref, rel=1e-9, abs=1e-9)
+    assert same_seen == {True, False} and overlaps > 0
+
+
+def test_cell_size_does_not_change_the_chain():
+    """Cells of r_cut and r_cut/2 see the same neighbours, so the seeded chains coincide."""
+    box = np.full(3, 7.0)
+    pair = tabulate_pair(lj, r_min=0.6, r_cut=2.5)
+    runs = [metropolis_particles(lattice_positions(216, box), box, pair, n_frames=5, beta=0.8, burn_in=10,
+                                 cells_per_cutoff=c, seed=5) for c in (1, 2)]
+    np.testing.assert_allclose(runs[0].frames, runs[1].frames, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(runs[0].energies, runs[1].energies, rtol=1e-10)
+
+
+def test_large_steps_keep_reported_energies_exact():
+    """Steps longer than the hard core: the moved particle must not meet its own old position."""
+    box = np.full(3, 10.0)
+    pair = tabulate_pair(lambda r: np.exp(-r), r_min=0.5, r_cut=2.5)
+    result = metropolis_particles(lattice_positions(64, box), box, pair, n_frames=5, burn_in=30, step_size=3.0,
+                                  target_acceptance=0.5, seed=2)
+    assert result.step_size > 1.0
+    np.testing.assert_allclose(result.energies, configuration_energy(result.frames, box, pair), rtol=1e-9)
+
+
 def quadrature_mean(f, weight, lo, hi):
     return quad(lambda x: f(x) * weight(x), lo, hi)[0] / quad(weight, lo, hi)[0]
 
