@@ -288,6 +288,18 @@ def _move_to_cell(i, x, y, z, new_cell, coords, ids, count, where, slot):
 
 
 @njit
+def _gap(u, v, k, width):
+    """Squared gap along one edge between the interval [min(u, v), max(u, v)] and cell k.
+
+    Cell k (not wrapped: k may lie outside 0..n-1) spans [k w, (k + 1) w); the gap is
+    made 1e-9 w smaller so that rounding in the cell assignment never hides a pair.
+    """
+    g = max(k * width - max(u, v), min(u, v) - (k + 1) * width, 0.0)
+    g = max(g - 1e-9 * width, 0.0)
+    return g * g
+
+
+@njit
 def _near_pairs(x, y, z, x0, y0, z0, with_old, chains, box, coords, ids, count, n_cells, stencil, last, s_lo,
                 inv_ds, t_new, j_new, t_old, j_old):
     """Table coordinates t = (r^2 - s_lo) / ds < last of every particle near (x, y, z).
@@ -298,25 +310,36 @@ def _near_pairs(x, y, z, x0, y0, z0, with_old, chains, box, coords, ids, count, 
     cutoff are packed into ``t_new`` (and ``t_old``) without branches (the store is
     unconditional, the fill counter grows only for pairs inside), so the unpredictable
     "inside the cutoff?" test costs no branch mispredictions; ids go to ``j_new, j_old``
-    only if ``chains`` (storing them costs as much as the distances).  Returns the two
-    fill counts.
+    only if ``chains`` (storing them costs as much as the distances).  Cells farther than
+    the cutoff from both positions (a box test per cell) are skipped, so small cells
+    visit little more than the cutoff sphere.  Returns the two fill counts.
     """
     reach, wrapped, shift, z_reach = stencil
     pad = reach.max()
     kx, ky, kz = _cell_indices(x, y, z, box, n_cells)
+    cut2 = s_lo + last / inv_ds
+    span_x, span_y, span_z = (x0, y0, z0) if with_old else (x, y, z)
     n_new = 0
     n_old = 0
     for a in range(-reach[0], reach[0] + 1):
+        gap_x = _gap(x, span_x, kx + a, box[0] / n_cells[0])
+        if gap_x >= cut2:
+            continue
         ix = kx + a + pad
         ax = x - shift[0, ix]
         bx = x0 - shift[0, ix]
         for b in range(-reach[1], reach[1] + 1):
+            rest = cut2 - gap_x - _gap(y, span_y, ky + b, box[1] / n_cells[1])
+            if rest <= 0.0:
+                continue
             zr = z_reach[a + reach[0], b + reach[1]]
             iy = ky + b + pad
             ay = y - shift[1, iy]
             by = y0 - shift[1, iy]
             row = (wrapped[0, ix] * n_cells[1] + wrapped[1, iy]) * n_cells[2]
             for c in range(-zr, zr + 1):
+                if _gap(z, span_z, kz + c, box[2] / n_cells[2]) >= rest:
+                    continue
                 iz = kz + c + pad
                 cell = row + wrapped[2, iz]
                 az = z - shift[2, iz]
