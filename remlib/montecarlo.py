@@ -310,9 +310,9 @@ def _near_pairs(x, y, z, x0, y0, z0, with_old, chains, box, coords, ids, count, 
     cutoff are packed into ``t_new`` (and ``t_old``) without branches (the store is
     unconditional, the fill counter grows only for pairs inside), so the unpredictable
     "inside the cutoff?" test costs no branch mispredictions; ids go to ``j_new, j_old``
-    only if ``chains`` (storing them costs as much as the distances).  Cells farther than
-    the cutoff from both positions (a box test per cell) are skipped, so small cells
-    visit little more than the cutoff sphere.  Returns the two fill counts.
+    only if ``chains`` (they are needed only for exclusions, and loading them is not
+    free).  Cells farther than the cutoff from both positions (a box test per cell) are
+    skipped.  Returns the two fill counts.
     """
     reach, wrapped, shift, z_reach = stencil
     pad = reach.max()
