@@ -216,7 +216,9 @@ def _setup(frames, box, r_cut, n_functions, r_min):
     n_functions = as_positive_int(n_functions, "n_functions", minimum=4)
     closest = min(_closest_distance(frame, box, r_cut) for frame in frames)
     if r_min is None:
-        r_min = closest
+        # just below the closest pair: r_min**2 rounded could exceed that pair's r**2 as the MC kernel
+        # computes it, and the model chain starts from the last target frame
+        r_min = closest * (1 - 1e-9)
     r_min = as_positive_scalar(r_min, "r_min")
     if r_min >= r_cut:
         raise ValueError(f"r_min={r_min} must be below r_cut={r_cut}")
@@ -295,7 +297,7 @@ def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, be
     n_functions : int
         Number of cubic B-splines on ``[r_min, r_cut]``.
     r_min : float, optional
-        Start of the splines and hard core below; default the closest target pair.
+        Start of the splines and hard core below; default just below (1e-9 relative) the closest target pair.
     beta : float
     theta0 : array_like, optional
         Starting coefficients (default: Boltzmann inversion of the target g(r)).

@@ -1,4 +1,6 @@
 """Pair-potential REM, IBI and force matching recover a known pair potential (Henderson's theorem)."""
+import warnings
+
 import numpy as np
 import pytest
 from scipy.stats import chi2
@@ -119,3 +121,20 @@ def test_spline_range_never_sampled_is_an_error(truth):
         iterative_boltzmann_inversion(frames, BOX, r_cut=4.0, n_functions=M, beta=BETA)
     with pytest.raises(ValueError, match="shape of frames"):
         pair_force_matching(frames[:2], np.zeros((2, N, 2)), BOX, r_cut=R_CUT, r_min=R_MIN)
+
+
+def test_default_hard_core_admits_the_start_frame_holding_the_closest_pair(truth):
+    """The model chain starts from the last target frame; when that frame holds the closest target pair,
+    the default r_min (the closest distance) must not put that pair inside the tabulated hard core."""
+    _, _, frames, _ = truth
+    distances = [min(np.linalg.norm((f[i] - f[i + 1:]) - BOX * np.round((f[i] - f[i + 1:]) / BOX), axis=1).min()
+                     for i in range(N - 1)) for f in frames[:20]]
+    ordered = np.concatenate([np.delete(frames[:20], np.argmin(distances), axis=0),
+                              frames[[int(np.argmin(distances))]]])
+    for fit in (fit_pair_potential_rem, iterative_boltzmann_inversion):
+        kwargs = {"max_iter": 1} if fit is fit_pair_potential_rem else {"n_iterations": 1}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # one iteration does not converge
+            result = fit(ordered, BOX, r_cut=R_CUT, n_functions=M, beta=BETA, n_model_frames=5, burn_in=2,
+                         seed=1, **kwargs)
+        assert result.model.r_min <= min(distances)
