@@ -169,6 +169,23 @@ def _stencil_offsets(n_cells):
 
 
 @njit
+def _stencil_cells(c, n_cells, offsets, n_off, out):
+    """Write the ids of the distinct cells in the stencil of cell ``c`` to ``out``; return their number."""
+    cz = c % n_cells[2]
+    cy = (c // n_cells[2]) % n_cells[1]
+    cx = c // (n_cells[2] * n_cells[1])
+    m = 0
+    for a in range(n_off[0]):
+        nx = (cx + offsets[0, a]) % n_cells[0]
+        for b in range(n_off[1]):
+            ny = (cy + offsets[1, b]) % n_cells[1]
+            for e in range(n_off[2]):
+                out[m] = (nx * n_cells[1] + ny) * n_cells[2] + (cz + offsets[2, e]) % n_cells[2]
+                m += 1
+    return m
+
+
+@njit
 def _min_image(dx, length):
     return dx - length * np.floor(dx / length + 0.5)
 
@@ -186,45 +203,37 @@ def _accumulate_pairs(pos, box, r_max, mol, exclude, lo, width, n_bins, mode, ou
     offsets, n_off = _stencil_offsets(n_cells)
     r2_max = r_max * r_max
     n_found = 0
+    neighbours = np.empty(27, np.int64)
     for i in range(pos.shape[0]):
-        c = cell[i]
-        cz = c % n_cells[2]
-        cy = (c // n_cells[2]) % n_cells[1]
-        cx = c // (n_cells[2] * n_cells[1])
-        for a in range(n_off[0]):
-            nx = (cx + offsets[0, a]) % n_cells[0]
-            for b in range(n_off[1]):
-                ny = (cy + offsets[1, b]) % n_cells[1]
-                for e in range(n_off[2]):
-                    nz = (cz + offsets[2, e]) % n_cells[2]
-                    c2 = (nx * n_cells[1] + ny) * n_cells[2] + nz
-                    for k in range(start[c2], start[c2 + 1]):
-                        j = order[k]
-                        if j <= i:
-                            continue
-                        if mol[i] == mol[j] and j - i <= exclude:
-                            continue
-                        dx = _min_image(pos[j, 0] - pos[i, 0], box[0])
-                        dy = _min_image(pos[j, 1] - pos[i, 1], box[1])
-                        dz = _min_image(pos[j, 2] - pos[i, 2], box[2])
-                        r2 = dx * dx + dy * dy + dz * dz
-                        if r2 >= r2_max:
-                            continue
-                        n_found += 1
-                        if mode == 0:
-                            x = (np.sqrt(r2) - lo) / width
-                            if x >= 0.0:
-                                m = int(x)
-                                if m < n_bins:
-                                    out[m] += 1.0
-                        else:
-                            x = (r2 - lo) / width
-                            if x >= 0.0:
-                                m = int(x)
-                                if m < n_bins - 1:
-                                    f = x - m
-                                    out[m] += 1.0 - f
-                                    out[m + 1] += f
+        for q in range(_stencil_cells(cell[i], n_cells, offsets, n_off, neighbours)):
+            c2 = neighbours[q]
+            for k in range(start[c2], start[c2 + 1]):
+                j = order[k]
+                if j <= i:
+                    continue
+                if mol[i] == mol[j] and j - i <= exclude:
+                    continue
+                dx = _min_image(pos[j, 0] - pos[i, 0], box[0])
+                dy = _min_image(pos[j, 1] - pos[i, 1], box[1])
+                dz = _min_image(pos[j, 2] - pos[i, 2], box[2])
+                r2 = dx * dx + dy * dy + dz * dz
+                if r2 >= r2_max:
+                    continue
+                n_found += 1
+                if mode == 0:
+                    x = (np.sqrt(r2) - lo) / width
+                    if x >= 0.0:
+                        m = int(x)
+                        if m < n_bins:
+                            out[m] += 1.0
+                else:
+                    x = (r2 - lo) / width
+                    if x >= 0.0:
+                        m = int(x)
+                        if m < n_bins - 1:
+                            f = x - m
+                            out[m] += 1.0 - f
+                            out[m + 1] += f
     return n_found
 
 
@@ -396,37 +405,29 @@ def _pair_list(pos, box, r_max, mol, exclude):
     offsets, n_off = _stencil_offsets(n_cells)
     r2_max = r_max * r_max
     n = 0
+    neighbours = np.empty(27, np.int64)
     for i in range(pos.shape[0]):
-        c = cell[i]
-        cz = c % n_cells[2]
-        cy = (c // n_cells[2]) % n_cells[1]
-        cx = c // (n_cells[2] * n_cells[1])
-        for a in range(n_off[0]):
-            nx = (cx + offsets[0, a]) % n_cells[0]
-            for b in range(n_off[1]):
-                ny = (cy + offsets[1, b]) % n_cells[1]
-                for e in range(n_off[2]):
-                    nz = (cz + offsets[2, e]) % n_cells[2]
-                    c2 = (nx * n_cells[1] + ny) * n_cells[2] + nz
-                    for k in range(start[c2], start[c2 + 1]):
-                        j = order[k]
-                        if j <= i or (mol[i] == mol[j] and j - i <= exclude):
-                            continue
-                        dx = _min_image(pos[j, 0] - pos[i, 0], box[0])
-                        dy = _min_image(pos[j, 1] - pos[i, 1], box[1])
-                        dz = _min_image(pos[j, 2] - pos[i, 2], box[2])
-                        if dx * dx + dy * dy + dz * dz >= r2_max:
-                            continue
-                        if n == capacity:
-                            capacity *= 2
-                            first = np.concatenate((first, np.empty(capacity - n, np.int64)))
-                            second = np.concatenate((second, np.empty(capacity - n, np.int64)))
-                            grown = np.empty((capacity, 3))
-                            grown[:n] = delta[:n]
-                            delta = grown
-                        first[n], second[n] = i, j
-                        delta[n, 0], delta[n, 1], delta[n, 2] = dx, dy, dz
-                        n += 1
+        for q in range(_stencil_cells(cell[i], n_cells, offsets, n_off, neighbours)):
+            c2 = neighbours[q]
+            for k in range(start[c2], start[c2 + 1]):
+                j = order[k]
+                if j <= i or (mol[i] == mol[j] and j - i <= exclude):
+                    continue
+                dx = _min_image(pos[j, 0] - pos[i, 0], box[0])
+                dy = _min_image(pos[j, 1] - pos[i, 1], box[1])
+                dz = _min_image(pos[j, 2] - pos[i, 2], box[2])
+                if dx * dx + dy * dy + dz * dz >= r2_max:
+                    continue
+                if n == capacity:
+                    capacity *= 2
+                    first = np.concatenate((first, np.empty(capacity - n, np.int64)))
+                    second = np.concatenate((second, np.empty(capacity - n, np.int64)))
+                    grown = np.empty((capacity, 3))
+                    grown[:n] = delta[:n]
+                    delta = grown
+                first[n], second[n] = i, j
+                delta[n, 0], delta[n, 1], delta[n, 2] = dx, dy, dz
+                n += 1
     return first[:n], second[:n], delta[:n]
 
 
