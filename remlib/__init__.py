@@ -12,8 +12,16 @@ The modules follow the book's table of contents, one idea each:
 ``remlib.systems``        reference models with exact answers
 ``remlib.dynamics``       Brownian (overdamped Langevin) dynamics
 ``remlib.pathspace``      path-space relative entropy, drift fitting, force matching
-``remlib.fluids``         particle systems: g(r), Monte Carlo, pair-potential REM
+``remlib.neighbors``      periodic boxes, cell lists, pair histograms, g(r)
+``remlib.montecarlo``     Metropolis Monte Carlo of particles, chains and their tables
+``remlib.fluids``         Lennard-Jones fluid and its equation of state
+``remlib.pairrem``        pair potentials by REM, IBI and force matching
+``remlib.polymers``       bead-spring chains, bonded REM, dimer liquids
+``remlib.tables``         export to LAMMPS and GROMACS tables
+``remlib.peptide``        alanine dipeptide in OpenMM, built from internal coordinates
+``remlib.biomolecules``   torsion bases and Ramachandran basins
 ``remlib.widgets``        interactive explorers for the book
+``remlib.style``          the book's figure style
 ========================  ==========================================================
 
 Public names are importable from the package itself (``remlib.kl_divergence``);
