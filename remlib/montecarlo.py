@@ -163,19 +163,6 @@ def _interp(x, lo, spacing, values):
 
 
 @njit
-def _pair_energy(s, s_lo, ds, table):
-    """Pair energy at s = r^2: 0 beyond the table, inf below it."""
-    t = (s - s_lo) / ds
-    if t >= table.size - 1:
-        return 0.0
-    if t < 0.0:
-        return np.inf
-    k = int(t)
-    f = t - k
-    return table[k] * (1.0 - f) + table[k + 1] * f
-
-
-@njit
 def _excluded(i, j, chain_length, exclude):
     return i // chain_length == j // chain_length and abs(i - j) <= exclude
 
