@@ -386,7 +386,11 @@ def pair_grid_weights(positions, box, *, r_cut, s_grid, molecule=None, exclude=N
     positions = check_positions(positions, box)
     r_cut = check_cutoff(r_cut, box, "r_cut")
     s_grid = as_float_array(s_grid, "s_grid", ndim=1)
-    width = s_grid[1] - s_grid[0]
+    width = s_grid[1] - s_grid[0] if s_grid.size >= 2 else 0.0
+    if width <= 0 or not np.allclose(np.diff(s_grid), width, rtol=1e-6, atol=0.0):
+        raise ValueError("s_grid must be an evenly spaced, increasing grid of at least 2 points")
+    if s_grid[-1] < r_cut * r_cut:
+        raise ValueError(f"s_grid must reach r_cut**2 = {r_cut * r_cut}, ends at {s_grid[-1]} (pairs beyond it would be dropped)")
     n_particles = positions.shape[1]
     mol = molecule_ids(n_particles, molecule)
     excl = exclusion_range(exclude, n_particles)
