@@ -144,6 +144,8 @@ def lj_tail_corrections(density, r_cut):
     >>> [round(v, 4) for v in lj_tail_corrections(0.8, 2.5)]
     [-0.4283, -0.6844]
     """
+    density = as_positive_scalar(density, "density")
+    r_cut = as_positive_scalar(r_cut, "r_cut")
     energy = 8.0 * np.pi * density / 3.0 * (r_cut**-9 / 3.0 - r_cut**-3)
     pressure = 16.0 * np.pi * density**2 / 3.0 * (2.0 * r_cut**-9 / 3.0 - r_cut**-3)
     return float(energy), float(pressure)

@@ -39,6 +39,12 @@ def test_tail_corrections_closed_form():
     assert lj_tail_corrections(rho, rc) == pytest.approx((u, p), rel=1e-9)
 
 
+@pytest.mark.parametrize("density, r_cut, name", [(-0.5, 2.5, "density"), (0.5, 0.0, "r_cut"), (0.5, np.nan, "r_cut")])
+def test_tail_corrections_reject_bad_input(density, r_cut, name):
+    with pytest.raises(ValueError, match=name):
+        lj_tail_corrections(density, r_cut)
+
+
 @pytest.mark.parametrize("density, temperature, seed", [(0.8, 2.0, 1), (0.8, 1.0, 2), (0.3, 3.0, 3)])
 def test_lj_monte_carlo_agrees_with_jzg(density, temperature, seed):
     """Energy and pressure of the truncated fluid (r_c = 2.5, tail corrected) within 4 block errors."""
