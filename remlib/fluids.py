@@ -249,6 +249,8 @@ def lj_thermodynamics(frames, box, temperature, *, r_cut=2.5, n_blocks=10):
     box = check_box(box)
     frames = check_positions(frames, box)
     temperature = as_positive_scalar(temperature, "temperature")
+    if as_positive_scalar(r_cut, "r_cut") <= 0.6:
+        raise ValueError(f"r_cut must exceed 0.6 (the energy grid starts at r = 0.6), got {r_cut}")
     n = frames.shape[1]
     volume = float(np.prod(box))
     density = n / volume

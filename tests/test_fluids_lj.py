@@ -58,3 +58,9 @@ def test_lj_monte_carlo_agrees_with_jzg(density, temperature, seed):
     assert abs(z_energy) < 4 and abs(z_pressure) < 4, (z_energy, z_pressure, estimate, eos)
     # and the test has teeth: 2 % off in energy would be caught
     assert abs(estimate.energy - 1.02 * eos.energy) > 2 * estimate.energy_error
+
+
+def test_thermodynamics_rejects_cutoff_inside_its_energy_grid():
+    frames = np.random.default_rng(0).uniform(0, 6.0, size=(2, 20, 3))
+    with pytest.raises(ValueError, match="r_cut"):
+        lj_thermodynamics(frames, [6.0] * 3, 1.0, r_cut=0.5)
