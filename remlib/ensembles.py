@@ -340,6 +340,8 @@ def effective_sample_size(values, n_batches=None):
     :math:`g = L\,\mathrm{Var}(\bar a_b)/\mathrm{Var}(a)` and :math:`n_\mathrm{eff} = n/g`
     (clipped to ``[1, n]``).  For several columns the smallest value is returned.
     Default :math:`B \approx \sqrt{n}` (batches much longer than the correlation time).
+    A series too short for batches of 2 samples (:math:`n < 2B`) returns :math:`n`, i.e.
+    it is treated as independent, not estimated.
 
     Examples
     --------
