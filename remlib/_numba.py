@@ -24,7 +24,7 @@ from numba.core.caching import CompileResultCacheImpl, FunctionCache
 
 #: remlib modules whose kernels are called from kernels of other modules.  A test
 #: (tests/test_ensembles.py) checks that every such module is listed here.
-KERNEL_LIBRARIES = ("_numba.py", "basis.py", "neighbors.py")
+KERNEL_LIBRARIES = ("_numba.py", "basis.py", "cells.py", "neighbors.py")
 
 
 def _library_fingerprint():

@@ -16,25 +16,37 @@ core), while bond and angle tables are infinite outside their grids.
 Chains are ``chain_length`` consecutive particles; bonds join neighbours in a chain and
 angles are formed by three consecutive beads.  A move displaces one particle uniformly
 in a cube of half-edge ``step_size`` and is accepted with probability
-:math:`\\min(1, e^{-\\beta \\Delta U})`.  Dynamic
-cell lists (cells of edge >= the cutoff by default, updated when a particle changes
-cell) make each move O(1).
+:math:`\\min(1, e^{-\\beta \\Delta U})`.
 
-One move costs one pass over the neighbour cells that computes the distances of
-every neighbour to both the old and the new position (a second pass only when the
-particle changes cell); pairs inside the cutoff are first packed into a buffer
-without branches and then looked up in the table, which avoids a branch
-misprediction per neighbour.
+Each move is O(1) in the number of particles.  By default the pair energy of a move
+runs over the particle's Verlet list (cutoff plus a skin, see :mod:`remlib.cells`): one
+loop over about :math:`\\tfrac{4}{3}\\pi\\rho (r_c + s)^3` neighbours that has no
+branches, so the compiler vectorises it, gathering the neighbours' coordinates and the
+table entries.  Lists need a step of at most :math:`s/\\sqrt{3}`; for longer steps (dilute
+systems), or with ``skin=0``, the move runs over dynamic cell lists instead: one pass
+over the neighbour cells that computes the distances of every neighbour to both the
+old and the new position and packs the pairs inside the cutoff into a buffer without
+branches before the table look-ups.
 """
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from remlib._numba import njit
+from remlib._numba import njit, njit_with
 from remlib._validation import as_positive_int, as_positive_scalar, kernel_seed
+from remlib.cells import (
+    _cell_grid,
+    _cell_of,
+    _excluded,
+    _hide,
+    _move_to_cell,
+    _near_pairs,
+    _refresh,
+    _stencil,
+    _verlet_lists,
+)
 from remlib.neighbors import (
-    _cells_per_edge,
     _min_image,
     check_box,
     check_cutoff,
@@ -163,199 +175,6 @@ def _interp(x, lo, spacing, values):
 
 
 @njit
-def _excluded(i, j, chain_length, exclude):
-    return i // chain_length == j // chain_length and abs(i - j) <= exclude
-
-
-@njit
-def _cell_indices(x, y, z, box, n_cells):
-    """Cell indices (kx, ky, kz) along the three edges of the point (x, y, z) of the box."""
-    kx = min(int(x / box[0] * n_cells[0]), n_cells[0] - 1)
-    ky = min(int(y / box[1] * n_cells[1]), n_cells[1] - 1)
-    kz = min(int(z / box[2] * n_cells[2]), n_cells[2] - 1)
-    return kx, ky, kz
-
-
-@njit
-def _cell_of(x, y, z, box, n_cells):
-    """Index of the cell holding the point (x, y, z) of the box."""
-    kx, ky, kz = _cell_indices(x, y, z, box, n_cells)
-    return (kx * n_cells[1] + ky) * n_cells[2] + kz
-
-
-@njit
-def _cell_grid(pos, box, width):
-    """Cells of edge >= ``width`` holding their particles' coordinates contiguously.
-
-    Returns ``n_cells`` (3,), ``coords`` (n_total, capacity, 3) and ``ids``
-    (n_total, capacity) of the particles in each cell, ``count`` (n_total,), and per
-    particle its cell ``where`` and its ``slot`` in that cell.
-    """
-    n_cells = _cells_per_edge(box, width)
-    n_total = n_cells[0] * n_cells[1] * n_cells[2]
-    where = np.empty(pos.shape[0], np.int64)
-    slot = np.empty(pos.shape[0], np.int64)
-    count = np.zeros(n_total, np.int64)
-    for i in range(pos.shape[0]):
-        where[i] = _cell_of(pos[i, 0], pos[i, 1], pos[i, 2], box, n_cells)
-        count[where[i]] += 1
-    capacity = 2 * count.max() + 8
-    coords = np.zeros((n_total, capacity, 3))
-    ids = np.empty((n_total, capacity), np.int64)
-    count[:] = 0
-    for i in range(pos.shape[0]):
-        c = where[i]
-        slot[i] = count[c]
-        ids[c, slot[i]] = i
-        coords[c, slot[i]] = pos[i]
-        count[c] += 1
-    return n_cells, coords, ids, count, where, slot
-
-
-@njit
-def _stencil(n_cells, box, r_cut):
-    """Neighbour cells of every cell as small per-axis tables (no per-cell stencil arrays).
-
-    Returns ``reach`` (3,): the largest cell offset along each edge that can hold a
-    particle within r_cut; ``wrapped`` (3, m) and ``shift`` (3, m): for a cell index
-    ``k + offset`` along edge d (stored at ``k + offset + reach.max()``) its periodic
-    index and the image shift of its particles; and ``z_reach`` (2 reach_x + 1,
-    2 reach_y + 1): the largest z offset worth visiting for each (x, y) offset (-1: none),
-    from the gap between the home cell and the neighbour cell.  The particles of a
-    neighbour cell displaced by its shifts are the periodic images next to the home
-    cell, so distances need no minimum-image test; with few cells per edge a cell may be
-    visited more than once with different shifts, and for r_cut <= L/2 at most one
-    image of a particle lies within r_cut.
-    """
-    width = box / n_cells
-    reach = np.empty(3, np.int64)
-    for d in range(3):
-        reach[d] = int(np.ceil(r_cut / width[d]))
-    pad = reach.max()
-    wrapped = np.zeros((3, n_cells.max() + 2 * pad), np.int64)
-    shift = np.zeros((3, n_cells.max() + 2 * pad))
-    for d in range(3):
-        for k in range(-reach[d], n_cells[d] + reach[d]):
-            w = k % n_cells[d]
-            wrapped[d, k + pad] = w
-            shift[d, k + pad] = (k - w) // n_cells[d] * box[d]
-    z_reach = np.full((2 * reach[0] + 1, 2 * reach[1] + 1), -1, np.int64)
-    for a in range(-reach[0], reach[0] + 1):
-        for b in range(-reach[1], reach[1] + 1):
-            gap_x = max(abs(a) - 1, 0) * width[0]
-            gap_y = max(abs(b) - 1, 0) * width[1]
-            rest = r_cut * r_cut - gap_x * gap_x - gap_y * gap_y
-            if rest > 0.0:
-                z_reach[a + reach[0], b + reach[1]] = min(reach[2], int(np.ceil(np.sqrt(rest) / width[2])))
-    return reach, wrapped, shift, z_reach
-
-
-@njit
-def _move_to_cell(i, x, y, z, new_cell, coords, ids, count, where, slot):
-    """Move particle i to (x, y, z) in ``new_cell``; returns (coords, ids), grown if full."""
-    old = where[i]
-    last = count[old] - 1
-    moved = ids[old, last]
-    ids[old, slot[i]] = moved
-    coords[old, slot[i]] = coords[old, last]
-    slot[moved] = slot[i]
-    count[old] -= 1
-    if count[new_cell] == ids.shape[1]:
-        bigger_ids = np.empty((ids.shape[0], 2 * ids.shape[1]), np.int64)
-        bigger_ids[:, : ids.shape[1]] = ids
-        bigger = np.zeros((coords.shape[0], 2 * coords.shape[1], 3))
-        bigger[:, : coords.shape[1]] = coords
-        ids, coords = bigger_ids, bigger
-    slot[i] = count[new_cell]
-    ids[new_cell, slot[i]] = i
-    coords[new_cell, slot[i], 0], coords[new_cell, slot[i], 1], coords[new_cell, slot[i], 2] = x, y, z
-    count[new_cell] += 1
-    where[i] = new_cell
-    return coords, ids
-
-
-@njit
-def _gap(u, v, k, width):
-    """Squared gap along one edge between the interval [min(u, v), max(u, v)] and cell k.
-
-    Cell k (not wrapped: k may lie outside 0..n-1) spans [k w, (k + 1) w); the gap is
-    made 1e-9 w smaller so that rounding in the cell assignment never hides a pair.
-    """
-    g = max(k * width - max(u, v), min(u, v) - (k + 1) * width, 0.0)
-    g = max(g - 1e-9 * width, 0.0)
-    return g * g
-
-
-@njit
-def _near_pairs(x, y, z, x0, y0, z0, with_old, chains, box, coords, ids, count, n_cells, stencil, last, s_lo,
-                inv_ds, t_new, j_new, t_old, j_old):
-    """Table coordinates t = (r^2 - s_lo) / ds < last of every particle near (x, y, z).
-
-    One pass over the stencil of the cell of (x, y, z) computes the distances of every
-    particle there to (x, y, z) and, if ``with_old``, to (x0, y0, z0) (which must lie
-    in the same cell).  The table coordinates and ids of the particles inside the
-    cutoff are packed into ``t_new`` (and ``t_old``) without branches (the store is
-    unconditional, the fill counter grows only for pairs inside), so the unpredictable
-    "inside the cutoff?" test costs no branch mispredictions; ids go to ``j_new, j_old``
-    only if ``chains`` (they are needed only for exclusions, and loading them is not
-    free).  Cells farther than the cutoff from both positions (a box test per cell) are
-    skipped.  Returns the two fill counts.
-    """
-    reach, wrapped, shift, z_reach = stencil
-    pad = reach.max()
-    kx, ky, kz = _cell_indices(x, y, z, box, n_cells)
-    cut2 = s_lo + last / inv_ds
-    span_x, span_y, span_z = (x0, y0, z0) if with_old else (x, y, z)
-    n_new = 0
-    n_old = 0
-    for a in range(-reach[0], reach[0] + 1):
-        gap_x = _gap(x, span_x, kx + a, box[0] / n_cells[0])
-        if gap_x >= cut2:
-            continue
-        ix = kx + a + pad
-        ax = x - shift[0, ix]
-        bx = x0 - shift[0, ix]
-        for b in range(-reach[1], reach[1] + 1):
-            rest = cut2 - gap_x - _gap(y, span_y, ky + b, box[1] / n_cells[1])
-            if rest <= 0.0:
-                continue
-            zr = z_reach[a + reach[0], b + reach[1]]
-            iy = ky + b + pad
-            ay = y - shift[1, iy]
-            by = y0 - shift[1, iy]
-            row = (wrapped[0, ix] * n_cells[1] + wrapped[1, iy]) * n_cells[2]
-            for c in range(-zr, zr + 1):
-                if _gap(z, span_z, kz + c, box[2] / n_cells[2]) >= rest:
-                    continue
-                iz = kz + c + pad
-                cell = row + wrapped[2, iz]
-                az = z - shift[2, iz]
-                bz = z0 - shift[2, iz]
-                for k in range(count[cell]):
-                    px = coords[cell, k, 0]
-                    py = coords[cell, k, 1]
-                    pz = coords[cell, k, 2]
-                    dx = px - ax
-                    dy = py - ay
-                    dz = pz - az
-                    t = (dx * dx + dy * dy + dz * dz - s_lo) * inv_ds
-                    t_new[n_new] = t
-                    if chains:
-                        j_new[n_new] = ids[cell, k]
-                    n_new += t < last
-                    if with_old:
-                        dx = px - bx
-                        dy = py - by
-                        dz = pz - bz
-                        t = (dx * dx + dy * dy + dz * dz - s_lo) * inv_ds
-                        t_old[n_old] = t
-                        if chains:
-                            j_old[n_old] = ids[cell, k]
-                        n_old += t < last
-    return n_new, n_old
-
-
-@njit
 def _pair_delta(i, x, y, z, x0, y0, z0, with_old, box, coords, ids, count, n_cells, stencil,
                 chain_length, exclude, s_lo, ds, table, t_new, j_new, t_old, j_old):
     """Pair energy of particle i at (x, y, z) minus (if ``with_old``) that at (x0, y0, z0).
@@ -390,12 +209,6 @@ def _pair_delta(i, x, y, z, x0, y0, z0, with_old, box, coords, ids, count, n_cel
 
 
 @njit
-def _hide(i, coords, where, slot):
-    """Put particle i's stored copy at infinity so that it meets no other particle."""
-    coords[where[i], slot[i], 0] = np.inf
-
-
-@njit
 def _work_buffers(n):
     """Work buffers for :func:`_pair_delta` (every image of every particle fits)."""
     size = 8 * n + 8
@@ -421,6 +234,48 @@ def _move_delta(i, x, y, z, same, pos, box, coords, ids, count, where, slot, n_c
                              t_new, j_new, t_old, j_old)
     coords[where[i], slot[i], 0] = pos[i, 0]
     return delta
+
+
+@njit
+def _masked_lookup(t, last, table):
+    """Table value at coordinate t (linear interpolation), 0 at and beyond ``last``."""
+    tc = min(max(t, 0.0), float(last))
+    q = min(int(tc), last - 1)
+    u = table[q] + (table[q + 1] - table[q]) * (tc - q)
+    return u if t < last else 0.0
+
+
+@njit_with(fastmath={"reassoc", "nsz", "contract"})
+def _list_delta(neighbors, size, pos, box, x0, y0, z0, dx, dy, dz, s_lo, ds, table):
+    """Pair-energy change when a particle at (x0, y0, z0) moves by (dx, dy, dz) (inf: hard core).
+
+    ``neighbors[:size]`` must hold every particle within the cutoff of both positions.
+    Each pair is looked up with its table coordinate clamped to the table and masked
+    beyond the cutoff instead of branching, so the loop vectorises (``reassoc`` lets the
+    sum be split across vector lanes).
+    """
+    inv_ds = 1.0 / ds
+    last = table.size - 1
+    inv_x, inv_y, inv_z = 1.0 / box[0], 1.0 / box[1], 1.0 / box[2]
+    e = 0.0
+    hard = 0
+    for m in range(size):
+        j = neighbors[m]
+        ox = pos[j, 0] - x0
+        oy = pos[j, 1] - y0
+        oz = pos[j, 2] - z0
+        ox -= box[0] * np.rint(ox * inv_x)
+        oy -= box[1] * np.rint(oy * inv_y)
+        oz -= box[2] * np.rint(oz * inv_z)
+        t = (ox * ox + oy * oy + oz * oz - s_lo) * inv_ds
+        e -= _masked_lookup(t, last, table)
+        ox -= dx
+        oy -= dy
+        oz -= dz
+        t = (ox * ox + oy * oy + oz * oz - s_lo) * inv_ds
+        hard += t < 0.0
+        e += _masked_lookup(t, last, table)
+    return np.inf if hard else e
 
 
 @njit
@@ -493,18 +348,36 @@ def _total_energy(pos, box, r_cut, chain_length, exclude, s_lo, ds, p_tab,
 
 
 @njit
-def _metropolis(pos, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, chain_length, exclude,
+def _wrap(x, length):
+    return x - length * np.floor(x / length)
+
+
+@njit
+def _metropolis(pos, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, skin, chain_length, exclude,
                 b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab,
                 step, n_frames, burn_in, thin, target_acceptance, seed):
     """Metropolis NVT from ``pos`` with total energy ``energy``; ``burn_in`` and ``thin`` in sweeps.
 
+    A sweep uses Verlet lists of radius r_cut + skin when its step allows them (a step
+    of at most skin / sqrt(3), so that the old and the trial position both lie within
+    skin / 2 of their midpoint, the new reference point of a refreshed particle; and
+    r_cut + skin < L / 2, so that a list holds one image of each neighbour), else cell
+    lists.  The step changes only during burn-in, so production uses one of the two.
     Returns frames, per-frame energies, production acceptance and the final step size.
     """
     np.random.seed(seed)
     n = pos.shape[0]
+    r_list = (r_cut + skin) * (1.0 + 1e-12)  # rounding in the distances never drops a pair
+    half_skin2 = 0.25 * skin * skin
+    lists_possible = skin > 0.0 and r_list < 0.5 * box.min()
     n_cells, coords, ids, count, where, slot = _cell_grid(pos, box, cell_width)
     stencil = _stencil(n_cells, box, r_cut)
     buffers = _work_buffers(n)
+    ref = pos.copy()
+    lists = np.empty((n, 1), np.int32)
+    size = np.zeros(n, np.int64)
+    mark = np.zeros(n, np.int64)
+    using_lists = False
     max_step = 0.5 * box.min()
     frames = np.empty((n_frames, n, 3))
     energies = np.empty(n_frames)
@@ -512,19 +385,40 @@ def _metropolis(pos, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, chai
     accepted_production = 0
     frame = 0
     for sweep in range(burn_in + n_frames * thin):
+        if lists_possible and np.sqrt(3.0) * step <= skin:
+            if not using_lists:
+                ref[:] = pos
+                grid, stencil, lists, size = _verlet_lists(ref, box, r_list, chain_length, exclude)
+                n_cells, coords, ids, count, where, slot = grid
+                using_lists = True
+        elif using_lists:
+            n_cells, coords, ids, count, where, slot = _cell_grid(pos, box, cell_width)
+            stencil = _stencil(n_cells, box, r_cut)
+            using_lists = False
         accepted = 0
         for _ in range(n):
             i = np.random.randint(n)
-            x = pos[i, 0] + step * (2.0 * np.random.random() - 1.0)
-            y = pos[i, 1] + step * (2.0 * np.random.random() - 1.0)
-            z = pos[i, 2] + step * (2.0 * np.random.random() - 1.0)
-            x -= box[0] * np.floor(x / box[0])
-            y -= box[1] * np.floor(y / box[1])
-            z -= box[2] * np.floor(z / box[2])
-            cell = _cell_of(x, y, z, box, n_cells)
-            same = cell == where[i]
-            delta = _move_delta(i, x, y, z, same, pos, box, coords, ids, count, where, slot, n_cells, stencil,
-                                chain_length, exclude, s_lo, ds, p_tab, buffers)
+            dx = step * (2.0 * np.random.random() - 1.0)
+            dy = step * (2.0 * np.random.random() - 1.0)
+            dz = step * (2.0 * np.random.random() - 1.0)
+            x = _wrap(pos[i, 0] + dx, box[0])
+            y = _wrap(pos[i, 1] + dy, box[1])
+            z = _wrap(pos[i, 2] + dz, box[2])
+            cell = -1
+            if using_lists:
+                away = (_min_image(x - ref[i, 0], box[0]) ** 2 + _min_image(y - ref[i, 1], box[1]) ** 2
+                        + _min_image(z - ref[i, 2], box[2]) ** 2)
+                if away > half_skin2:
+                    coords, ids, lists = _refresh(
+                        i, _wrap(pos[i, 0] + 0.5 * dx, box[0]), _wrap(pos[i, 1] + 0.5 * dy, box[1]),
+                        _wrap(pos[i, 2] + 0.5 * dz, box[2]), ref, box, coords, ids, count, where, slot, n_cells,
+                        stencil, r_list, chain_length, exclude, lists, size, mark, buffers[0], buffers[1])
+                delta = _list_delta(lists[i], size[i], pos, box, pos[i, 0], pos[i, 1], pos[i, 2], dx, dy, dz,
+                                    s_lo, ds, p_tab)
+            else:
+                cell = _cell_of(x, y, z, box, n_cells)
+                delta = _move_delta(i, x, y, z, cell == where[i], pos, box, coords, ids, count, where, slot,
+                                    n_cells, stencil, chain_length, exclude, s_lo, ds, p_tab, buffers)
             if delta == np.inf:
                 continue
             if chain_length > 1:
@@ -541,9 +435,9 @@ def _metropolis(pos, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, chai
                 pos[i, 0], pos[i, 1], pos[i, 2] = x, y, z
                 energy += delta
                 accepted += 1
-                if same:
+                if cell == where[i]:
                     coords[cell, slot[i], 0], coords[cell, slot[i], 1], coords[cell, slot[i], 2] = x, y, z
-                else:
+                elif not using_lists:
                     coords, ids = _move_to_cell(i, x, y, z, cell, coords, ids, count, where, slot)
         rate = accepted / n
         if sweep < burn_in:
@@ -628,7 +522,7 @@ def configuration_energy(positions, box, pair, *, chain_length=1, exclude=None, 
 
 def metropolis_particles(positions, box, pair, *, n_frames, beta=1.0, burn_in=200, thin=1,
                          step_size=0.1, target_acceptance=0.4, chain_length=1, exclude=None,
-                         bond=None, angle=None, cells_per_cutoff=1, seed=None):
+                         bond=None, angle=None, skin=None, cells_per_cutoff=1, seed=None):
     """Metropolis NVT Monte Carlo of particles; returns frames after burn-in.
 
     Each attempted move displaces one random particle by a uniform vector in
@@ -657,10 +551,18 @@ def metropolis_particles(positions, box, pair, *, n_frames, beta=1.0, burn_in=20
         (:func:`tabulate_bond`) and optional angle table (:func:`tabulate_angle`); pair
         interactions between beads of one chain with ``|i - j| <= exclude`` are skipped
         (default ``exclude=1``: bonded neighbours).
+    skin : float, optional
+        Verlet-list skin s: each particle's list holds its neighbours within
+        ``r_cut + s`` of a reference point it stays within s/2 of (see
+        :mod:`remlib.cells`).  Default ``0.25 * r_cut``, about the fastest for a dense
+        liquid (a larger skin means longer lists, a smaller one more list updates).
+        Lists are used while the step is at most :math:`s/\\sqrt{3}` and
+        ``r_cut + s`` is below half the box; otherwise, and with ``skin=0``, moves run
+        over cell lists.  Results do not depend on it beyond rounding.
     cells_per_cutoff : int
-        Cells of edge at least ``r_cut / cells_per_cutoff``.  With the branch-free pair
-        pass, 1 (27 cells of about 20 particles each at rho = 0.8) is faster than 2 (125
-        smaller cells), most of all for large N; results do not depend on it.
+        Cells of edge at least ``r_cut / cells_per_cutoff`` for moves over cell lists.
+        With the branch-free pair pass, 1 (27 cells of about 20 particles each at
+        rho = 0.8) is faster than 2 (125 smaller cells), most of all for large N.
     seed : None, int or numpy.random.Generator
 
     Returns
@@ -682,6 +584,7 @@ def metropolis_particles(positions, box, pair, *, n_frames, beta=1.0, burn_in=20
     start = positions[0].copy()
     r_cut = check_cutoff(np.sqrt(pair.grid[-1]), box, "r_cut of the pair table")
     cell_width = r_cut / as_positive_int(cells_per_cutoff, "cells_per_cutoff")
+    skin = 0.25 * r_cut if skin is None else as_positive_scalar(skin, "skin", allow_zero=True)
     chain_length = _check_chain(chain_length, start.shape[0], bond, angle)
     excl = exclusion_range(1 if exclude is None else exclude, start.shape[0]) if chain_length > 1 else 0
     beta = as_positive_scalar(beta, "beta")
@@ -702,7 +605,7 @@ def metropolis_particles(positions, box, pair, *, n_frames, beta=1.0, burn_in=20
         )
     chain_length, excl, s_lo, ds, p_tab, b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab = args
     frames, energies, acceptance, step = _metropolis(
-        start, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, chain_length, excl,
+        start, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, skin, chain_length, excl,
         b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab,
         step_size, n_frames, burn_in, thin, target_acceptance, kernel_seed(seed))
     if acceptance < 0.01:

@@ -121,9 +121,82 @@ def test_cell_size_does_not_change_the_chain():
     box = np.full(3, 7.0)
     pair = tabulate_pair(lj, r_min=0.6, r_cut=2.5)
     runs = [metropolis_particles(lattice_positions(216, box), box, pair, n_frames=5, beta=0.8, burn_in=10,
-                                 cells_per_cutoff=c, seed=5) for c in (1, 2)]
+                                 skin=0, cells_per_cutoff=c, seed=5) for c in (1, 2)]
     np.testing.assert_allclose(runs[0].frames, runs[1].frames, rtol=0, atol=1e-12)
     np.testing.assert_allclose(runs[0].energies, runs[1].energies, rtol=1e-10)
+
+
+def test_list_move_energy_change_matches_numpy_reference():
+    """The vectorised Verlet-list pass, for moves within half the skin, vs all-pairs numpy energies."""
+    from remlib.cells import _verlet_lists
+    from remlib.montecarlo import _kernel_table, _list_delta
+
+    rng = np.random.default_rng(12)
+    box = np.array([7.0, 7.5, 8.0])
+    frame = (lattice_positions(200, box) + rng.uniform(-0.25, 0.25, size=(200, 3))) % box
+    no_bonds = tabulate_bond(lambda r: 0.0 * r, r_min=0.0, r_max=10.0)
+    skin, overlaps = 0.8, 0
+    for table, chain_length, exclude in ((tabulate_pair(lj, r_min=0.3, r_cut=3.0, n_grid=3000), 1, 0),
+                                         (tabulate_pair(lambda r: np.exp(-r), r_min=0.05, r_cut=3.0), 5, 2)):
+        _, _, lists, size = _verlet_lists(frame, box, 3.0 + skin, chain_length, exclude)
+        s_lo, ds, values = _kernel_table(table, "r2")
+        for trial in range(40):
+            i = int(rng.integers(200))
+            step = rng.uniform(-1, 1, 3) * skin / 2 / np.sqrt(3)
+            if trial % 10 == 0:  # onto a neighbour: inside the hard core
+                step = (frame[lists[i, 0]] - frame[i] + 0.01 * skin)
+                step -= box * np.floor(step / box + 0.5)
+            moved = frame.copy()
+            moved[i] = (frame[i] + step) % box
+            delta = _list_delta(lists[i], size[i], frame, box, *frame[i], *step, s_lo, ds, values)
+            ref = (reference_energy(moved, box, table, chain_length, exclude, no_bonds)
+                   - reference_energy(frame, box, table, chain_length, exclude, no_bonds))
+            if np.isinf(ref):
+                assert delta == np.inf
+                overlaps += 1
+            else:
+                assert delta == pytest.approx(ref, rel=1e-9, abs=1e-9)
+    assert overlaps > 0
+
+
+def lists_or_cells(skin, start, box, pair, **kwargs):
+    return metropolis_particles(start, box, pair, n_frames=6, beta=0.8, skin=skin, seed=9, **kwargs)
+
+
+@pytest.mark.parametrize("skin", [0.3, 0.625])
+def test_verlet_lists_and_cell_lists_give_the_same_chain(skin):
+    """Same seed, same proposals: any pair missing from a list would change the chain."""
+    box = np.full(3, 7.0)
+    pair = tabulate_pair(lj, r_min=0.6, r_cut=2.5)
+    start = lattice_positions(275, box)  # rho = 0.8
+    cells, lists = (lists_or_cells(s, start, box, pair, burn_in=40, step_size=0.1) for s in (0, skin))
+    np.testing.assert_allclose(lists.frames, cells.frames, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(lists.energies, configuration_energy(lists.frames, box, pair), rtol=1e-9)
+
+
+def test_verlet_lists_with_chains_give_the_same_chain():
+    box = np.full(3, 7.0)
+    pair = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 1.0, r_min=0.7, r_cut=2 ** (1 / 6))
+    bond = tabulate_bond(lambda r: 50 * (r - 1.0) ** 2, r_min=0.5, r_max=1.5)
+    angle = tabulate_angle(lambda t: 2.0 * (1 + np.cos(t)))
+    start = np.concatenate([np.array([[0.5 + k, 0.5, 0.5] for k in range(5)]) + [0, 1.2 * a, 1.2 * b]
+                            for a in range(5) for b in range(5)]) % box
+    kwargs = dict(chain_length=5, exclude=2, bond=bond, angle=angle, burn_in=30, step_size=0.1)
+    cells, lists = (lists_or_cells(s, start, box, pair, **kwargs) for s in (0, 0.3))
+    np.testing.assert_allclose(lists.frames, cells.frames, rtol=0, atol=1e-10)
+    exact = configuration_energy(lists.frames, box, pair, chain_length=5, exclude=2, bond=bond, angle=angle)
+    np.testing.assert_allclose(lists.energies, exact, rtol=1e-9)
+
+
+def test_switch_from_lists_to_cells_when_the_step_outgrows_the_skin():
+    """A dilute gas: burn-in grows the step past skin / sqrt(3) and moves continue over cell lists."""
+    box = np.full(3, 9.0)
+    pair = tabulate_pair(lj, r_min=0.6, r_cut=2.5)
+    start = lattice_positions(64, box)
+    cells, lists = (lists_or_cells(s, start, box, pair, burn_in=30, step_size=0.05) for s in (0, 0.2))
+    assert np.sqrt(3) * 0.05 <= 0.2 < np.sqrt(3) * lists.step_size  # started on lists, ended on cells
+    np.testing.assert_allclose(lists.frames, cells.frames, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(lists.energies, configuration_energy(lists.frames, box, pair), rtol=1e-9)
 
 
 def test_large_steps_keep_reported_energies_exact():
@@ -197,5 +270,9 @@ def test_bad_arguments():
         metropolis_particles(start, box, tabulate_pair(lj, r_min=0.7, r_cut=3.5), n_frames=2)
     with pytest.raises(ValueError, match="target_acceptance"):
         metropolis_particles(start, box, pair, n_frames=2, target_acceptance=1.5)
+    with pytest.raises(ValueError, match="skin"):
+        metropolis_particles(start, box, pair, n_frames=2, skin=-0.1)
+    with pytest.raises(TypeError, match="skin"):
+        metropolis_particles(start, box, pair, n_frames=2, skin="wide")
     with pytest.raises(ValueError, match="NaN"), np.errstate(all="ignore"):
         tabulate_pair(lambda r: np.log(r - 1.0), r_min=0.5, r_cut=2.0)
