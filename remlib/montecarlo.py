@@ -353,6 +353,12 @@ def _wrap(x, length):
 
 
 @njit
+def _automatic_skin(r_cut, step):
+    """The default Verlet skin: a quarter of the cutoff, or three steps if that is more."""
+    return max(0.25 * r_cut, 3.0 * step)
+
+
+@njit
 def _metropolis(pos, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, skin, chain_length, exclude,
                 b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab,
                 step, n_frames, burn_in, thin, target_acceptance, seed):
@@ -362,14 +368,16 @@ def _metropolis(pos, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, skin
     of at most skin / sqrt(3), so that the old and the trial position both lie within
     skin / 2 of their midpoint, the new reference point of a refreshed particle; and
     r_cut + skin < L / 2, so that a list holds one image of each neighbour), else cell
-    lists.  The step changes only during burn-in, so production uses one of the two.
+    lists.  ``skin < 0`` asks for :func:`_automatic_skin`, renewed (with a rebuild of the
+    lists) when the tuned step has moved it by more than 30 %, and given up for cell
+    lists beyond r_cut (lists would then be longer than the cell stencil).  The step
+    changes only during burn-in, so production uses one kind of list throughout.
     Returns frames, per-frame energies, production acceptance and the final step size.
     """
     np.random.seed(seed)
     n = pos.shape[0]
-    r_list = (r_cut + skin) * (1.0 + 1e-12)  # rounding in the distances never drops a pair
-    half_skin2 = 0.25 * skin * skin
-    lists_possible = skin > 0.0 and r_list < 0.5 * box.min()
+    automatic = skin < 0.0
+    skin_used = _automatic_skin(r_cut, step) if automatic else skin
     n_cells, coords, ids, count, where, slot = _cell_grid(pos, box, cell_width)
     stencil = _stencil(n_cells, box, r_cut)
     buffers = _work_buffers(n)
@@ -385,8 +393,14 @@ def _metropolis(pos, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, skin
     accepted_production = 0
     frame = 0
     for sweep in range(burn_in + n_frames * thin):
-        if lists_possible and np.sqrt(3.0) * step <= skin:
-            if not using_lists:
+        renew = automatic and not 1.0 / 1.3 < skin_used / _automatic_skin(r_cut, step) < 1.3
+        if renew:
+            skin_used = _automatic_skin(r_cut, step)
+        r_list = (r_cut + skin_used) * (1.0 + 1e-12)  # rounding in the distances never drops a pair
+        half_skin2 = 0.25 * skin_used * skin_used
+        if (skin_used > 0.0 and np.sqrt(3.0) * step <= skin_used and r_list < 0.5 * box.min()
+                and not (automatic and skin_used > r_cut)):
+            if renew or not using_lists:
                 ref[:] = pos
                 grid, stencil, lists, size = _verlet_lists(ref, box, r_list, chain_length, exclude)
                 n_cells, coords, ids, count, where, slot = grid
@@ -554,11 +568,12 @@ def metropolis_particles(positions, box, pair, *, n_frames, beta=1.0, burn_in=20
     skin : float, optional
         Verlet-list skin s: each particle's list holds its neighbours within
         ``r_cut + s`` of a reference point it stays within s/2 of (see
-        :mod:`remlib.cells`).  Default ``0.25 * r_cut``, about the fastest for a dense
-        liquid (a larger skin means longer lists, a smaller one more list updates).
-        Lists are used while the step is at most :math:`s/\\sqrt{3}` and
-        ``r_cut + s`` is below half the box; otherwise, and with ``skin=0``, moves run
-        over cell lists.  Results do not depend on it beyond rounding.
+        :mod:`remlib.cells`).  Lists are used while the step is at most
+        :math:`s/\\sqrt{3}` and ``r_cut + s`` is below half the box; otherwise, and
+        with ``skin=0``, moves run over cell lists.  The default follows the step:
+        ``max(r_cut / 4, 3 * step)`` (a larger skin means longer lists, a smaller one
+        more list updates), with cell lists once that exceeds ``r_cut``.  The chain does
+        not depend on it beyond rounding.
     cells_per_cutoff : int
         Cells of edge at least ``r_cut / cells_per_cutoff`` for moves over cell lists.
         With the branch-free pair pass, 1 (27 cells of about 20 particles each at
@@ -584,7 +599,7 @@ def metropolis_particles(positions, box, pair, *, n_frames, beta=1.0, burn_in=20
     start = positions[0].copy()
     r_cut = check_cutoff(np.sqrt(pair.grid[-1]), box, "r_cut of the pair table")
     cell_width = r_cut / as_positive_int(cells_per_cutoff, "cells_per_cutoff")
-    skin = 0.25 * r_cut if skin is None else as_positive_scalar(skin, "skin", allow_zero=True)
+    skin = -1.0 if skin is None else as_positive_scalar(skin, "skin", allow_zero=True)
     chain_length = _check_chain(chain_length, start.shape[0], bond, angle)
     excl = exclusion_range(1 if exclude is None else exclude, start.shape[0]) if chain_length > 1 else 0
     beta = as_positive_scalar(beta, "beta")

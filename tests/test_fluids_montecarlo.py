@@ -182,19 +182,23 @@ def test_verlet_lists_with_chains_give_the_same_chain():
     start = np.concatenate([np.array([[0.5 + k, 0.5, 0.5] for k in range(5)]) + [0, 1.2 * a, 1.2 * b]
                             for a in range(5) for b in range(5)]) % box
     kwargs = dict(chain_length=5, exclude=2, bond=bond, angle=angle, burn_in=30, step_size=0.1)
-    cells, lists = (lists_or_cells(s, start, box, pair, **kwargs) for s in (0, 0.3))
+    cells, lists = (lists_or_cells(s, start, box, pair, **kwargs) for s in (0, None))
+    assert 3 * lists.step_size < 2 ** (1 / 6)  # the automatic skin stayed below r_cut: lists throughout
     np.testing.assert_allclose(lists.frames, cells.frames, rtol=0, atol=1e-10)
     exact = configuration_energy(lists.frames, box, pair, chain_length=5, exclude=2, bond=bond, angle=angle)
     np.testing.assert_allclose(lists.energies, exact, rtol=1e-9)
 
 
-def test_switch_from_lists_to_cells_when_the_step_outgrows_the_skin():
-    """A dilute gas: burn-in grows the step past skin / sqrt(3) and moves continue over cell lists."""
+@pytest.mark.parametrize("skin", [0.2, None])
+def test_switch_from_lists_to_cells_when_the_step_outgrows_the_skin(skin):
+    """A dilute gas: burn-in grows the step past what the lists allow, and moves continue over
+    cell lists (the automatic skin first grows with the step, rebuilding the lists)."""
     box = np.full(3, 9.0)
     pair = tabulate_pair(lj, r_min=0.6, r_cut=2.5)
     start = lattice_positions(64, box)
-    cells, lists = (lists_or_cells(s, start, box, pair, burn_in=30, step_size=0.05) for s in (0, 0.2))
-    assert np.sqrt(3) * 0.05 <= 0.2 < np.sqrt(3) * lists.step_size  # started on lists, ended on cells
+    cells, lists = (lists_or_cells(s, start, box, pair, burn_in=30, step_size=0.05) for s in (0, skin))
+    largest_list_step = 0.2 / np.sqrt(3) if skin else (4.5 - 2.5) / 3  # automatic: r_cut + 3 step < L/2
+    assert largest_list_step < lists.step_size  # started on lists (step 0.05), ended on cells
     np.testing.assert_allclose(lists.frames, cells.frames, rtol=0, atol=1e-10)
     np.testing.assert_allclose(lists.energies, configuration_energy(lists.frames, box, pair), rtol=1e-9)
 
