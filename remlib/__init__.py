@@ -13,6 +13,7 @@ The modules follow the book's table of contents, one idea each:
 ``remlib.dynamics``       Brownian (overdamped Langevin) dynamics
 ``remlib.pathspace``      path-space relative entropy, drift fitting, force matching
 ``remlib.neighbors``      periodic boxes, cell lists, pair histograms, g(r)
+``remlib.cells``          dynamic cell lists and Verlet lists for Monte Carlo moves
 ``remlib.montecarlo``     Metropolis Monte Carlo of particles, chains and their tables
 ``remlib.fluids``         Lennard-Jones fluid and its equation of state
 ``remlib.pairrem``        pair potentials by REM, IBI and force matching

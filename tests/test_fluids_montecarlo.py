@@ -86,6 +86,18 @@ def pair_move_delta(frame, box, pair, i, new, cell_width, chain_length=1, exclud
                        stencil, chain_length, exclude, s_lo, ds, table, _work_buffers(len(frame))), same
 
 
+def agrees_with_reference(delta, moved, frame, box, pair, chain_length, exclude):
+    """Assert a compiled pair-energy change equals the all-pairs numpy one; True for a hard-core overlap."""
+    no_bonds = tabulate_bond(lambda r: 0.0 * r, r_min=0.0, r_max=10.0)  # pair energy only
+    ref = (reference_energy(moved, box, pair, chain_length, exclude, no_bonds)
+           - reference_energy(frame, box, pair, chain_length, exclude, no_bonds))
+    if np.isinf(ref):
+        assert delta == np.inf
+        return True
+    assert delta == pytest.approx(ref, rel=1e-9, abs=1e-9)
+    return False
+
+
 @pytest.mark.parametrize("cells_per_cutoff", [1, 2, 3])
 def test_move_energy_change_matches_numpy_reference(cells_per_cutoff):
     """Fused old/new pass (same cell) and two passes (cell change), vs all-pairs numpy energies."""
@@ -94,7 +106,6 @@ def test_move_energy_change_matches_numpy_reference(cells_per_cutoff):
     pair = tabulate_pair(lj, r_min=0.3, r_cut=3.0, n_grid=3000)
     frame = (lattice_positions(200, box) + rng.uniform(-0.25, 0.25, size=(200, 3))) % box  # no overlaps
     chains = tabulate_pair(lambda r: np.exp(-r), r_min=0.05, r_cut=3.0)
-    no_bonds = tabulate_bond(lambda r: 0.0 * r, r_min=0.0, r_max=10.0)  # reference pair energy only
     same_seen, overlaps = set(), 0
     for trial in range(60):
         i = int(rng.integers(200))
@@ -106,13 +117,7 @@ def test_move_energy_change_matches_numpy_reference(cells_per_cutoff):
         for table, chain_length, exclude in ((pair, 1, 0), (chains, 5, 2)):
             delta, same = pair_move_delta(frame, box, table, i, new, 3.0 / cells_per_cutoff, chain_length, exclude)
             same_seen.add(bool(same))
-            ref = (reference_energy(moved, box, table, chain_length, exclude, no_bonds)
-                   - reference_energy(frame, box, table, chain_length, exclude, no_bonds))
-            if np.isinf(ref):
-                assert delta == np.inf
-                overlaps += 1
-            else:
-                assert delta == pytest.approx(ref, rel=1e-9, abs=1e-9)
+            overlaps += agrees_with_reference(delta, moved, frame, box, table, chain_length, exclude)
     assert same_seen == {True, False} and overlaps > 0
 
 
@@ -134,7 +139,6 @@ def test_list_move_energy_change_matches_numpy_reference():
     rng = np.random.default_rng(12)
     box = np.array([7.0, 7.5, 8.0])
     frame = (lattice_positions(200, box) + rng.uniform(-0.25, 0.25, size=(200, 3))) % box
-    no_bonds = tabulate_bond(lambda r: 0.0 * r, r_min=0.0, r_max=10.0)
     skin, overlaps = 0.8, 0
     for table, chain_length, exclude in ((tabulate_pair(lj, r_min=0.3, r_cut=3.0, n_grid=3000), 1, 0),
                                          (tabulate_pair(lambda r: np.exp(-r), r_min=0.05, r_cut=3.0), 5, 2)):
@@ -149,13 +153,7 @@ def test_list_move_energy_change_matches_numpy_reference():
             moved = frame.copy()
             moved[i] = (frame[i] + step) % box
             delta = _list_delta(lists[i], size[i], frame, box, *frame[i], *step, s_lo, ds, values)
-            ref = (reference_energy(moved, box, table, chain_length, exclude, no_bonds)
-                   - reference_energy(frame, box, table, chain_length, exclude, no_bonds))
-            if np.isinf(ref):
-                assert delta == np.inf
-                overlaps += 1
-            else:
-                assert delta == pytest.approx(ref, rel=1e-9, abs=1e-9)
+            overlaps += agrees_with_reference(delta, moved, frame, box, table, chain_length, exclude)
     assert overlaps > 0
 
 
