@@ -239,12 +239,13 @@ def _accumulate_pairs(pos, box, r_max, mol, exclude, lo, width, n_bins, mode, ou
 
 @njit_parallel
 def _accumulate_frames(positions, box, r_max, mol, exclude, lo, width, n_bins, mode):
-    """Per-frame accumulation (n_frames, n_bins), frames in parallel."""
+    """Per-frame accumulation (n_frames, n_bins) and number of pairs within r_max (n_frames,), frames in parallel."""
     n_frames = positions.shape[0]
     out = np.zeros((n_frames, n_bins))
+    found = np.zeros(n_frames, np.int64)
     for f in prange(n_frames):
-        _accumulate_pairs(positions[f], box, r_max, mol, exclude, lo, width, n_bins, mode, out[f])
-    return out
+        found[f] = _accumulate_pairs(positions[f], box, r_max, mol, exclude, lo, width, n_bins, mode, out[f])
+    return out, found
 
 
 # --------------------------------------------------------------------------- public API
@@ -291,7 +292,7 @@ def pair_histogram(positions, box, *, r_max, bins, molecule=None, exclude=None, 
     mol = molecule_ids(n_particles, molecule)
     excl = exclusion_range(exclude, n_particles)
     width = r_max / bins
-    counts = _accumulate_frames(positions, box, r_max, mol, excl, 0.0, width, bins, _NEAREST_BIN)
+    counts, _ = _accumulate_frames(positions, box, r_max, mol, excl, 0.0, width, bins, _NEAREST_BIN)
     edges = np.linspace(0.0, r_max, bins + 1)
     return edges, (counts if per_frame else counts.sum(axis=0))
 
@@ -374,7 +375,9 @@ def pair_grid_weights(positions, box, *, r_cut, s_grid, molecule=None, exclude=N
     ``weights @ f(s_grid)`` equals the frame sum :math:`\\sum_{i<j} f(r_{ij})` of its linear
     interpolant in ``s`` -- the same interpolation the Monte Carlo kernel uses.
 
-    Returns an array of shape (n_frames, len(s_grid)).
+    Returns an array of shape (n_frames, len(s_grid)).  A pair closer than
+    ``sqrt(s_grid[0])`` has no place on the grid: it raises a ValueError instead of
+    being dropped from the sums.
 
     Examples
     --------
@@ -394,7 +397,14 @@ def pair_grid_weights(positions, box, *, r_cut, s_grid, molecule=None, exclude=N
     n_particles = positions.shape[1]
     mol = molecule_ids(n_particles, molecule)
     excl = exclusion_range(exclude, n_particles)
-    return _accumulate_frames(positions, box, r_cut, mol, excl, s_grid[0], width, s_grid.size, _LINEAR_S)
+    weights, found = _accumulate_frames(positions, box, r_cut, mol, excl, s_grid[0], width, s_grid.size, _LINEAR_S)
+    below = found - np.rint(weights.sum(axis=1)).astype(np.int64)  # every pair on the grid has weight 1
+    if below.any():
+        frame = int(np.argmax(below))
+        raise ValueError(
+            f"positions: frame {frame} has {below[frame]} pair(s) closer than sqrt(s_grid[0]) = "
+            f"{np.sqrt(max(s_grid[0], 0.0)):.4g}, where s_grid starts; start the grid at or below the closest pair")
+    return weights
 
 
 @njit

@@ -64,3 +64,11 @@ def test_thermodynamics_rejects_cutoff_inside_its_energy_grid():
     frames = np.random.default_rng(0).uniform(0, 6.0, size=(2, 20, 3))
     with pytest.raises(ValueError, match="r_cut"):
         lj_thermodynamics(frames, [6.0] * 3, 1.0, r_cut=0.5)
+
+
+def test_thermodynamics_refuses_pairs_closer_than_its_energy_grid():
+    """A pair at r = 0.5 would otherwise be left out of the energy sum without a word."""
+    frames = np.stack([np.array([[1.0, 1.0, 1.0], [1.0, 1.0, 2.2], [1.0, 3.0, 3.0]])] * 2)
+    frames[1, 1, 2] = 1.5  # second frame: a pair at r = 0.5
+    with pytest.raises(ValueError, match="frames: the LJ energy is tabulated from r = 0.6.*frame 1 has 1 pair"):
+        lj_thermodynamics(frames, [6.0] * 3, 1.0)

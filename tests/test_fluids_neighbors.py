@@ -147,7 +147,8 @@ def test_cutoff_longer_than_half_box_is_refused_with_advice():
 
 
 @pytest.mark.parametrize("s_grid, message", [([0.0, 1.0, 3.0, 4.0], "evenly spaced"), ([1.0], "evenly spaced"),
-                                             ([4.0, 3.0, 2.0], "evenly spaced"), ([0.0, 1.0, 2.0, 3.0], "r_cut")])
+                                             ([4.0, 3.0, 2.0], "evenly spaced"), ([0.0, 1.0, 2.0, 3.0], "r_cut"),
+                                             ([2.0, 3.0, 4.0], "frame 0 has 1 pair.*closer than sqrt")])
 def test_pair_grid_weights_rejects_grids_that_would_drop_or_misplace_pairs(s_grid, message):
     with pytest.raises(ValueError, match=message):
         pair_grid_weights([[0.5, 0.5, 0.5], [1.75, 0.5, 0.5]], [4.0] * 3, r_cut=2.0, s_grid=s_grid)
