@@ -33,6 +33,7 @@ from remlib.fluids import lj_potential
 from remlib.montecarlo import metropolis_particles, tabulate_angle, tabulate_bond, tabulate_pair
 from remlib.neighbors import check_box, check_positions, pair_list, wrap_positions
 from remlib.pairrem import _FrameFeatures, _ParticleEnsemble
+from remlib.pmf import pmf_from_samples
 from remlib.rem import minimize_relative_entropy
 
 __all__ = ["bead_spring_frames", "bond_lengths", "bond_angles", "BondedModel", "fit_bonded_rem",
@@ -282,12 +283,10 @@ def _bonded_model(frames, box, chain_length, n_bond, n_angle, pair, exclude):
 
 
 def _boltzmann_theta(basis, values, jacobian, beta, bins=60):
-    """Spline projection of :math:`-k_BT\\ln(P(x)/J(x))` from a histogram of ``values``."""
-    counts, edges = np.histogram(values, bins=bins, range=(basis.lower, basis.upper), density=True)
-    centers = 0.5 * (edges[1:] + edges[:-1])
-    filled = counts > 0
-    pmf = -np.log(counts[filled] / jacobian(centers[filled])) / beta
-    theta, *_ = np.linalg.lstsq(basis(centers[filled]), pmf, rcond=None)
+    """Spline projection of the Boltzmann-inverted PMF :math:`-k_BT\\ln(P(x)/J(x))` of ``values``."""
+    centers, pmf = pmf_from_samples(values, bins, beta=beta, range=(basis.lower, basis.upper), jacobian=jacobian)
+    filled = np.isfinite(pmf)
+    theta, *_ = np.linalg.lstsq(basis(centers[filled]), pmf[filled], rcond=None)
     return theta[:-1] - theta[-1]  # constant removed (splines sum to one): last coefficient 0
 
 
@@ -306,8 +305,8 @@ def bonded_boltzmann_inversion(frames, box, chain_length, *, pair, exclude=2, n_
     frames = check_positions(frames, box)
     beta = as_positive_scalar(beta, "beta")
     model, r, t = _bonded_model(frames, box, chain_length, n_bond, n_angle, pair, exclude)
-    theta = np.concatenate([_boltzmann_theta(model.bond_basis, r, np.square, beta),
-                            _boltzmann_theta(model.angle_basis, t, np.sin, beta)])
+    theta = np.concatenate([_boltzmann_theta(model.bond_basis, r, "distance", beta),
+                            _boltzmann_theta(model.angle_basis, t, "angle", beta)])
     return BondedResult("boltzmann inversion", model, theta)
 
 
