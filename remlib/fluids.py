@@ -258,7 +258,8 @@ def lj_thermodynamics(frames, box, temperature, *, r_cut=2.5, n_blocks=10):
     try:
         weights = pair_grid_weights(frames, box, r_cut=r_cut, s_grid=s_grid)
     except ValueError as error:  # pairs closer than 0.6: not frames of an LJ fluid at any sane temperature
-        raise ValueError(f"frames: the LJ energy is tabulated from r = 0.6 and cannot include closer pairs ({error})") from None
+        raise ValueError(
+            f"frames: the LJ energy is tabulated from r = 0.6 and cannot include closer pairs ({error})") from None
     pair_energy = weights @ (4.0 * (s_grid**-6 - s_grid**-3))
     virial = weights @ (24.0 * (2.0 * s_grid**-6 - s_grid**-3))
     u_tail, p_tail = lj_tail_corrections(density, r_cut)

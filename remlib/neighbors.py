@@ -234,6 +234,8 @@ def _accumulate_pairs(pos, box, r_max, mol, exclude, lo, width, n_bins, mode, ou
                             f = x - m
                             out[m] += 1.0 - f
                             out[m + 1] += f
+                        else:  # on the grid's last point (the caller's grid reaches r_max)
+                            out[n_bins - 1] += 1.0
     return n_found
 
 

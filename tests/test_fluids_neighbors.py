@@ -152,3 +152,14 @@ def test_cutoff_longer_than_half_box_is_refused_with_advice():
 def test_pair_grid_weights_rejects_grids_that_would_drop_or_misplace_pairs(s_grid, message):
     with pytest.raises(ValueError, match=message):
         pair_grid_weights([[0.5, 0.5, 0.5], [1.75, 0.5, 0.5]], [4.0] * 3, r_cut=2.0, s_grid=s_grid)
+
+
+def test_pair_grid_weights_keep_a_pair_that_rounds_onto_the_last_grid_point():
+    """r just below r_cut whose grid coordinate rounds up to the last point: weight 1 there, not dropped."""
+    r_cut, s_grid = 2.0, np.linspace(0.37, 4.0, 66)
+    pos = np.array([[0.5, 0.5, 0.5], [0.5 + 1.9999999999999996, 0.5, 0.5]])
+    s = (pos[1, 0] - pos[0, 0]) ** 2  # as the kernel computes it
+    assert s < r_cut**2 and int((s - s_grid[0]) / (s_grid[1] - s_grid[0])) == 65  # the edge case is really hit
+    weights = pair_grid_weights(pos, [5.0] * 3, r_cut=r_cut, s_grid=s_grid)
+    np.testing.assert_allclose(weights[0, -1], 1.0)
+    assert weights.sum() == pytest.approx(1.0)
