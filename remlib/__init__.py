@@ -77,6 +77,7 @@ _PUBLIC = {
     "wrap_positions": "neighbors",
     "minimum_image": "neighbors",
     "metropolis_particles": "montecarlo",
+    "metropolis_chains": "montecarlo",
     "configuration_energy": "montecarlo",
     "tabulate_pair": "montecarlo",
     "tabulate_bond": "montecarlo",

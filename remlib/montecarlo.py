@@ -27,14 +27,19 @@ systems), or with ``skin=0``, the move runs over dynamic cell lists instead: one
 over the neighbour cells that computes the distances of every neighbour to both the
 old and the new position and packs the pairs inside the cutoff into a buffer without
 branches before the table look-ups.
+
+:func:`metropolis_chains` runs independent chains of one system in threads (the kernel
+releases the GIL), one per core: on two cores, twice the samples in the same wall time.
 """
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from remlib._numba import njit, njit_with
-from remlib._validation import as_positive_int, as_positive_scalar, kernel_seed
+from remlib._validation import as_generator, as_positive_int, as_positive_scalar, kernel_seed
 from remlib.cells import (
     _cell_grid,
     _cell_of,
@@ -358,7 +363,7 @@ def _automatic_skin(r_cut, step):
     return max(0.25 * r_cut, 3.0 * step)
 
 
-@njit
+@njit_with(nogil=True)
 def _metropolis(pos, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, skin, chain_length, exclude,
                 b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab,
                 step, n_frames, burn_in, thin, target_acceptance, seed):
@@ -534,6 +539,56 @@ def configuration_energy(positions, box, pair, *, chain_length=1, exclude=None, 
     ])
 
 
+def _chain_runner(box, pair, n_particles, *, n_frames, beta=1.0, burn_in=200, thin=1, step_size=0.1,
+                  target_acceptance=0.4, chain_length=1, exclude=None, bond=None, angle=None, skin=None,
+                  cells_per_cutoff=1):
+    """Validate the keywords of :func:`metropolis_particles`; return ``run(start, seed)``.
+
+    ``run`` checks that ``start`` (n_particles, 3) has finite energy, samples one chain
+    from it with the kernel seed ``seed`` (an int) and returns a :class:`MonteCarloResult`.
+    It releases the GIL while it samples, so chains can run in threads.
+    """
+    r_cut = check_cutoff(np.sqrt(pair.grid[-1]), box, "r_cut of the pair table")
+    cell_width = r_cut / as_positive_int(cells_per_cutoff, "cells_per_cutoff")
+    skin = -1.0 if skin is None else as_positive_scalar(skin, "skin", allow_zero=True)
+    chain_length = _check_chain(chain_length, n_particles, bond, angle)
+    excl = exclusion_range(1 if exclude is None else exclude, n_particles) if chain_length > 1 else 0
+    beta = as_positive_scalar(beta, "beta")
+    n_frames = as_positive_int(n_frames, "n_frames")
+    burn_in = as_positive_int(burn_in, "burn_in", minimum=0)
+    thin = as_positive_int(thin, "thin")
+    step_size = as_positive_scalar(step_size, "step_size")
+    target_acceptance = as_positive_scalar(target_acceptance, "target_acceptance")
+    if target_acceptance >= 1:
+        raise ValueError(f"target_acceptance must be in (0, 1), got {target_acceptance}")
+    chain_length, excl, s_lo, ds, p_tab, b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab = _kernel_arguments(
+        box, pair, chain_length, excl, bond, angle)
+
+    def run(start, seed):
+        energy = _total_energy(start, box, r_cut, chain_length, excl, s_lo, ds, p_tab,
+                               b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab)
+        if not np.isfinite(energy):
+            raise ValueError(
+                "positions: the starting configuration has infinite energy (overlapping particles inside the "
+                "hard core of the pair table, or a bond/angle outside its table); start from a lattice or a "
+                "frame of the target system"
+            )
+        frames, energies, acceptance, step = _metropolis(
+            start.copy(), energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, skin, chain_length, excl,
+            b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab,
+            step_size, n_frames, burn_in, thin, target_acceptance, seed)
+        return MonteCarloResult(frames, energies, float(acceptance), float(step), box)
+
+    return run
+
+
+def _warn_if_frozen(result):
+    if result.acceptance < 0.01:
+        warnings.warn(
+            f"Monte Carlo acceptance is {result.acceptance:.2g}: the chain barely moves. Allow burn-in sweeps "
+            "so the step size can be tuned, or lower step_size.", RuntimeWarning, stacklevel=3)
+
+
 def metropolis_particles(positions, box, pair, *, n_frames, beta=1.0, burn_in=200, thin=1,
                          step_size=0.1, target_acceptance=0.4, chain_length=1, exclude=None,
                          bond=None, angle=None, skin=None, cells_per_cutoff=1, seed=None):
@@ -596,38 +651,67 @@ def metropolis_particles(positions, box, pair, *, n_frames, beta=1.0, burn_in=20
     positions = check_positions(positions, box)
     if positions.shape[0] != 1:
         raise ValueError("positions must be one starting configuration of shape (n_particles, 3)")
-    start = positions[0].copy()
-    r_cut = check_cutoff(np.sqrt(pair.grid[-1]), box, "r_cut of the pair table")
-    cell_width = r_cut / as_positive_int(cells_per_cutoff, "cells_per_cutoff")
-    skin = -1.0 if skin is None else as_positive_scalar(skin, "skin", allow_zero=True)
-    chain_length = _check_chain(chain_length, start.shape[0], bond, angle)
-    excl = exclusion_range(1 if exclude is None else exclude, start.shape[0]) if chain_length > 1 else 0
-    beta = as_positive_scalar(beta, "beta")
-    n_frames = as_positive_int(n_frames, "n_frames")
-    burn_in = as_positive_int(burn_in, "burn_in", minimum=0)
-    thin = as_positive_int(thin, "thin")
-    step_size = as_positive_scalar(step_size, "step_size")
-    target_acceptance = as_positive_scalar(target_acceptance, "target_acceptance")
-    if target_acceptance >= 1:
-        raise ValueError(f"target_acceptance must be in (0, 1), got {target_acceptance}")
-    args = _kernel_arguments(box, pair, chain_length, excl, bond, angle)
-    energy = configuration_energy(start, box, pair, chain_length=chain_length, exclude=excl, bond=bond, angle=angle)[0]
-    if not np.isfinite(energy):
-        raise ValueError(
-            "positions: the starting configuration has infinite energy (overlapping particles inside the "
-            "hard core of the pair table, or a bond/angle outside its table); start from a lattice or a "
-            "frame of the target system"
-        )
-    chain_length, excl, s_lo, ds, p_tab, b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab = args
-    frames, energies, acceptance, step = _metropolis(
-        start, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, skin, chain_length, excl,
-        b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab,
-        step_size, n_frames, burn_in, thin, target_acceptance, kernel_seed(seed))
-    if acceptance < 0.01:
-        warnings.warn(
-            f"Monte Carlo acceptance is {acceptance:.2g}: the chain barely moves. Allow burn-in sweeps "
-            "so the step size can be tuned, or lower step_size.", RuntimeWarning, stacklevel=2)
-    return MonteCarloResult(frames, energies, float(acceptance), float(step), box)
+    run = _chain_runner(box, pair, positions.shape[1], n_frames=n_frames, beta=beta, burn_in=burn_in, thin=thin,
+                        step_size=step_size, target_acceptance=target_acceptance, chain_length=chain_length,
+                        exclude=exclude, bond=bond, angle=angle, skin=skin, cells_per_cutoff=cells_per_cutoff)
+    result = run(positions[0], kernel_seed(seed))
+    _warn_if_frozen(result)
+    return result
+
+
+def metropolis_chains(positions, box, pair, *, n_chains, n_workers=None, seed=None, **options):
+    """Independent Metropolis chains of one system, run in parallel threads.
+
+    Chain k is exactly the chain that :func:`metropolis_particles` samples when it is
+    called k + 1 times in a row with one ``numpy.random.Generator`` as its ``seed``
+    (each call draws the kernel seed of one chain), so the chains do not depend on
+    ``n_workers`` or on how the threads are scheduled.  Pooled frames of independent
+    chains give averages with ``n_chains`` times the samples in the wall time of one
+    chain on a machine with ``n_chains`` cores.
+
+    Parameters
+    ----------
+    positions : array_like, shape (n_particles, 3) or (n_chains, n_particles, 3)
+        One starting configuration for all chains, or one per chain.
+    box : array_like, shape (3,)
+    pair : Table
+    n_chains : int
+    n_workers : int, optional
+        Threads (default: ``min(n_chains, os.cpu_count())``).
+    seed : None, int or numpy.random.Generator
+    **options
+        Every other keyword of :func:`metropolis_particles` (``n_frames`` is required),
+        applied to each chain.
+
+    Returns
+    -------
+    list of MonteCarloResult
+        One per chain; ``np.concatenate([c.frames for c in chains])`` pools the frames.
+
+    Examples
+    --------
+    >>> table = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 0.0163, r_min=0.7, r_cut=2.5)
+    >>> start = lattice_positions(125, [6.0] * 3)
+    >>> chains = metropolis_chains(start, [6.0] * 3, table, n_chains=2, n_frames=4, burn_in=20, seed=1)
+    >>> [c.frames.shape for c in chains]
+    [(4, 125, 3), (4, 125, 3)]
+    """
+    box = check_box(box)
+    n_chains = as_positive_int(n_chains, "n_chains")
+    starts = check_positions(positions, box)
+    if starts.shape[0] not in (1, n_chains):
+        raise ValueError(f"positions must hold one starting configuration or n_chains={n_chains} of them, "
+                         f"got {starts.shape[0]}")
+    starts = np.repeat(starts, n_chains // starts.shape[0], axis=0)
+    n_workers = min(n_chains, os.cpu_count() or 1) if n_workers is None else as_positive_int(n_workers, "n_workers")
+    run = _chain_runner(box, pair, starts.shape[1], **options)
+    rng = as_generator(seed)
+    seeds = [kernel_seed(rng) for _ in range(n_chains)]
+    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        chains = list(pool.map(run, starts, seeds))
+    for chain in chains:
+        _warn_if_frozen(chain)
+    return chains
 
 
 def lattice_positions(n_particles, box):

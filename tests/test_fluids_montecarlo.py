@@ -7,6 +7,7 @@ from remlib.biomolecules import block_standard_error
 from remlib.montecarlo import (
     configuration_energy,
     lattice_positions,
+    metropolis_chains,
     metropolis_particles,
     tabulate_angle,
     tabulate_bond,
@@ -278,3 +279,57 @@ def test_bad_arguments():
         metropolis_particles(start, box, pair, n_frames=2, skin="wide")
     with pytest.raises(ValueError, match="NaN"), np.errstate(all="ignore"):
         tabulate_pair(lambda r: np.log(r - 1.0), r_min=0.5, r_cut=2.0)
+
+
+def small_liquid():
+    box = np.full(3, 6.0)
+    return box, tabulate_pair(lj, r_min=0.7, r_cut=2.5), lattice_positions(150, box)
+
+
+@pytest.mark.parametrize("n_workers", [1, 3])
+def test_parallel_chains_are_the_serial_chains_of_one_generator(n_workers):
+    """Chain k = the (k+1)-th call of metropolis_particles with one Generator, whatever the threads."""
+    box, pair, start = small_liquid()
+    kwargs = dict(n_frames=3, burn_in=10, thin=2, beta=0.9)
+    generator = np.random.default_rng(7)
+    serial = [metropolis_particles(start, box, pair, seed=generator, **kwargs) for _ in range(3)]
+    chains = metropolis_chains(start, box, pair, n_chains=3, n_workers=n_workers, seed=np.random.default_rng(7),
+                               **kwargs)
+    for one, other in zip(serial, chains):
+        np.testing.assert_array_equal(one.frames, other.frames)
+        np.testing.assert_array_equal(one.energies, other.energies)
+        assert (one.acceptance, one.step_size) == (other.acceptance, other.step_size)
+    assert not np.allclose(chains[0].frames, chains[1].frames)  # each chain has its own seed
+    again = metropolis_chains(start, box, pair, n_chains=3, n_workers=n_workers, seed=np.random.default_rng(7),
+                              **kwargs)
+    np.testing.assert_array_equal(again[2].frames, chains[2].frames)
+
+
+def test_parallel_chains_start_from_their_own_configurations():
+    box, pair, start = small_liquid()
+    starts = np.stack([start, (start + 0.3) % box])
+    chains = metropolis_chains(starts, box, pair, n_chains=2, n_frames=2, burn_in=0, step_size=0.05, seed=3)
+    generator = np.random.default_rng(3)
+    for begin, chain in zip(starts, chains):
+        alone = metropolis_particles(begin, box, pair, n_frames=2, burn_in=0, step_size=0.05, seed=generator)
+        np.testing.assert_array_equal(alone.frames, chain.frames)
+    np.testing.assert_allclose(chains[1].energies, configuration_energy(chains[1].frames, box, pair), rtol=1e-9)
+
+
+def test_parallel_chains_pass_on_errors_and_warnings():
+    box, pair, start = small_liquid()
+    crowded = np.stack([start, start])
+    crowded[1, 1] = crowded[1, 0] + 0.1
+    with pytest.raises(ValueError, match="infinite energy"):
+        metropolis_chains(crowded, box, pair, n_chains=2, n_frames=2, seed=0)
+    with pytest.warns(RuntimeWarning, match="acceptance"):
+        metropolis_chains(start, box, pair, n_chains=2, n_frames=2, burn_in=0, step_size=2.0, beta=5.0, seed=0)
+    with pytest.raises(ValueError, match="n_chains=3"):
+        metropolis_chains(crowded, box, pair, n_chains=3, n_frames=2)
+    with pytest.raises(ValueError, match="n_chains"):
+        metropolis_chains(start, box, pair, n_chains=0, n_frames=2)
+    for workers in (0, -1):
+        with pytest.raises(ValueError, match="n_workers"):
+            metropolis_chains(start, box, pair, n_chains=2, n_workers=workers, n_frames=2)
+    with pytest.raises(ValueError, match="n_frames"):
+        metropolis_chains(start, box, pair, n_chains=2, n_frames=0)
