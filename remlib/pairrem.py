@@ -28,7 +28,7 @@ import numpy as np
 from remlib._validation import as_float_array, as_generator, as_positive_int, as_positive_scalar
 from remlib.basis import Basis, BSplineBasis
 from remlib.ensembles import EnsembleAverages, effective_sample_size
-from remlib.montecarlo import Table, metropolis_particles
+from remlib.montecarlo import Table, metropolis_chains, metropolis_particles
 from remlib.neighbors import (
     check_box,
     check_cutoff,
@@ -112,26 +112,32 @@ class _ParticleEnsemble:
 
     ``tables(theta)`` returns the keyword arguments (``pair`` and, for chains, ``bond``,
     ``angle``, ``chain_length``, ``exclude``) of :func:`remlib.montecarlo.metropolis_particles`;
-    ``features(frames)`` the per-frame features (n_frames, n_functions).  Each call
-    continues the chain from the last frame of the previous one.
+    ``features(frames)`` the per-frame features (n_frames, n_functions).  Each call runs
+    ``n_chains`` independent chains in parallel (:func:`remlib.montecarlo.metropolis_chains`)
+    of ``ceil(n_frames / n_chains)`` frames each, and every chain continues from its own
+    last frame of the previous call.
     """
 
-    def __init__(self, tables, features, n_functions, box, start, *, beta, n_frames, burn_in, thin, seed):
+    def __init__(self, tables, features, n_functions, box, start, *, beta, n_frames, burn_in, thin, seed,
+                 n_chains=1):
         self.tables, self.features, self.box, self.beta = tables, features, box, beta
         self.dim = n_functions
-        self.state = start.copy()
-        self.n_frames = as_positive_int(n_frames, "n_model_frames")
+        self.n_chains = as_positive_int(n_chains, "n_chains")
+        self.states = np.repeat(start[None], self.n_chains, axis=0)
+        n_frames = as_positive_int(n_frames, "n_model_frames")
+        self.frames_per_chain = -(-n_frames // self.n_chains)
         self.burn_in = as_positive_int(burn_in, "burn_in", minimum=0)
         self.thin = as_positive_int(thin, "thin")
         self.rng = as_generator(seed)
         self.frames = None
 
     def sample(self, theta):
-        result = metropolis_particles(self.state, self.box, n_frames=self.n_frames, beta=self.beta,
-                                      burn_in=self.burn_in, thin=self.thin, seed=self.rng, **self.tables(theta))
-        self.state = result.frames[-1]
-        self.frames = result.frames
-        return result.frames
+        chains = metropolis_chains(self.states, self.box, n_chains=self.n_chains, n_frames=self.frames_per_chain,
+                                   beta=self.beta, burn_in=self.burn_in, thin=self.thin, seed=self.rng,
+                                   **self.tables(theta))
+        self.states = np.stack([chain.frames[-1] for chain in chains])
+        self.frames = np.concatenate([chain.frames for chain in chains])
+        return self.frames
 
     def averages(self, basis, theta):
         features = self.features(self.sample(theta))
@@ -140,10 +146,10 @@ class _ParticleEnsemble:
                                 n_effective=effective_sample_size(features))
 
 
-def _pair_ensemble(model, box, start, beta, n_model_frames, burn_in, thin, seed):
+def _pair_ensemble(model, box, start, beta, n_model_frames, burn_in, thin, seed, n_chains):
     return _ParticleEnsemble(lambda theta: {"pair": model.table(theta)}, lambda frames: model.features(frames, box),
                              model.basis.n_functions, box, start, beta=beta, n_frames=n_model_frames,
-                             burn_in=burn_in, thin=thin, seed=seed)
+                             burn_in=burn_in, thin=thin, seed=seed, n_chains=n_chains)
 
 
 @dataclass
@@ -274,8 +280,8 @@ def _result(method, model, theta, converged, n_iter, history):
 # --------------------------------------------------------------------------- methods
 
 def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, beta=1.0, theta0=None,
-                           n_model_frames=100, burn_in=100, thin=2, max_iter=30, tol=1e-6, regularization=0.0,
-                           seed=None):
+                           n_model_frames=100, burn_in=100, thin=2, n_chains=1, max_iter=30, tol=1e-6,
+                           regularization=0.0, seed=None):
     """Fit a pair potential by relative entropy minimization (Chaimovich & Shell 2011).
 
     Minimises :math:`S(\\theta) = \\beta\\langle U_\\theta\\rangle_\\mathrm{target} + \\ln Z(\\theta)`
@@ -303,6 +309,10 @@ def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, be
         Starting coefficients (default: Boltzmann inversion of the target g(r)).
     n_model_frames, burn_in, thin : int
         Model Monte Carlo per re-sampling: frames, burn-in sweeps and sweeps between frames.
+    n_chains : int
+        Independent model chains run in parallel threads (one per core), each giving
+        ``ceil(n_model_frames / n_chains)`` frames after its own ``burn_in``.  Every chain
+        continues from its last frame at the next re-sampling.
     max_iter : int
     tol : float
         Gradient-norm tolerance (the statistical stopping rule usually ends the fit first).
@@ -333,7 +343,7 @@ def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, be
     _check_sampled(target, model)
     if theta0 is None:
         theta0 = _boltzmann_inversion(model, *_target_rdf(frames, box, model, 4 * n_functions), beta)
-    ensemble = _pair_ensemble(model, box, frames[-1], beta, n_model_frames, burn_in, thin, seed)
+    ensemble = _pair_ensemble(model, box, frames[-1], beta, n_model_frames, burn_in, thin, seed, n_chains)
     rem = minimize_relative_entropy(_FrameFeatures(model.basis.n_functions), ensemble, target, theta0=theta0,
                                     tol=tol, max_iter=max_iter, regularization=regularization)
     history = dict(rem.history, n_resamples=rem.n_resamples, rem=rem)
@@ -341,7 +351,8 @@ def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, be
 
 
 def iterative_boltzmann_inversion(frames, box, *, r_cut, n_functions=16, r_min=None, beta=1.0, bins=None,
-                                  n_iterations=10, n_model_frames=100, burn_in=100, thin=2, tol=0.0, seed=None):
+                                  n_iterations=10, n_model_frames=100, burn_in=100, thin=2, n_chains=1, tol=0.0,
+                                  seed=None):
     """Iterative Boltzmann inversion (Reith, Pütz & Müller-Plathe 2003) in the spline basis.
 
     .. math::
@@ -351,7 +362,9 @@ def iterative_boltzmann_inversion(frames, box, *, r_cut, n_functions=16, r_min=N
 
     each update evaluated on the g(r) bins and projected on the B-splines by least
     squares (bins where either g vanishes are skipped).  Stops after ``n_iterations`` or
-    when the RMS deviation of g(r) from the target falls below ``tol``.
+    when the RMS deviation of g(r) from the target falls below ``tol``.  The model runs
+    as in :func:`fit_pair_potential_rem` (``n_model_frames``, ``burn_in``, ``thin``,
+    ``n_chains``).
 
     Examples
     --------
@@ -374,7 +387,7 @@ def iterative_boltzmann_inversion(frames, box, *, r_cut, n_functions=16, r_min=N
     bins = 4 * n_functions if bins is None else as_positive_int(bins, "bins")
     r, g_target = _target_rdf(frames, box, model, bins)
     theta = _boltzmann_inversion(model, r, g_target, beta)
-    ensemble = _pair_ensemble(model, box, frames[-1], beta, n_model_frames, burn_in, thin, seed)
+    ensemble = _pair_ensemble(model, box, frames[-1], beta, n_model_frames, burn_in, thin, seed, n_chains)
     g_rms = []
     converged = False
     for iteration in range(as_positive_int(n_iterations, "n_iterations")):

@@ -311,7 +311,8 @@ def bonded_boltzmann_inversion(frames, box, chain_length, *, pair, exclude=2, n_
 
 
 def fit_bonded_rem(frames, box, chain_length, *, pair, exclude=2, n_bond=8, n_angle=8, beta=1.0,
-                   n_model_frames=100, burn_in=100, thin=2, max_iter=30, tol=1e-6, regularization=1e-2, seed=None):
+                   n_model_frames=100, burn_in=100, thin=2, n_chains=1, max_iter=30, tol=1e-6, regularization=1e-2,
+                   seed=None):
     """REM for the bond and angle potentials of a chain, with a fixed pair interaction.
 
     The features are :math:`\\Phi = [\\sum_b B_i(r_b), \\sum_a C_j(\\vartheta_a)]`; the model
@@ -333,8 +334,9 @@ def fit_bonded_rem(frames, box, chain_length, *, pair, exclude=2, n_bond=8, n_an
     n_bond, n_angle : int
         Numbers of splines.
     beta : float
-    n_model_frames, burn_in, thin, max_iter, tol, seed
-        As in :func:`remlib.pairrem.fit_pair_potential_rem`.
+    n_model_frames, burn_in, thin, n_chains, max_iter, tol, seed
+        As in :func:`remlib.pairrem.fit_pair_potential_rem` (``n_chains`` independent model
+        runs in parallel threads).
     regularization : float
         Ridge term :math:`\\tfrac{\\lambda}{2}\\|\\theta\\|^2` of the REM objective: the edge
         splines of bond and angle ranges see few samples, and without it a noisy Newton
@@ -352,7 +354,8 @@ def fit_bonded_rem(frames, box, chain_length, *, pair, exclude=2, n_bond=8, n_an
     model = start.model
     target = model.features(frames, box)
     ensemble = _ParticleEnsemble(model.tables, lambda f: model.features(f, box), model.n_functions, box, frames[-1],
-                                 beta=beta, n_frames=n_model_frames, burn_in=burn_in, thin=thin, seed=seed)
+                                 beta=beta, n_frames=n_model_frames, burn_in=burn_in, thin=thin, seed=seed,
+                                 n_chains=n_chains)
     rem = minimize_relative_entropy(_FrameFeatures(model.n_functions), ensemble, target, theta0=start.theta,
                                     tol=tol, max_iter=max_iter, regularization=regularization)
     return BondedResult("rem", model, rem.theta, rem.converged, dict(rem.history, rem=rem, frames=ensemble.frames))

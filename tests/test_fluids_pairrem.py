@@ -43,10 +43,12 @@ def rdf_distance(a, b):
     return np.sqrt(np.mean((ga - gb)[r > R_MIN] ** 2))
 
 
-def test_rem_recovers_the_potential_within_noise(truth):
+@pytest.mark.parametrize("n_chains", [1, 2])
+def test_rem_recovers_the_potential_within_noise(truth, n_chains):
+    """With 2 chains the model frames come from two parallel runs of 50 frames each."""
     model, theta_true, frames, independent = truth
     fit = fit_pair_potential_rem(frames, BOX, r_cut=R_CUT, n_functions=M, r_min=R_MIN, beta=BETA,
-                                 n_model_frames=100, burn_in=50, thin=2, seed=1)
+                                 n_model_frames=100, burn_in=50, thin=2, n_chains=n_chains, seed=1)
     rem = fit.history["rem"]
     assert fit.converged and rem.n_resamples >= 2
     # the error of θ in the Hessian metric is chi-square distributed: target noise + model noise
@@ -122,6 +124,12 @@ def test_ibi_reproduces_g_and_recovers_the_potential(truth):
     assert delta @ hessian @ delta < bound, (delta @ hessian @ delta, bound)
     wrong = np.where(np.arange(M) >= 2, 0.6 * theta_true, 0.0)
     assert wrong @ hessian @ wrong > bound
+
+
+def test_number_of_model_chains_must_be_positive(truth):
+    frames = truth[2]
+    with pytest.raises(ValueError, match="n_chains"):
+        fit_pair_potential_rem(frames, BOX, r_cut=R_CUT, n_functions=M, r_min=R_MIN, beta=BETA, n_chains=0)
 
 
 def test_spline_range_never_sampled_is_an_error(truth):
