@@ -252,12 +252,18 @@ def _neighbors_of(i, ref, box, coords, ids, count, where, slot, n_cells, stencil
 
 
 @njit
+def _widened(lists, needed):
+    """``lists`` copied into rows at least ``needed`` and twice as wide."""
+    wider = np.empty((lists.shape[0], max(needed, 2 * lists.shape[1])), lists.dtype)
+    wider[:, : lists.shape[1]] = lists
+    return wider
+
+
+@njit
 def _append(lists, size, i, j):
-    """Append j to the list of i; returns ``lists``, twice as wide if it was full."""
+    """Append j to the list of i; returns ``lists``, widened if it was full."""
     if size[i] == lists.shape[1]:
-        wider = np.empty((lists.shape[0], 2 * lists.shape[1]), lists.dtype)
-        wider[:, : lists.shape[1]] = lists
-        lists = wider
+        lists = _widened(lists, size[i] + 1)
     lists[i, size[i]] = j
     size[i] += 1
     return lists
@@ -317,18 +323,28 @@ def _refresh(i, x, y, z, ref, box, coords, ids, count, where, slot, n_cells, ste
                       chain_length, exclude, dist2, found)
     for m in range(size[i]):
         mark[lists[i, m]] = 1
+    needed = k
     for m in range(k):
         j = found[m]
         if mark[j] == 1:
             mark[j] = 2  # a neighbour before and after
         else:
-            lists = _append(lists, size, j, i)
+            needed = max(needed, size[j] + 1)
+    # widen once, before writing: an _append per entry would pass the array back and
+    # forth (reference counting) and cost more than the search itself
+    if needed > lists.shape[1]:
+        lists = _widened(lists, needed)
+    for m in range(k):
+        j = found[m]
+        if mark[j] == 0:  # a new neighbour
+            lists[j, size[j]] = i
+            size[j] += 1
     for m in range(size[i]):
         j = lists[i, m]
         if mark[j] == 1:  # a neighbour no longer
             _remove(lists, size, j, i)
         mark[j] = 0
-    size[i] = 0
     for m in range(k):
-        lists = _append(lists, size, i, found[m])
+        lists[i, m] = found[m]
+    size[i] = k
     return coords, ids, lists
