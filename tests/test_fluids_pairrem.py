@@ -8,7 +8,7 @@ from scipy.stats import chi2
 from remlib.basis import BSplineBasis
 from remlib.ensembles import effective_sample_size
 from remlib.fluids import lj_potential, radial_distribution
-from remlib.montecarlo import lattice_positions, metropolis_particles
+from remlib.montecarlo import lattice_positions, metropolis_chains, metropolis_particles
 from remlib.pairrem import (
     PairModel,
     fit_pair_potential_rem,
@@ -159,3 +159,23 @@ def test_default_hard_core_admits_the_start_frame_holding_the_closest_pair(truth
             result = fit(ordered, BOX, r_cut=R_CUT, n_functions=M, beta=BETA, n_model_frames=5, burn_in=2,
                          seed=1, **kwargs)
         assert result.model.r_min <= min(distances)
+
+
+def test_model_chains_run_while_blas_keeps_to_one_thread(truth, monkeypatch):
+    """A spinning OpenBLAS worker would take the core of the second chain (see blas_on_one_thread)."""
+    from threadpoolctl import threadpool_info
+
+    import remlib.pairrem as pairrem
+
+    seen = []
+
+    def recording(*args, **kwargs):
+        seen.extend(info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas")
+        return metropolis_chains(*args, **kwargs)
+
+    monkeypatch.setattr(pairrem, "metropolis_chains", recording)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # one Newton step does not converge
+        fit_pair_potential_rem(truth[2], BOX, r_cut=R_CUT, n_functions=M, r_min=R_MIN, beta=BETA,
+                               n_model_frames=10, burn_in=2, max_iter=1, n_chains=2, seed=0)
+    assert seen and set(seen) == {1}
