@@ -150,7 +150,7 @@ class _ParticleEnsemble:
 #: Decorator for the fits that alternate BLAS with parallel Monte Carlo chains: BLAS on
 #: one thread, because an OpenBLAS worker woken by a matrix product keeps spinning on a
 #: core for a while afterwards and would slow the next chains down to one core.
-blas_on_one_thread = threadpool_limits.wrap(limits=1, user_api="blas")
+_blas_on_one_thread = threadpool_limits.wrap(limits=1, user_api="blas")
 
 
 def _pair_ensemble(model, box, start, beta, n_model_frames, burn_in, thin, seed, n_chains):
@@ -286,7 +286,7 @@ def _result(method, model, theta, converged, n_iter, history):
 
 # --------------------------------------------------------------------------- methods
 
-@blas_on_one_thread
+@_blas_on_one_thread
 def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, beta=1.0, theta0=None,
                            n_model_frames=100, burn_in=100, thin=2, n_chains=1, max_iter=30, tol=1e-6,
                            regularization=0.0, seed=None):
@@ -358,7 +358,7 @@ def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, be
     return _result("rem", model, rem.theta, rem.converged, rem.n_iter, history)
 
 
-@blas_on_one_thread
+@_blas_on_one_thread
 def iterative_boltzmann_inversion(frames, box, *, r_cut, n_functions=16, r_min=None, beta=1.0, bins=None,
                                   n_iterations=10, n_model_frames=100, burn_in=100, thin=2, n_chains=1, tol=0.0,
                                   seed=None):

@@ -32,7 +32,7 @@ from remlib.basis import BSplineBasis
 from remlib.fluids import lj_potential
 from remlib.montecarlo import metropolis_particles, tabulate_angle, tabulate_bond, tabulate_pair
 from remlib.neighbors import check_box, check_positions, pair_list, wrap_positions
-from remlib.pairrem import _FrameFeatures, _ParticleEnsemble, blas_on_one_thread
+from remlib.pairrem import _FrameFeatures, _ParticleEnsemble, _blas_on_one_thread
 from remlib.pmf import pmf_from_samples
 from remlib.rem import minimize_relative_entropy
 
@@ -310,7 +310,7 @@ def bonded_boltzmann_inversion(frames, box, chain_length, *, pair, exclude=2, n_
     return BondedResult("boltzmann inversion", model, theta)
 
 
-@blas_on_one_thread
+@_blas_on_one_thread
 def fit_bonded_rem(frames, box, chain_length, *, pair, exclude=2, n_bond=8, n_angle=8, beta=1.0,
                    n_model_frames=100, burn_in=100, thin=2, n_chains=1, max_iter=30, tol=1e-6, regularization=1e-2,
                    seed=None):

@@ -162,7 +162,7 @@ def test_default_hard_core_admits_the_start_frame_holding_the_closest_pair(truth
 
 
 def test_model_chains_run_while_blas_keeps_to_one_thread(truth, monkeypatch):
-    """A spinning OpenBLAS worker would take the core of the second chain (see blas_on_one_thread)."""
+    """A spinning OpenBLAS worker would take the core of the second chain (see _blas_on_one_thread)."""
     from threadpoolctl import threadpool_info
 
     import remlib.pairrem as pairrem
