@@ -260,16 +260,6 @@ def _widened(lists, needed):
 
 
 @njit
-def _append(lists, size, i, j):
-    """Append j to the list of i; returns ``lists``, widened if it was full."""
-    if size[i] == lists.shape[1]:
-        lists = _widened(lists, size[i] + 1)
-    lists[i, size[i]] = j
-    size[i] += 1
-    return lists
-
-
-@njit
 def _remove(lists, size, i, j):
     """Remove j from the list of i (the last entry takes its place)."""
     for m in range(size[i]):
@@ -296,12 +286,24 @@ def _verlet_lists(ref, box, r_list, chain_length, exclude):
     lists = np.empty((n, int(1.5 * expected) + 16), np.int32)
     size = np.zeros(n, np.int64)
     for i in range(n):
-        for m in range(_neighbors_of(i, ref, box, coords, ids, count, where, slot, n_cells, stencil, r_list,
-                                     chain_length, exclude, dist2, found)):
+        k = _neighbors_of(i, ref, box, coords, ids, count, where, slot, n_cells, stencil, r_list,
+                          chain_length, exclude, dist2, found)
+        later = 0
+        needed = 0
+        for m in range(k):
+            if found[m] > i:
+                later += 1
+                needed = max(needed, size[found[m]] + 1)
+        needed = max(needed, size[i] + later)
+        if needed > lists.shape[1]:  # widen once per particle, not per entry (see _refresh)
+            lists = _widened(lists, needed)
+        for m in range(k):
             j = found[m]
             if j > i:
-                lists = _append(lists, size, i, j)
-                lists = _append(lists, size, j, i)
+                lists[i, size[i]] = j
+                size[i] += 1
+                lists[j, size[j]] = i
+                size[j] += 1
     return grid, stencil, lists, size
 
 
@@ -330,8 +332,8 @@ def _refresh(i, x, y, z, ref, box, coords, ids, count, where, slot, n_cells, ste
             mark[j] = 2  # a neighbour before and after
         else:
             needed = max(needed, size[j] + 1)
-    # widen once, before writing: an _append per entry would pass the array back and
-    # forth (reference counting) and cost more than the search itself
+    # widen once, before writing: a helper that appends one entry and returns the array
+    # would pass it back and forth (reference counting) and cost more than the search
     if needed > lists.shape[1]:
         lists = _widened(lists, needed)
     for m in range(k):

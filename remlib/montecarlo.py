@@ -328,7 +328,7 @@ def _bonded_energy_of(pos, box, i, chain_length, b_lo, b_dr, b_tab, has_angles, 
     return e
 
 
-@njit
+@njit_with(nogil=True)
 def _total_energy(pos, box, r_cut, chain_length, exclude, s_lo, ds, p_tab,
                   b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab):
     """Total energy of one configuration: half the sum of per-particle pair energies + bonds + angles."""

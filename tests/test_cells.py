@@ -76,3 +76,15 @@ def test_lists_grow_beyond_their_first_capacity():
                                       r_list, 1, 0, lists, size, mark, dist2, found)
     assert lists.shape[1] > first_width
     assert list_sets(lists, size) == all_pairs_neighbours(points, BOX, r_list)
+
+
+def test_the_build_widens_lists_for_clustered_points():
+    """Half the points in a ball of radius 1 have far more neighbours than the uniform estimate."""
+    rng = np.random.default_rng(3)
+    points = start_points(rng, n=160)
+    points[:80] = (np.array([3.5, 3.7, 4.0]) + rng.uniform(-0.5, 0.5, (80, 3))) % BOX
+    r_list = 2.5
+    _, _, lists, size = _verlet_lists(points, BOX, r_list, 1, 0)
+    expected = 4.19 * r_list**3 * len(points) / BOX.prod()
+    assert size.max() > 1.5 * expected + 16  # beyond the first width
+    assert list_sets(lists, size) == all_pairs_neighbours(points, BOX, r_list)
