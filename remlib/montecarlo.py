@@ -242,26 +242,26 @@ def _move_delta(i, x, y, z, same, pos, box, coords, ids, count, where, slot, n_c
 
 
 @njit
-def _masked_lookup(t, last, table):
-    """Table value at coordinate t (linear interpolation), 0 at and beyond ``last``."""
-    tc = min(max(t, 0.0), float(last))
-    q = min(int(tc), last - 1)
-    u = table[q] + (table[q + 1] - table[q]) * (tc - q)
-    return u if t < last else 0.0
+def _lookup_below_last(t, table):
+    """Linear interpolation at table coordinate t < table.size - 1 (t < 0 reads the first point)."""
+    tc = max(t, 0.0)
+    q = int(tc)
+    return table[q] + (table[q + 1] - table[q]) * (tc - q)
 
 
 @njit_with(fastmath={"reassoc", "nsz", "contract"})
-def _list_delta(neighbors, size, pos, box, x0, y0, z0, dx, dy, dz, s_lo, ds, table):
+def _list_delta(neighbors, size, pos, box, inv_box, x0, y0, z0, dx, dy, dz, s_lo, ds, table):
     """Pair-energy change when a particle at (x0, y0, z0) moves by (dx, dy, dz) (inf: hard core).
 
-    ``neighbors[:size]`` must hold every particle within the cutoff of both positions.
-    Each pair is looked up with its table coordinate clamped to the table and masked
-    beyond the cutoff instead of branching, so the loop vectorises (``reassoc`` lets the
-    sum be split across vector lanes).
+    ``neighbors[:size]`` must hold every particle within the cutoff of both positions;
+    ``inv_box`` is ``1 / box``.  The loop has no branch the compiler cannot turn into
+    masked vector loads, so it vectorises, gathering the neighbours' coordinates and
+    the table entries of the pairs inside the cutoff (``reassoc`` lets the sum be split
+    across vector lanes).  The inverse edges come in as an array: computed here, the
+    products ``o * (1 / L)`` of the minimum image would be folded back into divisions.
     """
     inv_ds = 1.0 / ds
     last = table.size - 1
-    inv_x, inv_y, inv_z = 1.0 / box[0], 1.0 / box[1], 1.0 / box[2]
     e = 0.0
     hard = 0
     for m in range(size):
@@ -269,17 +269,19 @@ def _list_delta(neighbors, size, pos, box, x0, y0, z0, dx, dy, dz, s_lo, ds, tab
         ox = pos[j, 0] - x0
         oy = pos[j, 1] - y0
         oz = pos[j, 2] - z0
-        ox -= box[0] * np.rint(ox * inv_x)
-        oy -= box[1] * np.rint(oy * inv_y)
-        oz -= box[2] * np.rint(oz * inv_z)
+        ox -= box[0] * np.rint(ox * inv_box[0])
+        oy -= box[1] * np.rint(oy * inv_box[1])
+        oz -= box[2] * np.rint(oz * inv_box[2])
         t = (ox * ox + oy * oy + oz * oz - s_lo) * inv_ds
-        e -= _masked_lookup(t, last, table)
+        if t < last:
+            e -= _lookup_below_last(t, table)
         ox -= dx
         oy -= dy
         oz -= dz
         t = (ox * ox + oy * oy + oz * oz - s_lo) * inv_ds
         hard += t < 0.0
-        e += _masked_lookup(t, last, table)
+        if t < last:
+            e += _lookup_below_last(t, table)
     return np.inf if hard else e
 
 
@@ -392,6 +394,7 @@ def _metropolis(pos, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, skin
     mark = np.zeros(n, np.int64)
     using_lists = False
     max_step = 0.5 * box.min()
+    inv_box = 1.0 / box
     frames = np.empty((n_frames, n, 3))
     energies = np.empty(n_frames)
     old = np.empty(3)
@@ -432,8 +435,8 @@ def _metropolis(pos, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, skin
                         i, _wrap(pos[i, 0] + 0.5 * dx, box[0]), _wrap(pos[i, 1] + 0.5 * dy, box[1]),
                         _wrap(pos[i, 2] + 0.5 * dz, box[2]), ref, box, coords, ids, count, where, slot, n_cells,
                         stencil, r_list, chain_length, exclude, lists, size, mark, buffers[0], buffers[1])
-                delta = _list_delta(lists[i], size[i], pos, box, pos[i, 0], pos[i, 1], pos[i, 2], dx, dy, dz,
-                                    s_lo, ds, p_tab)
+                delta = _list_delta(lists[i], size[i], pos, box, inv_box, pos[i, 0], pos[i, 1], pos[i, 2],
+                                    dx, dy, dz, s_lo, ds, p_tab)
             else:
                 cell = _cell_of(x, y, z, box, n_cells)
                 delta = _move_delta(i, x, y, z, cell == where[i], pos, box, coords, ids, count, where, slot,

@@ -153,7 +153,7 @@ def test_list_move_energy_change_matches_numpy_reference():
                 step -= box * np.floor(step / box + 0.5)
             moved = frame.copy()
             moved[i] = (frame[i] + step) % box
-            delta = _list_delta(lists[i], size[i], frame, box, *frame[i], *step, s_lo, ds, values)
+            delta = _list_delta(lists[i], size[i], frame, box, 1 / box, *frame[i], *step, s_lo, ds, values)
             overlaps += agrees_with_reference(delta, moved, frame, box, table, chain_length, exclude)
     assert overlaps > 0
 
