@@ -129,6 +129,7 @@ def test_eight_practices_in_book_order():
     ]
 
 
+@pytest.mark.timeout(900)  # otter's grading has no time limit of its own
 @pytest.mark.parametrize("name", PRACTICES)
 def test_otter_grades_the_solution_full_marks(assignments, name):
     from otter.api import grade_submission
