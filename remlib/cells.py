@@ -269,13 +269,24 @@ def _remove(lists, size, i, j):
             return
 
 
+def _list_index_kind(n_particles):
+    """An empty array of the integer type that Verlet lists of ``n_particles`` use for ids.
+
+    uint16 up to 65,536 particles (a list row is half as many bytes to fetch per move
+    as with int32, which matters once the lists no longer fit in a core's cache), int32
+    beyond.
+    """
+    return np.empty(0, np.uint16 if n_particles <= 65536 else np.int32)
+
+
 @njit
-def _verlet_lists(ref, box, r_list, chain_length, exclude):
+def _verlet_lists(ref, box, r_list, chain_length, exclude, index_kind):
     """Reference grid and symmetric Verlet lists of the points ``ref`` (n, 3).
 
     Returns ``(grid, stencil, lists, size)``: ``grid`` the cell grid of the reference
     points (cells of edge >= r_list, see :func:`_cell_grid`), ``lists`` (n, capacity)
-    int32 with the ids of particle i's neighbours in ``lists[i, :size[i]]``.
+    of the integer type of ``index_kind`` (see :func:`_list_index_kind`) with the ids of
+    particle i's neighbours in ``lists[i, :size[i]]``.
     """
     n = ref.shape[0]
     grid = _cell_grid(ref, box, r_list)
@@ -283,7 +294,7 @@ def _verlet_lists(ref, box, r_list, chain_length, exclude):
     stencil = _stencil(n_cells, box, r_list)
     dist2, found = np.empty(8 * n + 8), np.empty(8 * n + 8, np.int64)
     expected = 4.19 * r_list**3 * n / (box[0] * box[1] * box[2])
-    lists = np.empty((n, int(1.5 * expected) + 16), np.int32)
+    lists = np.empty((n, int(1.5 * expected) + 16), index_kind.dtype)
     size = np.zeros(n, np.int64)
     for i in range(n):
         k = _neighbors_of(i, ref, box, coords, ids, count, where, slot, n_cells, stencil, r_list,

@@ -45,6 +45,7 @@ from remlib.cells import (
     _cell_of,
     _excluded,
     _hide,
+    _list_index_kind,
     _move_to_cell,
     _near_pairs,
     _refresh,
@@ -368,8 +369,10 @@ def _automatic_skin(r_cut, step):
 @njit_with(nogil=True)
 def _metropolis(pos, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, skin, chain_length, exclude,
                 b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab,
-                step, n_frames, burn_in, thin, target_acceptance, seed):
+                step, n_frames, burn_in, thin, target_acceptance, seed, index_kind):
     """Metropolis NVT from ``pos`` with total energy ``energy``; ``burn_in`` and ``thin`` in sweeps.
+
+    Verlet lists hold particle ids of the integer type of ``index_kind``.
 
     A sweep uses Verlet lists of radius r_cut + skin when its step allows them (a step
     of at most skin / sqrt(3), so that the old and the trial position both lie within
@@ -389,7 +392,7 @@ def _metropolis(pos, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, skin
     stencil = _stencil(n_cells, box, r_cut)
     buffers = _work_buffers(n)
     ref = pos.copy()
-    lists = np.empty((n, 1), np.int32)
+    lists = np.empty((n, 1), index_kind.dtype)
     size = np.zeros(n, np.int64)
     mark = np.zeros(n, np.int64)
     using_lists = False
@@ -410,7 +413,7 @@ def _metropolis(pos, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, skin
                 and not (automatic and skin_used > r_cut)):
             if renew or not using_lists:
                 ref[:] = pos
-                grid, stencil, lists, size = _verlet_lists(ref, box, r_list, chain_length, exclude)
+                grid, stencil, lists, size = _verlet_lists(ref, box, r_list, chain_length, exclude, index_kind)
                 n_cells, coords, ids, count, where, slot = grid
                 using_lists = True
         elif using_lists:
@@ -579,7 +582,7 @@ def _chain_runner(box, pair, n_particles, *, n_frames, beta=1.0, burn_in=200, th
         frames, energies, acceptance, step = _metropolis(
             start.copy(), energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, skin, chain_length, excl,
             b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab,
-            step_size, n_frames, burn_in, thin, target_acceptance, seed)
+            step_size, n_frames, burn_in, thin, target_acceptance, seed, _list_index_kind(len(start)))
         return MonteCarloResult(frames, energies, float(acceptance), float(step), box)
 
     return run

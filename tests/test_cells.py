@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from remlib.cells import _refresh, _verlet_lists
+from remlib.cells import _list_index_kind, _refresh, _verlet_lists
 from remlib.montecarlo import lattice_positions
 
 BOX = np.array([7.0, 7.5, 8.0])
@@ -29,12 +29,20 @@ def start_points(rng, n=240):
     return (lattice_positions(n, BOX) + rng.uniform(-0.3, 0.3, size=(n, 3))) % BOX
 
 
+@pytest.mark.parametrize("kind", [np.uint16, np.int32])
 @pytest.mark.parametrize("chain_length, exclude", [(1, 0), (6, 2)])
-def test_lists_hold_exactly_the_pairs_within_the_list_radius(chain_length, exclude):
+def test_lists_hold_exactly_the_pairs_within_the_list_radius(chain_length, exclude, kind):
     rng = np.random.default_rng(0)
     points = start_points(rng)
-    _, _, lists, size = _verlet_lists(points, BOX, 3.1, chain_length, exclude)
+    _, _, lists, size = _verlet_lists(points, BOX, 3.1, chain_length, exclude, np.empty(0, kind))
+    assert lists.dtype == kind
     assert list_sets(lists, size) == all_pairs_neighbours(points, BOX, 3.1, chain_length, exclude)
+
+
+def test_list_ids_are_16_bit_up_to_65536_particles():
+    assert _list_index_kind(65536).dtype == np.uint16
+    assert np.iinfo(_list_index_kind(65536).dtype).max == 65535  # the largest id
+    assert _list_index_kind(65537).dtype == np.int32
 
 
 @pytest.mark.parametrize("chain_length, exclude", [(1, 0), (6, 2)])
@@ -43,7 +51,8 @@ def test_local_refreshes_keep_the_lists_exact_and_symmetric(chain_length, exclud
     rng = np.random.default_rng(1)
     points = start_points(rng)
     n, r_list = len(points), 2.9
-    grid, stencil, lists, size = _verlet_lists(points, BOX, r_list, chain_length, exclude)
+    grid, stencil, lists, size = _verlet_lists(points, BOX, r_list, chain_length, exclude,
+                                               _list_index_kind(len(points)))
     n_cells, coords, ids, count, where, slot = grid
     mark = np.zeros(n, np.int64)
     dist2, found = np.empty(8 * n + 8), np.empty(8 * n + 8, np.int64)
@@ -65,7 +74,7 @@ def test_lists_grow_beyond_their_first_capacity():
     rng = np.random.default_rng(2)
     points = start_points(rng, n=120)
     n, r_list = len(points), 2.5
-    grid, stencil, lists, size = _verlet_lists(points, BOX, r_list, 1, 0)
+    grid, stencil, lists, size = _verlet_lists(points, BOX, r_list, 1, 0, _list_index_kind(len(points)))
     first_width = lists.shape[1]
     n_cells, coords, ids, count, where, slot = grid
     mark = np.zeros(n, np.int64)
@@ -84,7 +93,7 @@ def test_the_build_widens_lists_for_clustered_points():
     points = start_points(rng, n=160)
     points[:80] = (np.array([3.5, 3.7, 4.0]) + rng.uniform(-0.5, 0.5, (80, 3))) % BOX
     r_list = 2.5
-    _, _, lists, size = _verlet_lists(points, BOX, r_list, 1, 0)
+    _, _, lists, size = _verlet_lists(points, BOX, r_list, 1, 0, _list_index_kind(len(points)))
     expected = 4.19 * r_list**3 * len(points) / BOX.prod()
     assert size.max() > 1.5 * expected + 16  # beyond the first width
     assert list_sets(lists, size) == all_pairs_neighbours(points, BOX, r_list)

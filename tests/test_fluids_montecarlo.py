@@ -143,7 +143,7 @@ def test_list_move_energy_change_matches_numpy_reference():
     skin, overlaps = 0.8, 0
     for table, chain_length, exclude in ((tabulate_pair(lj, r_min=0.3, r_cut=3.0, n_grid=3000), 1, 0),
                                          (tabulate_pair(lambda r: np.exp(-r), r_min=0.05, r_cut=3.0), 5, 2)):
-        _, _, lists, size = _verlet_lists(frame, box, 3.0 + skin, chain_length, exclude)
+        _, _, lists, size = _verlet_lists(frame, box, 3.0 + skin, chain_length, exclude, np.empty(0, np.int32))
         s_lo, ds, values = _kernel_table(table, "r2")
         for trial in range(40):
             i = int(rng.integers(200))
@@ -186,6 +186,42 @@ def test_verlet_lists_with_chains_give_the_same_chain():
     np.testing.assert_allclose(lists.frames, cells.frames, rtol=0, atol=1e-10)
     exact = configuration_energy(lists.frames, box, pair, chain_length=5, exclude=2, bond=bond, angle=angle)
     np.testing.assert_allclose(lists.energies, exact, rtol=1e-9)
+
+
+def test_16_and_32_bit_list_ids_give_the_same_chain(monkeypatch):
+    """The sampler keeps particle ids in uint16 lists up to 65,536 particles; int32 beyond."""
+    import remlib.montecarlo as montecarlo
+
+    box = np.full(3, 7.0)
+    pair = tabulate_pair(lj, r_min=0.6, r_cut=2.5)
+    start = lattice_positions(275, box)
+    short = lists_or_cells(None, start, box, pair, burn_in=10, step_size=0.1)
+    monkeypatch.setattr(montecarlo, "_list_index_kind", lambda n: np.empty(0, np.int32))
+    wide = lists_or_cells(None, start, box, pair, burn_in=10, step_size=0.1)
+    np.testing.assert_array_equal(short.frames, wide.frames)
+
+
+def test_two_particles_sample_the_exact_pair_energy():
+    """Two particles in a periodic cube: <u> by quadrature over the cube, against the sampled mean.
+
+    Within r_c < L/2 the separation has density 4 pi r^2 e^{-beta u(r)}; the rest of the cube
+    (volume L^3 - 4/3 pi r_c^3) has u = 0.
+    """
+    beta, length, r_cut = 1.0, 8.0, 2.5
+    box = np.full(3, length)
+    pair = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) - 4 * (r_cut**-12 - r_cut**-6), r_min=0.7, r_cut=r_cut,
+                         n_grid=20000)
+    weight = lambda r: 4 * np.pi * r**2 * np.exp(-beta * pair(r))  # noqa: E731
+    inside = quad(weight, 0.7, r_cut, limit=200)[0]
+    outside = length**3 - 4 / 3 * np.pi * r_cut**3
+    exact = quad(lambda r: pair(r) * weight(r), 0.7, r_cut, limit=200)[0] / (inside + outside)
+    # a fixed step of at most skin / sqrt(3), and r_c + skin < L / 2: Verlet lists throughout
+    result = metropolis_particles([[1.0, 1.0, 1.0], [2.2, 1.0, 1.0]], box, pair, n_frames=400_000, beta=beta,
+                                  burn_in=0, step_size=0.5, skin=0.9, seed=4)
+    u = result.energies
+    error = block_standard_error(u, 50)
+    assert abs(u.mean() - exact) < 4 * error
+    assert error < 0.1 * abs(exact)  # the test can tell a wrong sampler from a right one
 
 
 @pytest.mark.parametrize("skin", [0.2, None])
@@ -252,12 +288,16 @@ def test_overlapping_start_is_refused():
         metropolis_particles(start, box, pair, n_frames=2, seed=0)
 
 
-def test_frozen_chain_warns():
+def frozen_lattice():
+    """A full lattice at rho = 0.9 where steps of 2 at beta = 5 are (almost) never accepted."""
     box = np.full(3, (216 / 0.9) ** (1 / 3))
-    pair = tabulate_pair(lj, r_min=0.7, r_cut=2.5)
+    return box, tabulate_pair(lj, r_min=0.7, r_cut=2.5), lattice_positions(216, box)
+
+
+def test_frozen_chain_warns():
+    box, pair, start = frozen_lattice()
     with pytest.warns(RuntimeWarning, match="acceptance"):
-        metropolis_particles(lattice_positions(216, box), box, pair, n_frames=3, burn_in=0, step_size=2.0,
-                             beta=5.0, seed=0)
+        metropolis_particles(start, box, pair, n_frames=3, burn_in=0, step_size=2.0, beta=5.0, seed=0)
 
 
 def test_bad_arguments():
@@ -322,8 +362,10 @@ def test_parallel_chains_pass_on_errors_and_warnings():
     crowded[1, 1] = crowded[1, 0] + 0.1
     with pytest.raises(ValueError, match="infinite energy"):
         metropolis_chains(crowded, box, pair, n_chains=2, n_frames=2, seed=0)
+    frozen_box, frozen_pair, frozen_start = frozen_lattice()
     with pytest.warns(RuntimeWarning, match="acceptance"):
-        metropolis_chains(start, box, pair, n_chains=2, n_frames=2, burn_in=0, step_size=2.0, beta=5.0, seed=0)
+        metropolis_chains(frozen_start, frozen_box, frozen_pair, n_chains=2, n_frames=3, burn_in=0, step_size=2.0,
+                          beta=5.0, seed=0)
     with pytest.raises(ValueError, match="n_chains=3"):
         metropolis_chains(crowded, box, pair, n_chains=3, n_frames=2)
     with pytest.raises(ValueError, match="n_chains"):
