@@ -57,7 +57,7 @@ def mc_rows(sizes=(500, 1000, 2000, 4000, 8000), density=0.8, temperature=1.0, m
             metropolis_chains(frame, box, table, n_chains=n_chains, n_frames=sweeps, beta=1 / temperature,
                               burn_in=0, step_size=step, skin=skin, seed=1)
 
-        wall, cpu = wall_and_cpu(run)
+        wall, cpu = wall_and_cpu(run, repeats=5)
         total = n_chains * n * sweeps
         kind = "cell lists" if skin == 0 else "Verlet lists"
         name = f"LJ MC, N={n}, rho=0.8, r_c=2.5, {kind}, {n_chains} chain{'s' * (n_chains > 1)} at once"
