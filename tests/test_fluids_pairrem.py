@@ -45,16 +45,18 @@ def rdf_distance(a, b):
 
 @pytest.mark.parametrize("n_chains", [1, 2])
 def test_rem_recovers_the_potential_within_noise(truth, n_chains):
-    """With 2 chains the model frames come from two parallel runs of 50 frames each."""
+    """With 2 chains the model frames come from two parallel runs of 100 frames each."""
     model, theta_true, frames, independent = truth
     fit = fit_pair_potential_rem(frames, BOX, r_cut=R_CUT, n_functions=M, r_min=R_MIN, beta=BETA,
-                                 n_model_frames=100, burn_in=50, thin=2, n_chains=n_chains, seed=1)
+                                 n_model_frames=200, burn_in=50, thin=2, n_chains=n_chains, seed=1)
     rem = fit.history["rem"]
     assert fit.converged and rem.n_resamples >= 2
     # the error of θ in the Hessian metric is chi-square distributed: target noise + model noise
-    # + what the stopping rule (g·H⁻¹g <= χ²₀.₉₉(m)/n_eff) leaves
+    # + what the stopping rule (g·H⁻¹g <= χ²₀.₉₉(m)/n_eff) leaves.  The model's n_eff scales with
+    # the sweeps it spans: the fit's 200 frames every 2 sweeps span half the 200 frames every 4
+    # sweeps of the independent run
     n_target = effective_sample_size(model.features(frames, BOX))
-    n_model = 100 * effective_sample_size(model.features(independent, BOX)) / 200
+    n_model = effective_sample_size(model.features(independent, BOX)) * (200 * 2) / (200 * 4)
     delta = fit.theta - theta_true
     bound = chi2.ppf(0.999, M) * (1 / n_target + 1 / n_model) + chi2.ppf(0.99, M) / n_model
     assert delta @ rem.hessian @ delta < bound
