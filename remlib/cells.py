@@ -172,13 +172,14 @@ def _near_pairs(x, y, z, x0, y0, z0, with_old, chains, box, coords, ids, count, 
     kx, ky, kz = _cell_indices(x, y, z, box, n_cells)
     cut2 = s_lo + last / inv_ds
     span_x, span_y, span_z = (x0, y0, z0) if with_old else (x, y, z)
-    n_new = 0
-    n_old = 0
+    # unsigned indices and counters: numba then leaves out the wraparound of negative indices
+    n_new = np.uint64(0)
+    n_old = np.uint64(0)
     for a in range(-reach[0], reach[0] + 1):
         gap_x = _gap(x, span_x, kx + a, box[0] / n_cells[0])
         if gap_x >= cut2:
             continue
-        ix = kx + a + pad
+        ix = np.uint64(kx + a + pad)
         ax = x - shift[0, ix]
         bx = x0 - shift[0, ix]
         for b in range(-reach[1], reach[1] + 1):
@@ -186,18 +187,18 @@ def _near_pairs(x, y, z, x0, y0, z0, with_old, chains, box, coords, ids, count, 
             if rest <= 0.0:
                 continue
             zr = z_reach[a + reach[0], b + reach[1]]
-            iy = ky + b + pad
+            iy = np.uint64(ky + b + pad)
             ay = y - shift[1, iy]
             by = y0 - shift[1, iy]
             row = (wrapped[0, ix] * n_cells[1] + wrapped[1, iy]) * n_cells[2]
             for c in range(-zr, zr + 1):
                 if _gap(z, span_z, kz + c, box[2] / n_cells[2]) >= rest:
                     continue
-                iz = kz + c + pad
-                cell = row + wrapped[2, iz]
+                iz = np.uint64(kz + c + pad)
+                cell = np.uint64(row + wrapped[2, iz])
                 az = z - shift[2, iz]
                 bz = z0 - shift[2, iz]
-                for k in range(count[cell]):
+                for k in range(np.uint64(count[cell])):
                     px = coords[cell, k, 0]
                     py = coords[cell, k, 1]
                     pz = coords[cell, k, 2]
@@ -208,7 +209,7 @@ def _near_pairs(x, y, z, x0, y0, z0, with_old, chains, box, coords, ids, count, 
                     t_new[n_new] = t
                     if chains:
                         j_new[n_new] = ids[cell, k]
-                    n_new += t < last
+                    n_new += np.uint64(t < last)
                     if with_old:
                         dx = px - bx
                         dy = py - by
@@ -217,8 +218,8 @@ def _near_pairs(x, y, z, x0, y0, z0, with_old, chains, box, coords, ids, count, 
                         t_old[n_old] = t
                         if chains:
                             j_old[n_old] = ids[cell, k]
-                        n_old += t < last
-    return n_new, n_old
+                        n_old += np.uint64(t < last)
+    return np.int64(n_new), np.int64(n_old)
 
 
 
