@@ -313,8 +313,15 @@ def _step(problem, theta, gradient, hessian, eta):
     return step, 1.0, change, failure
 
 
-def _converged(gradient, hessian, n_effective, tol):
-    """|g| <= tol, or (sampling) g statistically zero: g·H⁻¹g <= χ²₀.₉₉(m)/n_eff."""
+def _converged(gradient, hessian, n_effective, tol, n_fitted=np.inf):
+    """|g| <= tol, or (sampling) g statistically zero: g·H⁻¹g <= χ²₀.₉₉(m) (1/n_eff + 1/n_fit).
+
+    ``n_effective``: effective size of the samples g comes from; ``n_fitted``: that of
+    the (reweighted) samples the step to θ was computed from (inf for the start).  θ
+    carries their noise, so near the optimum the gradient on fresh samples is the
+    difference of two independent estimates of the model mean: its noise is the sum
+    of theirs.
+    """
     if np.linalg.norm(gradient) <= tol:
         return True
     if not np.isfinite(n_effective):
@@ -323,7 +330,7 @@ def _converged(gradient, hessian, n_effective, tol):
         decrement = gradient @ np.linalg.solve(hessian, gradient)
     except np.linalg.LinAlgError:
         return False
-    return bool(decrement <= _chi2_quantile_99(gradient.size) / n_effective)
+    return bool(decrement <= _chi2_quantile_99(gradient.size) * (1.0 / n_effective + 1.0 / n_fitted))
 
 
 def minimize_relative_entropy(basis, ensemble, target, *, weights=None, theta0=None, method="newton",
@@ -348,7 +355,12 @@ def minimize_relative_entropy(basis, ensemble, target, *, weights=None, theta0=N
 
     Convergence: :math:`\|\nabla S\| \le` ``tol``; for sampling ensembles also when the
     gradient is statistically zero on fresh samples,
-    :math:`\nabla S^\top H^{-1}\nabla S \le \chi^2_{0.99}(m)/n_\mathrm{eff}`.
+    :math:`\nabla S^\top H^{-1}\nabla S \le \chi^2_{0.99}(m)\,(1/n_\mathrm{eff} + 1/n_\mathrm{fit})`,
+    with :math:`n_\mathrm{eff}` the effective size of the fresh samples and
+    :math:`n_\mathrm{fit}` that of the (reweighted) samples the step to the current
+    :math:`\theta` was computed from (:math:`1/n_\mathrm{fit} = 0` at ``theta0``):
+    :math:`\theta` carries their noise, so near the optimum the fresh gradient is the
+    difference of two independent estimates.
 
     Parameters
     ----------
@@ -428,8 +440,9 @@ def minimize_relative_entropy(basis, ensemble, target, *, weights=None, theta0=N
     history = _History(theta, gradient, problem.objective(theta) if problem.exact else np.nan)
     converged, message = False, f"reached max_iter={max_iter}"
     n_iter = 0
+    n_fitted = np.inf  # effective size of the samples theta was computed from (none yet)
     while True:
-        if fresh and _converged(gradient, hessian, n_eff, tol):
+        if fresh and _converged(gradient, hessian, n_eff, tol, n_fitted):
             converged = True
             message = "gradient below tolerance" + ("" if problem.exact else " or within statistical noise")
             break
@@ -437,6 +450,7 @@ def minimize_relative_entropy(basis, ensemble, target, *, weights=None, theta0=N
                           or (method == "gradient" and _converged(gradient, hessian, 100 * n_eff, tol))):
             # at the optimum of the reweighted objective (Newton reaches it exactly; gradient descent to
             # a tenth of the statistical error): check it with fresh model samples
+            n_fitted = n_eff
             mean, cov, n_eff, fresh = problem.state(theta, fresh=True)
             gradient, hessian = derivatives(mean, cov)
             continue
@@ -448,6 +462,7 @@ def minimize_relative_entropy(basis, ensemble, target, *, weights=None, theta0=N
             break
         theta = theta + step
         n_iter += 1
+        n_fitted = n_eff  # the step carries the noise of the samples it was computed from
         mean, cov, n_eff, fresh = problem.state(theta)
         gradient, hessian = derivatives(mean, cov)
         history.add(theta, gradient, problem.objective(theta) if problem.exact else np.nan,

@@ -183,6 +183,25 @@ def test_reweighting_ensemble_recovers_potential_within_error():
     assert np.all(np.abs(result.theta - THETA_DW) / sigma < 5), (result.theta, sigma)
 
 
+def test_stopping_rule_keeps_its_level_at_the_fitted_optimum():
+    # theta fitted to n samples carries their noise, so the gradient on n fresh samples is the
+    # difference of two independent means: g.H^-1.g ~ chi2(m) (1/n + 1/n_fit).  Judged against
+    # the fresh noise alone (chi2(m)/n) the fit would go on past its optimum in 1 case of 5 here.
+    n, fits = 2000, 300
+    weights = boltzmann_weights(double_well, GRID)
+    misses = 0
+    for seed in range(fits):
+        ens = IIDEnsemble(DOUBLE_WELL, n, seed=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            result = minimize_relative_entropy(DOUBLE_WELL, ens, GRID, weights=weights,
+                                               theta0=THETA_DW + np.array([0.5, 0.0]))
+        assert result.n_resamples >= 2  # theta0 is far outside the noise: the first check never stops
+        misses += not (result.converged and result.n_resamples == 2)
+    # nominal level 1 %; the reweighted samples' noise is a little above 1/n_fit, so allow 5 %
+    assert misses <= 0.05 * fits, misses
+
+
 def test_reweighted_objective_change_matches_exact():
     from remlib.rem import _SamplingProblem
 
