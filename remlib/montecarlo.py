@@ -185,7 +185,8 @@ def _lookup_below_last(t, table):
     """Linear interpolation at table coordinate t < table.size - 1 (t < 0 reads the first point).
 
     The index is unsigned so that numba, knowing it cannot be negative, leaves out the
-    wraparound of negative indices (about a tenth of the list pass's instructions).
+    wraparound of negative indices (a fifth of the list pass's instructions: 222 -> 174 per
+    16 neighbours).
     """
     tc = max(t, 0.0)
     q = np.uint64(tc)
