@@ -303,10 +303,11 @@ def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, be
 
     The stopping rule takes the noise of the model averages from batch means of the
     features within one model run, which cannot see correlations that outlast the run.
-    For the LJ fit of ``benchmarks/bench_fluids.py`` (100 frames 2 sweeps apart) the
-    scatter of :math:`\\nabla S^\\top H^{-1}\\nabla S` over 60 runs at the fitted
-    :math:`\\theta` was 1.7 (one chain) and 1.4 (two chains) times the rule's estimate:
-    the rule errs towards more Newton steps, not towards stopping early.
+    For the LJ fit of ``benchmarks/bench_fluids.py`` (100 frames 2 sweeps apart), the
+    gradient's noise measured by the scatter of the means of 60 consecutive runs at the
+    fitted :math:`\\theta`, in the rule's metric :math:`H^{-1}`, was 1.7 (one chain) and
+    1.4 (two chains) times the rule's estimate: the rule errs towards more Newton steps,
+    not towards stopping early.
 
     Parameters
     ----------
