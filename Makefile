@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make book   build the HTML book into _build/html (creates .venv on first use)
 #   make test   build the book, then run the whole test suite (library, doctests, book, browser)
+#   (a contributor who changed only remlib runs `.venv/bin/pytest`: the library tests alone)
 # Both are idempotent: the virtual environment is reused and only re-installed when
 # requirements.txt or pyproject.toml changed.
 
@@ -21,8 +22,10 @@ book: env vendor exec-cache $(PRACTICE_DOWNLOADS)
 	@echo "The book is built. Open it in a browser:"
 	@echo "    file://$(CURDIR)/_build/html/index.html"
 
+# the library tests (what `pytest` alone runs) and the book group, in one run; a missing
+# built book fails the book group here instead of skipping it
 test: env chromium book
-	$(BIN)/python -m pytest
+	REMLIB_REQUIRE_BOOK=1 $(BIN)/python -m pytest tests/test_*.py remlib tests/book
 
 env: $(STAMP)
 

@@ -1,4 +1,4 @@
-"""Bad input to the public functions of the equilibrium core (issue 2).
+"""Bad input to the public functions of the equilibrium core.
 
 Each call passes one typical user mistake (wrong type, wrong rank, mismatched shape,
 NaN/negative values, empty data, out-of-range integers) and must fail with a

@@ -26,7 +26,7 @@ from playwright.sync_api import sync_playwright
 
 from test_browser import CHROMIUM, CHROMIUM_ARGS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 JUPYTER = Path(sys.executable).parent / "jupyter"
 BUDGET = 55.0  # seconds for the whole test, server start included
 CELL = "from remlib.widgets import kl_explorer; w = kl_explorer(); w"

@@ -1,4 +1,4 @@
-"""pytest configuration: makes tests/book_helpers.py importable and builds one throw-away book.
+"""pytest configuration of the book group: makes tests/book/book_helpers.py importable and builds one throw-away book.
 
 (pytest runs with --import-mode=importlib, so test modules cannot import each other or
 conftest; the helpers live in book_helpers.py on sys.path.)
