@@ -4,7 +4,7 @@
 # export_cell: false
 # check_all_cell: true
 # runs_on: default
-# strip_solutions_from_all_cells: true
+# strip_solutions_from_all_cells: false
 # files:
 #   - check_helpers.py
 # tests:
@@ -43,6 +43,9 @@ import numpy as np
 # * a state with $p_i = 0$ contributes nothing ($0 \ln 0 = 0$),
 # * return `math.inf` if some state has $q_i = 0 < p_i$.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def kl_divergence(p, q):
     """Relative entropy D(p||q) in nats of two discrete distributions."""
@@ -59,6 +62,9 @@ def kl_divergence(p, q):
 
 
 print(kl_divergence([0.5, 0.5], [0.9, 0.1]))
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -131,6 +137,9 @@ test_kl_zero_p(kl_divergence)
 # $D(p\|q)$ in `d_forward`, $D(q\|p)$ in `d_backward` and their difference
 # `d_forward - d_backward` in `asymmetry`.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 p_uniform = np.full(4, 0.25)
 q_peaked = np.array([0.7, 0.1, 0.1, 0.1])
@@ -138,6 +147,9 @@ d_forward = kl_divergence(p_uniform, q_peaked)  # SOLUTION
 d_backward = kl_divergence(q_peaked, p_uniform)  # SOLUTION
 asymmetry = d_forward - d_backward  # SOLUTION
 print(d_forward, d_backward, asymmetry)
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -180,6 +192,9 @@ test_asymmetry(d_forward, d_backward, asymmetry)
 # which it grows with $\ln(1/\varepsilon)$, measured between $\varepsilon = 10^{-6}$ and
 # $10^{-8}$: `slope = (D(1e-8) - D(1e-6)) / ln(100)`. Which probability does it approach?
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 p_half = np.array([0.5, 0.5])
 q_forbids = np.array([1.0, 0.0])
@@ -195,6 +210,9 @@ def smoothed_penalty(eps):
 
 slope = (smoothed_penalty(1e-8) - smoothed_penalty(1e-6)) / np.log(100)  # SOLUTION
 print(kl_divergence(p_half, q_forbids), smoothed_penalty(1e-3), slope)
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -257,6 +275,9 @@ test_slope(slope)
 # The forward fit — the one relative entropy minimisation makes — matches the mean and covers
 # both modes; the reverse fit picks one mode.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 k_states = np.arange(11)
 
@@ -278,6 +299,9 @@ theta_forward = thetas[np.argmin(forward)]
 theta_reverse = thetas[np.argmin(reverse)]
 # END SOLUTION
 print(theta_forward, theta_reverse)
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS

@@ -4,7 +4,7 @@
 # export_cell: false
 # check_all_cell: true
 # runs_on: default
-# strip_solutions_from_all_cells: true
+# strip_solutions_from_all_cells: false
 # files:
 #   - check_helpers.py
 # tests:
@@ -52,6 +52,9 @@ x_samples = exact_samples(double_well, -2.5, 2.5, 100_000, seed=2)
 # (bins may have different widths). Do not use `density=True`; count yourself or with
 # `np.histogram(samples, edges)[0]`.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def histogram_density(samples, edges):
     """Normalised histogram: counts / (n_samples * bin width)."""
@@ -63,6 +66,9 @@ def histogram_density(samples, edges):
 
 
 print(histogram_density([0.1, 0.2, 0.6], [0.0, 0.5, 1.0]))
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -109,6 +115,9 @@ test_density_uneven(histogram_density)
 # the density is 0 (and no warnings for them). Then compute the PMF of the double-well samples,
 # `f_double_well`, on the bins `edges_x`; it should follow $U(x) = (x^2-1)^2$.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def boltzmann_inversion(density, beta=1.0):
     """F = -ln(density)/beta, minimum shifted to 0, inf where density == 0."""
@@ -124,6 +133,9 @@ def boltzmann_inversion(density, beta=1.0):
 edges_x = np.linspace(-2.0, 2.0, 41)
 f_double_well = boltzmann_inversion(histogram_density(x_samples, edges_x))  # SOLUTION
 print(np.round(f_double_well, 2))
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -186,6 +198,9 @@ test_double_well_pmf(f_double_well, x_samples, edges_x)
 # divides the histogram density by $4\pi r^2$ at the bin centres before Boltzmann inversion, so
 # that the result is $U(r) = r^2/(2\sigma^2)$ up to a constant.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 sigma = 0.8
 rng = np.random.default_rng(3)
@@ -205,6 +220,9 @@ def distance_pmf(r_samples, edges, beta=1.0):
 
 f_distance = distance_pmf(r_samples, edges_r)
 print(np.round(f_distance[:8], 3))
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -261,6 +279,9 @@ test_distance_pmf_exact_counts(distance_pmf)
 # `f_distance` by linear least squares over the bins with $0.3 < r < 1.8$ and store $k$ in
 # `k_fit`. Theory says $k = 1/(\beta\sigma^2)$. (What would you get without the Jacobian?)
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 k_fit = ...  # spring constant from the least-squares fit
 # BEGIN SOLUTION NO PROMPT
@@ -270,6 +291,9 @@ design = np.column_stack([0.5 * centers_r[window] ** 2, np.ones(window.sum())])
 k_fit = np.linalg.lstsq(design, f_distance[window], rcond=None)[0][0]
 # END SOLUTION
 print(k_fit, 1 / sigma**2)
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS

@@ -4,7 +4,7 @@
 # export_cell: false
 # check_all_cell: true
 # runs_on: default
-# strip_solutions_from_all_cells: true
+# strip_solutions_from_all_cells: false
 # files:
 #   - check_helpers.py
 # tests:
@@ -49,6 +49,9 @@ print("<x^2> in the double well at beta = 1:", target_x2)
 # **Question 1 — by hand.** Setting the gradient to zero gives $\theta^*$ in closed form.
 # Write `theta_by_hand(mean_x2, beta=1.0)` returning it.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def theta_by_hand(mean_x2, beta=1.0):
     """theta* of U = theta x^2 that matches <x^2> = mean_x2."""
@@ -56,6 +59,9 @@ def theta_by_hand(mean_x2, beta=1.0):
 
 
 print(theta_by_hand(target_x2))
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -94,6 +100,9 @@ test_by_hand_beta(theta_by_hand)
 # **Question 2 — the gradient.** Write `gradient(theta, mean_x2, beta=1.0)` returning
 # $\partial S_{\rm rel}/\partial\theta$ for a target with $\langle x^2\rangle = $ `mean_x2`.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def gradient(theta, mean_x2, beta=1.0):
     """dS_rel/dtheta = beta (<x^2>_target - <x^2>_theta)."""
@@ -101,6 +110,9 @@ def gradient(theta, mean_x2, beta=1.0):
 
 
 print(gradient(1.0, target_x2))
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -160,6 +172,9 @@ test_gradient_other_values(gradient)
 # $\beta^2{\rm Var}_\theta(x^2)$. For a Gaussian of variance $v$, $\langle x^4\rangle = 3v^2$.
 # (Surprise: the result does not depend on $\beta$.)
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def hessian(theta, beta=1.0):
     """beta^2 Var_theta(x^2) for U = theta x^2."""
@@ -170,6 +185,9 @@ def hessian(theta, beta=1.0):
 
 
 print(hessian(1.0))
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -224,6 +242,9 @@ test_hessian_independent_of_beta(hessian)
 # `theta_star = newton_fit(target_x2, 0.5)`. It must agree with your answer by hand.
 # (Newton converges here for $0 < \theta_0 < 1/(\beta\langle x^2\rangle)$.)
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def newton_fit(mean_x2, theta0, beta=1.0, tol=1e-12, max_iter=100):
     """Newton-Raphson for dS_rel/dtheta = 0."""
@@ -240,6 +261,9 @@ def newton_fit(mean_x2, theta0, beta=1.0, tol=1e-12, max_iter=100):
 
 theta_star = newton_fit(target_x2, 0.5)  # SOLUTION
 print(theta_star, theta_by_hand(target_x2))
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS

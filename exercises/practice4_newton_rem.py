@@ -4,7 +4,7 @@
 # export_cell: false
 # check_all_cell: true
 # runs_on: default
-# strip_solutions_from_all_cells: true
+# strip_solutions_from_all_cells: false
 # files:
 #   - check_helpers.py
 # tests:
@@ -66,6 +66,9 @@ print("target <x^2>, <x^4>:", target_mean)
 # (shape `(2, 2)`) under $p_\theta$ on `grid`. Subtract the minimum energy before `np.exp` to
 # avoid overflow.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def model_averages(theta):
     """(<phi>_theta, Cov_theta(phi)) by quadrature on `grid`."""
@@ -82,6 +85,9 @@ def model_averages(theta):
 
 
 print(model_averages([4.0, 0.0]))
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -134,6 +140,9 @@ test_averages_quartic(model_averages)
 # **Question 2 — the Newton step.** Write `newton_step(theta, target_mean)` returning the new
 # parameters $\theta - H^{-1}g$ (use `np.linalg.solve`, not an explicit inverse).
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def newton_step(theta, target_mean):
     """One full Newton-Raphson step for S_rel at beta = 1."""
@@ -145,6 +154,9 @@ def newton_step(theta, target_mean):
 
 
 print(newton_step(np.array([4.0, 0.0]), np.array([0.3, 0.2])))
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -204,6 +216,9 @@ test_newton_step_quartic(newton_step)
 # halve `a` (start with `a = 1`); update $\theta \leftarrow \theta + a\Delta$; stop when the
 # gradient norm is below `tol`. Return `(theta, n_iter)`. Then fit from $\theta_0 = (1, 1)$.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def fit(theta0, target_mean, tol=1e-10, max_iter=100):
     """Newton-Raphson REM with step halving; returns (theta, n_iter)."""
@@ -224,6 +239,9 @@ def fit(theta0, target_mean, tol=1e-10, max_iter=100):
 
 theta_fit, n_iter = fit([1.0, 1.0], target_mean)  # SOLUTION
 print(theta_fit, n_iter)
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -265,6 +283,9 @@ def test_fit_other_start(fit, target_mean):
 # `tilted_mean` $= \langle\phi\rangle_{\rm t}$ with `grid_average`, fit `theta_tilted` from
 # $(1, 1)$, and verify that the model reproduces the target averages of both basis functions.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 tilted_mean = ...  # <phi> of the tilted well
 theta_tilted = ...  # REM fit to tilted_mean from (1, 1)
@@ -273,6 +294,9 @@ tilted_mean = grid_average((grid**2 - 1) ** 2 + 0.4 * grid**3, basis(grid))
 theta_tilted, _ = fit([1.0, 1.0], tilted_mean)
 # END SOLUTION
 print(theta_tilted, model_averages(theta_tilted)[0], tilted_mean)
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS

@@ -4,7 +4,7 @@
 # export_cell: false
 # check_all_cell: true
 # runs_on: default
-# strip_solutions_from_all_cells: true
+# strip_solutions_from_all_cells: false
 # files:
 #   - check_helpers.py
 # tests:
@@ -51,6 +51,9 @@ def kl(p, q):
 # probabilities (shape `(64,)`, in the order of `states`) of the open chain
 # $E(s) = -J\sum_{i=1}^{5} s_i s_{i+1} - h\sum_{i=1}^{6} s_i$.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def ising_probabilities(J, h, beta=1.0):
     """Exact Boltzmann probabilities of the 6-spin open chain over `states`."""
@@ -63,6 +66,9 @@ def ising_probabilities(J, h, beta=1.0):
 
 p_aa = ising_probabilities(1.0, 0.0)
 print(p_aa[:4], p_aa.sum())
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -110,6 +116,9 @@ test_ising_field(ising_probabilities, states)
 # spins 1–3 and 4–6 (so labels run 0..3). Then write `mapped_distribution(p, labels)`
 # returning $p_R$ (shape `(4,)`).
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def coarse_labels(states):
     """Block-spin labels 0..3 (majority rule on blocks of 3 spins)."""
@@ -128,6 +137,9 @@ def mapped_distribution(p, labels):
 
 labels = coarse_labels(states)
 print(mapped_distribution(p_aa, labels))
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -177,6 +189,9 @@ test_mapped(coarse_labels, mapped_distribution, states)
 # `(total, coarse, reconstruction)` as defined above, each computed from its own definition
 # (use `kl`). $\Omega(R)$ is the number of microstates with label $R$.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def information_terms(p_aa, labels, p_cg):
     """(total, coarse, reconstruction) of the uniform-backmapping decomposition."""
@@ -196,6 +211,9 @@ def information_terms(p_aa, labels, p_cg):
 
 uniform_cg = np.full(4, 0.25)
 print(information_terms(p_aa, labels, uniform_cg))
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -261,6 +279,9 @@ test_terms_other_cg_model(information_terms, states)
 # on this mapping can lose less information. Check that the reconstruction term for
 # `uniform_cg` is the same number.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 p_cg_best = ...
 best_terms = ...  # (total, coarse, reconstruction) for p_cg_best
@@ -271,6 +292,9 @@ best_terms = information_terms(p_aa, labels, p_cg_best)
 irreducible = best_terms[2]
 # END SOLUTION
 print(best_terms, information_terms(p_aa, labels, uniform_cg)[2])
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS

@@ -4,7 +4,7 @@
 # export_cell: false
 # check_all_cell: true
 # runs_on: default
-# strip_solutions_from_all_cells: true
+# strip_solutions_from_all_cells: false
 # files:
 #   - check_helpers.py
 # tests:
@@ -88,6 +88,9 @@ sizes = np.arange(1, 9)
 # $Z(\theta) = \sum_{\rm grid} e^{-U_\theta}\,\Delta x$ (`dx`). The number of basis functions is
 # `len(theta)`. Subtract the minimum of $U$ on the grid before exponentiating.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def log_likelihood(theta, samples):
     """Average log-density of `samples` under the model with parameters theta."""
@@ -101,6 +104,9 @@ def log_likelihood(theta, samples):
 
 
 print(log_likelihood(fit_theta(4, x_train), x_test))
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -156,6 +162,9 @@ test_ll_one_function(log_likelihood)
 # the training log-likelihood in `ll_train` and the held-out one (on `x_test`) in `ll_test`
 # (arrays of length 8).
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 ll_train = ...  # array of 8 training log-likelihoods
 ll_test = ...  # array of 8 held-out log-likelihoods
@@ -166,6 +175,9 @@ ll_test = np.array([log_likelihood(t, x_test) for t in fits])
 # END SOLUTION
 print(np.round(ll_train, 3))
 print(np.round(ll_test, 3))
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -216,9 +228,15 @@ test_truth_level(ll_test, x_test)
 # **Question 3 — choose.** Store in `best_m` the basis size with the best held-out
 # likelihood. Compare the training/held-out gap at `best_m` with the gap at $m = 8$.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 best_m = int(sizes[np.argmax(ll_test)])  # SOLUTION
 print(best_m, ll_train - ll_test)
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS

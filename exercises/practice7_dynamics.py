@@ -4,7 +4,7 @@
 # export_cell: false
 # check_all_cell: true
 # runs_on: default
-# strip_solutions_from_all_cells: true
+# strip_solutions_from_all_cells: false
 # files:
 #   - check_helpers.py
 # tests:
@@ -39,6 +39,9 @@ import numpy as np
 # trajectory of shape `(n_steps + 1, n_walkers)` with `x0` as its first row. Draw the noise
 # from `np.random.default_rng(seed)` so that the same seed gives the same trajectory.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def euler_maruyama(force, x0, dt, n_steps, beta=1.0, gamma=1.0, seed=0):
     """Euler-Maruyama trajectory of overdamped Langevin dynamics, shape (n_steps + 1, n_walkers)."""
@@ -57,6 +60,9 @@ def euler_maruyama(force, x0, dt, n_steps, beta=1.0, gamma=1.0, seed=0):
 
 ou = euler_maruyama(lambda x: -2.0 * x, np.ones(4000), 0.01, 100)
 print(ou.shape, ou[-1].mean(), ou[-1].var())
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -117,6 +123,9 @@ test_em_beta_gamma_seed(euler_maruyama)
 # trajectory of the double well $U = x^4 - 2x^2$ made with your integrator; with
 # $\phi = (x^2, x^4)$ you should find $\theta \approx (-2, 1)$.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def fit_drift(traj, dt, basis_derivative):
     """Least-squares drift parameters theta of F = -phi'(x) . theta from a trajectory."""
@@ -136,6 +145,9 @@ walkers0 = np.where(np.arange(200) % 2 == 0, -1.0, 1.0)
 well_traj = euler_maruyama(lambda x: -(4 * x**3 - 4 * x), walkers0, 1e-3, 1000, seed=7)
 theta_drift = fit_drift(well_traj, 1e-3, well_basis_derivative)  # SOLUTION
 print(theta_drift)
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -200,6 +212,9 @@ test_fit_drift_noise_free(fit_drift)
 # the $x$-component of the force $-\partial U/\partial x$ at each sample. Write
 # `binned_mean_force(x, fx, edges)` returning the average force in each bin (the mean force).
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def sample_channel(n, seed):
     """Exact samples (x, force_x) of exp(-U(x, y)) with U = (x^2-1)^2 + (1 + x^2) y^2 / 2."""
@@ -227,6 +242,9 @@ def binned_mean_force(x, fx, edges):
 
 mean_force = binned_mean_force(x_channel, fx_channel, edges_channel)
 print(np.round(mean_force, 2))
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -283,6 +301,9 @@ test_mean_force_small(binned_mean_force)
 # exact PMF $F = (x^2-1)^2 + \tfrac12\ln(1+x^2)$ has the lower barrier $1 - \tfrac12\ln 2$:
 # the channel is wider at the top, and that entropy lowers the barrier.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def pmf_from_mean_force(centers, mean_force):
     """F(x) = -cumulative integral of the mean force (trapezoid), minimum shifted to 0."""
@@ -299,6 +320,9 @@ centers_channel = 0.5 * (edges_channel[1:] + edges_channel[:-1])
 pmf_channel = pmf_from_mean_force(centers_channel, mean_force)
 barrier = np.interp(0.0, centers_channel, pmf_channel) - np.interp(1.0, centers_channel, pmf_channel)  # SOLUTION
 print(barrier, 1 - 0.5 * np.log(2))
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS

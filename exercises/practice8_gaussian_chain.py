@@ -4,7 +4,7 @@
 # export_cell: false
 # check_all_cell: true
 # runs_on: default
-# strip_solutions_from_all_cells: true
+# strip_solutions_from_all_cells: false
 # files:
 #   - check_helpers.py
 # tests:
@@ -52,6 +52,9 @@ x_chain = sample_chain(20000, n_per_block * n_blocks, k_spring, beta, seed=8)
 # for $n < m < 2n$. Sum the squares and write `k_rem_formula(n, k, beta=1.0)` returning
 # $K_{\rm REM}$ in closed form.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def k_rem_formula(n, k, beta=1.0):
     """REM spring constant between centres of mass of blocks of n beads."""
@@ -59,6 +62,9 @@ def k_rem_formula(n, k, beta=1.0):
 
 
 print(k_rem_formula(n_per_block, k_spring))
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -108,6 +114,9 @@ test_k_rem_formula_other_k_and_beta(k_rem_formula)
 # Then measure `k_rem_measured` $= 1/(\beta\langle\Delta R^2\rangle)$ from `x_chain`, averaging
 # over samples and the three coarse bonds.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def com_positions(x, n):
     """Centres of mass of consecutive blocks of n equal-mass beads."""
@@ -120,6 +129,9 @@ def com_positions(x, n):
 r_chain = com_positions(x_chain, n_per_block)
 k_rem_measured = 1 / (beta * np.mean(np.diff(r_chain, axis=1) ** 2))  # SOLUTION
 print(k_rem_measured, k_rem_formula(n_per_block, k_spring))
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -166,6 +178,9 @@ test_k_rem_measured(k_rem_measured)
 # Force matching minimises $\langle\sum_I (F_I - K G_I)^2\rangle$; store its solution
 # $K_{\rm FM} = \sum F_I G_I / \sum G_I^2$ (sums over samples and blocks) in `k_fm_measured`.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 def mapped_forces(x, n, k):
     """Total spring force on each block of n beads."""
@@ -189,6 +204,9 @@ g[:, 1:] -= d_r
 k_fm_measured = np.sum(forces * g) / np.sum(g * g)
 # END SOLUTION
 print(k_fm_measured)
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS
@@ -244,6 +262,9 @@ test_k_fm(k_fm_measured)
 # $= 1/(\beta K_{\rm REM})$ and `bond_var_fm` $= 1/(\beta K_{\rm FM})$ (measured constants).
 # REM reproduces the structure exactly; the stiffer FM spring underestimates the fluctuations.
 
+# %% [raw]
+# # BEGIN SOLUTION
+
 # %%
 ratio = ...
 bond_var_target = ...
@@ -256,6 +277,9 @@ bond_var_rem = 1 / (beta * k_rem_measured)
 bond_var_fm = 1 / (beta * k_fm_measured)
 # END SOLUTION
 print(ratio, bond_var_target, bond_var_rem, bond_var_fm)
+
+# %% [raw]
+# # END SOLUTION
 
 # %% [raw]
 # # BEGIN TESTS

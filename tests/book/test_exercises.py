@@ -129,6 +129,26 @@ def test_eight_practices_in_book_order():
     ]
 
 
+@pytest.mark.parametrize("name", PRACTICES)
+def test_every_answer_cell_is_editable(assignments, name):
+    """A student can type in every cell that holds a ``...`` placeholder (otter locks the cells
+    that sit directly in a question block, so each answer is wrapped in a SOLUTION block); the
+    cells otter writes (init, checks) stay locked."""
+    cells = json.loads(assignments[name]["student"].read_text())["cells"]
+    code = [(cell, "".join(cell["source"])) for cell in cells if cell["cell_type"] == "code"]
+    answers = [cell for cell, source in code if re.search(r"(^|[=\s(\[,])\.\.\.($|[\s)\],#])", source, re.M)]
+    questions = [source for _, source in code if source.startswith("grader.check(")]
+    assert len(answers) >= len(questions) >= 3, name
+    for cell in answers:
+        where = f"{name}: {''.join(cell['source'])[:60]!r}"
+        assert cell["metadata"].get("editable", True) is True, where
+        assert cell["metadata"].get("deletable", True) is True, where
+        assert "otter_answer_cell" in cell["metadata"].get("tags", []), where
+    for cell, source in code:
+        if source.startswith(("grader.check(", "# Initialize Otter")):
+            assert cell["metadata"]["editable"] is False and cell["metadata"]["deletable"] is False
+
+
 @pytest.mark.timeout(900)  # otter's grading has no time limit of its own
 @pytest.mark.parametrize("name", PRACTICES)
 def test_otter_grades_the_solution_full_marks(assignments, name):
