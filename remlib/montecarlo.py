@@ -35,6 +35,7 @@ import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -43,6 +44,7 @@ from remlib._validation import as_generator, as_positive_int, as_positive_scalar
 from remlib.cells import (
     _cell_grid,
     _cell_of,
+    _Chains,
     _excluded,
     _hide,
     _list_index_kind,
@@ -50,7 +52,9 @@ from remlib.cells import (
     _near_pairs,
     _refresh,
     _stencil,
+    _unhide,
     _verlet_lists,
+    _work_buffers,
 )
 from remlib.neighbors import (
     _min_image,
@@ -156,20 +160,50 @@ def tabulate_angle(function, *, n_grid=1024):
     return _tabulate(function, theta, theta, "theta", "angle potential")
 
 
+class _KernelTable(NamedTuple):
+    """A :class:`Table` for the kernels: first grid point, spacing and values."""
+
+    lo: float
+    spacing: float
+    values: np.ndarray
+
+
+class _Tables(NamedTuple):
+    """The pair (over r**2), bond (over r) and angle tables of one system."""
+
+    pair: _KernelTable
+    bond: _KernelTable
+    angle: _KernelTable
+    has_angles: bool
+
+
+class _Schedule(NamedTuple):
+    """What :func:`_metropolis` does: its cells, skin, step tuning and frames."""
+
+    cell_width: float
+    skin: float
+    step: float
+    n_frames: int
+    burn_in: int
+    thin: int
+    target_acceptance: float
+
+
 def _kernel_table(table, variable):
-    """(lo, spacing, values) for a kernel; an empty table when ``table`` is None."""
+    """A :class:`_KernelTable` of ``table``; an empty one when ``table`` is None."""
     if table is None:
-        return 0.0, 1.0, np.zeros(2)
+        return _KernelTable(0.0, 1.0, np.zeros(2))
     if not isinstance(table, Table) or table.variable != variable:
         raise TypeError(f"expected a Table over {variable!r}, got {table!r:.60}")
-    return float(table.grid[0]), table.spacing, np.ascontiguousarray(table.values)
+    return _KernelTable(float(table.grid[0]), table.spacing, np.ascontiguousarray(table.values))
 
 
 # --------------------------------------------------------------------------- kernels
 
 @njit
-def _interp(x, lo, spacing, values):
-    """Linear interpolation on a uniform grid; inf outside it."""
+def _interp(x, table):
+    """Linear interpolation in a :class:`_KernelTable`; inf outside its grid."""
+    lo, spacing, values = table
     t = (x - lo) / spacing
     if t < 0.0 or t > values.size - 1:
         return np.inf
@@ -185,8 +219,7 @@ def _lookup_below_last(t, table):
     """Linear interpolation at table coordinate t < table.size - 1 (t < 0 reads the first point).
 
     The index is unsigned so that numba, knowing it cannot be negative, leaves out the
-    wraparound of negative indices (a fifth of the list pass's instructions: 222 -> 174 per
-    16 neighbours).
+    wraparound of negative indices.
     """
     tc = max(t, 0.0)
     q = np.uint64(tc)
@@ -195,24 +228,25 @@ def _lookup_below_last(t, table):
 
 
 @njit
-def _pair_delta(i, x, y, z, x0, y0, z0, with_old, box, coords, ids, count, n_cells, stencil,
-                chain_length, exclude, s_lo, ds, table, t_new, j_new, t_old, j_old):
+def _pair_delta(i, x, y, z, x0, y0, z0, with_old, box, grid, stencil, chains, pair, work):
     """Pair energy of particle i at (x, y, z) minus (if ``with_old``) that at (x0, y0, z0).
 
     Both sums run over the stencil of the cell of (x, y, z); the caller passes
     ``with_old`` only when (x0, y0, z0) lies in the same cell.  Returns inf if the new
     position overlaps a hard core.  The caller hides particle i from the cells by
     setting its stored x coordinate to inf (see :func:`_hide`); excluded chain
-    neighbours are skipped by their ids.  ``t_new, j_new, t_old, j_old`` are work
-    buffers (length at least 8 n + 8).
+    neighbours are skipped by their ids.  ``work`` holds the buffers of
+    :func:`_near_pairs`.
     """
+    s_lo, ds, table = pair
     inv_ds = 1.0 / ds
-    chains = chain_length > 1
-    n_new, n_old = _near_pairs(x, y, z, x0, y0, z0, with_old, chains, box, coords, ids, count, n_cells, stencil,
-                               table.size - 1, s_lo, inv_ds, t_new, j_new, t_old, j_old)
+    in_chains = chains.length > 1
+    n_new, n_old = _near_pairs(x, y, z, x0, y0, z0, with_old, in_chains, box, grid, stencil,
+                               table.size - 1, s_lo, inv_ds, work)
+    t_new, j_new, t_old, j_old = work
     e = 0.0
     for m in range(n_new):
-        if chains and _excluded(i, j_new[m], chain_length, exclude):
+        if in_chains and _excluded(i, j_new[m], chains):
             continue
         t = t_new[m]
         if t < 0.0:
@@ -220,42 +254,32 @@ def _pair_delta(i, x, y, z, x0, y0, z0, with_old, box, coords, ids, count, n_cel
         e += _lookup_below_last(t, table)
     for m in range(n_old):
         t = t_old[m]
-        if t < 0.0 or (chains and _excluded(i, j_old[m], chain_length, exclude)):
+        if t < 0.0 or (in_chains and _excluded(i, j_old[m], chains)):
             continue
         e -= _lookup_below_last(t, table)
     return e
 
 
 @njit
-def _work_buffers(n):
-    """Work buffers for :func:`_pair_delta` (every image of every particle fits)."""
-    size = 8 * n + 8
-    return np.empty(size), np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64)
-
-
-@njit
-def _move_delta(i, x, y, z, same, pos, box, coords, ids, count, where, slot, n_cells, stencil,
-                chain_length, exclude, s_lo, ds, table, buffers):
+def _move_delta(i, x, y, z, same, pos, box, grid, stencil, chains, pair, work):
     """Pair-energy change when particle i moves from ``pos[i]`` to (x, y, z) (inf: hard core).
 
     ``same`` tells whether (x, y, z) lies in particle i's current cell: then one fused
     pass gives new minus old energy, else the old energy needs a second pass over the
     old cell's stencil.  The cells are left unchanged.
     """
-    t_new, j_new, t_old, j_old = buffers
-    _hide(i, coords, where, slot)
-    delta = _pair_delta(i, x, y, z, pos[i, 0], pos[i, 1], pos[i, 2], same, box, coords, ids, count,
-                        n_cells, stencil, chain_length, exclude, s_lo, ds, table, t_new, j_new, t_old, j_old)
+    _hide(i, grid)
+    delta = _pair_delta(i, x, y, z, pos[i, 0], pos[i, 1], pos[i, 2], same, box, grid, stencil, chains, pair,
+                        work)
     if delta != np.inf and not same:
-        delta -= _pair_delta(i, pos[i, 0], pos[i, 1], pos[i, 2], 0.0, 0.0, 0.0, False, box, coords, ids,
-                             count, n_cells, stencil, chain_length, exclude, s_lo, ds, table,
-                             t_new, j_new, t_old, j_old)
-    coords[where[i], slot[i], 0] = pos[i, 0]
+        delta -= _pair_delta(i, pos[i, 0], pos[i, 1], pos[i, 2], 0.0, 0.0, 0.0, False, box, grid, stencil,
+                             chains, pair, work)
+    _unhide(i, pos[i, 0], grid)
     return delta
 
 
 @njit_with(fastmath={"reassoc", "nsz", "contract"})
-def _list_delta(neighbors, size, pos, box, inv_box, x0, y0, z0, dx, dy, dz, s_lo, ds, table):
+def _list_delta(neighbors, size, pos, box, inv_box, x0, y0, z0, dx, dy, dz, pair):
     """Pair-energy change when a particle at (x0, y0, z0) moves by (dx, dy, dz) (inf: hard core).
 
     ``neighbors[:size]`` must hold every particle within the cutoff of both positions;
@@ -265,6 +289,7 @@ def _list_delta(neighbors, size, pos, box, inv_box, x0, y0, z0, dx, dy, dz, s_lo
     across vector lanes).  The inverse edges come in as an array: computed here, the
     products ``o * (1 / L)`` of the minimum image would be folded back into divisions.
     """
+    s_lo, ds, table = pair
     inv_ds = 1.0 / ds
     last = table.size - 1
     e = 0.0
@@ -297,14 +322,14 @@ def _bond_vector(pos, box, i, j, out):
 
 
 @njit
-def _bond_energy(pos, box, i, j, b_lo, b_dr, b_tab):
+def _bond_energy(pos, box, i, j, bond):
     v = np.empty(3)
     _bond_vector(pos, box, i, j, v)
-    return _interp(np.sqrt(v[0] ** 2 + v[1] ** 2 + v[2] ** 2), b_lo, b_dr, b_tab)
+    return _interp(np.sqrt(v[0] ** 2 + v[1] ** 2 + v[2] ** 2), bond)
 
 
 @njit
-def _angle_energy(pos, box, i, j, k, a_lo, a_dt, a_tab):
+def _angle_energy(pos, box, i, j, k, angle):
     """Energy of the angle i-j-k (vertex j)."""
     u = np.empty(3)
     v = np.empty(3)
@@ -313,49 +338,50 @@ def _angle_energy(pos, box, i, j, k, a_lo, a_dt, a_tab):
     c = (u[0] * v[0] + u[1] * v[1] + u[2] * v[2]) / np.sqrt(
         (u[0] ** 2 + u[1] ** 2 + u[2] ** 2) * (v[0] ** 2 + v[1] ** 2 + v[2] ** 2))
     c = min(1.0, max(-1.0, c))
-    return _interp(np.arccos(c), a_lo, a_dt, a_tab)
+    return _interp(np.arccos(c), angle)
 
 
 @njit
-def _bonded_energy_of(pos, box, i, chain_length, b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab):
+def _bonded_energy_of(pos, box, i, chains, tables):
     """Bond and angle energy of all terms that involve bead i."""
+    chain_length = chains.length
     if chain_length == 1:
         return 0.0
     k = i % chain_length
     e = 0.0
     if k > 0:
-        e += _bond_energy(pos, box, i - 1, i, b_lo, b_dr, b_tab)
+        e += _bond_energy(pos, box, i - 1, i, tables.bond)
     if k < chain_length - 1:
-        e += _bond_energy(pos, box, i, i + 1, b_lo, b_dr, b_tab)
-    if has_angles:
+        e += _bond_energy(pos, box, i, i + 1, tables.bond)
+    if tables.has_angles:
         for vertex in range(i - 1, i + 2):
             kv = vertex % chain_length
             if vertex // chain_length == i // chain_length and 0 < kv < chain_length - 1 and vertex >= 1:
-                e += _angle_energy(pos, box, vertex - 1, vertex, vertex + 1, a_lo, a_dt, a_tab)
+                e += _angle_energy(pos, box, vertex - 1, vertex, vertex + 1, tables.angle)
     return e
 
 
 @njit_with(nogil=True)
-def _total_energy(pos, box, r_cut, chain_length, exclude, s_lo, ds, p_tab,
-                  b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab):
+def _total_energy(pos, box, r_cut, chains, tables):
     """Total energy of one configuration: half the sum of per-particle pair energies + bonds + angles."""
-    n_cells, coords, ids, count, where, slot = _cell_grid(pos, box, r_cut)
-    stencil = _stencil(n_cells, box, r_cut)
-    t_new, j_new, t_old, j_old = _work_buffers(pos.shape[0])
+    grid = _cell_grid(pos, box, r_cut)
+    stencil = _stencil(grid.n_cells, box, r_cut)
+    work = _work_buffers(pos.shape[0])
     pair = 0.0
     for i in range(pos.shape[0]):
-        _hide(i, coords, where, slot)
-        pair += _pair_delta(i, pos[i, 0], pos[i, 1], pos[i, 2], 0.0, 0.0, 0.0, False, box, coords, ids, count,
-                            n_cells, stencil, chain_length, exclude, s_lo, ds, p_tab, t_new, j_new, t_old, j_old)
-        coords[where[i], slot[i], 0] = pos[i, 0]
+        _hide(i, grid)
+        pair += _pair_delta(i, pos[i, 0], pos[i, 1], pos[i, 2], 0.0, 0.0, 0.0, False, box, grid, stencil, chains,
+                            tables.pair, work)
+        _unhide(i, pos[i, 0], grid)
     e = 0.5 * pair
+    chain_length = chains.length
     if chain_length > 1:
         for i in range(pos.shape[0]):
             k = i % chain_length
             if k < chain_length - 1:
-                e += _bond_energy(pos, box, i, i + 1, b_lo, b_dr, b_tab)
-            if has_angles and 0 < k < chain_length - 1:
-                e += _angle_energy(pos, box, i - 1, i, i + 1, a_lo, a_dt, a_tab)
+                e += _bond_energy(pos, box, i, i + 1, tables.bond)
+            if tables.has_angles and 0 < k < chain_length - 1:
+                e += _angle_energy(pos, box, i - 1, i, i + 1, tables.angle)
     return e
 
 
@@ -371,12 +397,11 @@ def _automatic_skin(r_cut, step):
 
 
 @njit_with(nogil=True)
-def _metropolis(pos, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, skin, chain_length, exclude,
-                b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab,
-                step, n_frames, burn_in, thin, target_acceptance, seed, index_kind):
-    """Metropolis NVT from ``pos`` with total energy ``energy``; ``burn_in`` and ``thin`` in sweeps.
+def _metropolis(pos, energy, box, beta, r_cut, chains, tables, schedule, seed, index_kind):
+    """Metropolis NVT from ``pos`` with total energy ``energy``, as ``schedule`` says.
 
-    Verlet lists hold particle ids of the integer type of ``index_kind``.
+    ``schedule`` is a :class:`_Schedule` (``burn_in`` and ``thin`` in sweeps).  Verlet
+    lists hold particle ids of the integer type of ``index_kind``.
 
     A sweep uses Verlet lists of radius r_cut + skin when its step allows them (a step
     of at most skin / sqrt(3), so that the old and the trial position both lie within
@@ -389,12 +414,14 @@ def _metropolis(pos, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, skin
     Returns frames, per-frame energies, production acceptance and the final step size.
     """
     np.random.seed(seed)
+    cell_width, skin, step, n_frames, burn_in, thin, target_acceptance = schedule
+    pair = tables.pair
     n = pos.shape[0]
     automatic = skin < 0.0
     skin_used = _automatic_skin(r_cut, step) if automatic else skin
-    n_cells, coords, ids, count, where, slot = _cell_grid(pos, box, cell_width)
-    stencil = _stencil(n_cells, box, r_cut)
-    buffers = _work_buffers(n)
+    grid = _cell_grid(pos, box, cell_width)
+    stencil = _stencil(grid.n_cells, box, r_cut)
+    work = _work_buffers(n)
     ref = pos.copy()
     lists = np.empty((n, 1), index_kind.dtype)
     size = np.zeros(n, np.int64)
@@ -417,12 +444,11 @@ def _metropolis(pos, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, skin
                 and not (automatic and skin_used > r_cut)):
             if renew or not using_lists:
                 ref[:] = pos
-                grid, stencil, lists, size = _verlet_lists(ref, box, r_list, chain_length, exclude, index_kind)
-                n_cells, coords, ids, count, where, slot = grid
+                grid, stencil, lists, size = _verlet_lists(ref, box, r_list, chains, index_kind)
                 using_lists = True
         elif using_lists:
-            n_cells, coords, ids, count, where, slot = _cell_grid(pos, box, cell_width)
-            stencil = _stencil(n_cells, box, r_cut)
+            grid = _cell_grid(pos, box, cell_width)
+            stencil = _stencil(grid.n_cells, box, r_cut)
             using_lists = False
         accepted = 0
         for _ in range(n):
@@ -438,24 +464,23 @@ def _metropolis(pos, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, skin
                 away = (_min_image(x - ref[i, 0], box[0]) ** 2 + _min_image(y - ref[i, 1], box[1]) ** 2
                         + _min_image(z - ref[i, 2], box[2]) ** 2)
                 if away > half_skin2:
-                    coords, ids, lists = _refresh(
+                    grid, lists = _refresh(
                         i, _wrap(pos[i, 0] + 0.5 * dx, box[0]), _wrap(pos[i, 1] + 0.5 * dy, box[1]),
-                        _wrap(pos[i, 2] + 0.5 * dz, box[2]), ref, box, coords, ids, count, where, slot, n_cells,
-                        stencil, r_list, chain_length, exclude, lists, size, mark, buffers[0], buffers[1])
+                        _wrap(pos[i, 2] + 0.5 * dz, box[2]), ref, box, grid, stencil, r_list, chains, lists, size,
+                        mark, work)
                 delta = _list_delta(lists[i], size[i], pos, box, inv_box, pos[i, 0], pos[i, 1], pos[i, 2],
-                                    dx, dy, dz, s_lo, ds, p_tab)
+                                    dx, dy, dz, pair)
             else:
-                cell = _cell_of(x, y, z, box, n_cells)
-                delta = _move_delta(i, x, y, z, cell == where[i], pos, box, coords, ids, count, where, slot,
-                                    n_cells, stencil, chain_length, exclude, s_lo, ds, p_tab, buffers)
+                cell = _cell_of(x, y, z, box, grid.n_cells)
+                delta = _move_delta(i, x, y, z, cell == grid.where[i], pos, box, grid, stencil, chains, pair, work)
             if delta == np.inf:
                 continue
-            if chain_length > 1:
+            if chains.length > 1:
                 for d in range(3):
                     old[d] = pos[i, d]
-                before = _bonded_energy_of(pos, box, i, chain_length, b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab)
+                before = _bonded_energy_of(pos, box, i, chains, tables)
                 pos[i, 0], pos[i, 1], pos[i, 2] = x, y, z
-                after = _bonded_energy_of(pos, box, i, chain_length, b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab)
+                after = _bonded_energy_of(pos, box, i, chains, tables)
                 pos[i, 0], pos[i, 1], pos[i, 2] = old[0], old[1], old[2]
                 delta += after - before
                 if delta == np.inf:
@@ -464,10 +489,11 @@ def _metropolis(pos, energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, skin
                 pos[i, 0], pos[i, 1], pos[i, 2] = x, y, z
                 energy += delta
                 accepted += 1
-                if cell == where[i]:
+                if cell == grid.where[i]:
+                    coords, slot = grid.coords, grid.slot
                     coords[cell, slot[i], 0], coords[cell, slot[i], 1], coords[cell, slot[i], 2] = x, y, z
                 elif not using_lists:
-                    coords, ids = _move_to_cell(i, x, y, z, cell, coords, ids, count, where, slot)
+                    grid = _move_to_cell(i, x, y, z, cell, grid)
         rate = accepted / n
         if sweep < burn_in:
             step = min(step * np.exp(rate - target_acceptance), max_step)
@@ -518,11 +544,9 @@ def _check_chain(chain_length, n_particles, bond, angle):
     return chain_length
 
 
-def _kernel_arguments(box, pair, chain_length, exclude, bond, angle):
-    s_lo, ds, p_tab = _kernel_table(pair, "r2")
-    b_lo, b_dr, b_tab = _kernel_table(bond, "r")
-    a_lo, a_dt, a_tab = _kernel_table(angle, "theta")
-    return (chain_length, exclude, s_lo, ds, p_tab, b_lo, b_dr, b_tab, angle is not None, a_lo, a_dt, a_tab)
+def _kernel_tables(pair, bond, angle):
+    return _Tables(_kernel_table(pair, "r2"), _kernel_table(bond, "r"), _kernel_table(angle, "theta"),
+                   angle is not None)
 
 
 def configuration_energy(positions, box, pair, *, chain_length=1, exclude=None, bond=None, angle=None):
@@ -540,13 +564,9 @@ def configuration_energy(positions, box, pair, *, chain_length=1, exclude=None, 
     r_cut = check_cutoff(np.sqrt(pair.grid[-1]), box, "r_cut")
     chain_length = _check_chain(chain_length, positions.shape[1], bond, angle)
     excl = exclusion_range(exclude if chain_length > 1 else 0, positions.shape[1])
-    args = _kernel_arguments(box, pair, chain_length, excl, bond, angle)
-    chain_length, excl, s_lo, ds, p_tab, b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab = args
-    return np.array([
-        _total_energy(frame, box, r_cut, chain_length, excl, s_lo, ds, p_tab,
-                      b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab)
-        for frame in positions
-    ])
+    chains = _Chains(chain_length, excl)
+    tables = _kernel_tables(pair, bond, angle)
+    return np.array([_total_energy(frame, box, r_cut, chains, tables) for frame in positions])
 
 
 def _chain_runner(box, pair, n_particles, *, n_frames, beta=1.0, burn_in=200, thin=1, step_size=0.1,
@@ -571,12 +591,12 @@ def _chain_runner(box, pair, n_particles, *, n_frames, beta=1.0, burn_in=200, th
     target_acceptance = as_positive_scalar(target_acceptance, "target_acceptance")
     if target_acceptance >= 1:
         raise ValueError(f"target_acceptance must be in (0, 1), got {target_acceptance}")
-    chain_length, excl, s_lo, ds, p_tab, b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab = _kernel_arguments(
-        box, pair, chain_length, excl, bond, angle)
+    chains = _Chains(chain_length, excl)
+    tables = _kernel_tables(pair, bond, angle)
+    schedule = _Schedule(cell_width, skin, step_size, n_frames, burn_in, thin, target_acceptance)
 
     def run(start, seed):
-        energy = _total_energy(start, box, r_cut, chain_length, excl, s_lo, ds, p_tab,
-                               b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab)
+        energy = _total_energy(start, box, r_cut, chains, tables)
         if not np.isfinite(energy):
             raise ValueError(
                 "positions: the starting configuration has infinite energy (overlapping particles inside the "
@@ -584,9 +604,7 @@ def _chain_runner(box, pair, n_particles, *, n_frames, beta=1.0, burn_in=200, th
                 "frame of the target system"
             )
         frames, energies, acceptance, step = _metropolis(
-            start.copy(), energy, box, beta, s_lo, ds, p_tab, r_cut, cell_width, skin, chain_length, excl,
-            b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab,
-            step_size, n_frames, burn_in, thin, target_acceptance, seed, _list_index_kind(len(start)))
+            start.copy(), energy, box, beta, r_cut, chains, tables, schedule, seed, _list_index_kind(len(start)))
         return MonteCarloResult(frames, energies, float(acceptance), float(step), box)
 
     return run

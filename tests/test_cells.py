@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from remlib.cells import _list_index_kind, _refresh, _verlet_lists
+from remlib.cells import _Chains, _list_index_kind, _refresh, _verlet_lists, _work_buffers
 from remlib.montecarlo import lattice_positions
 
 BOX = np.array([7.0, 7.5, 8.0])
@@ -34,7 +34,7 @@ def start_points(rng, n=240):
 def test_lists_hold_exactly_the_pairs_within_the_list_radius(chain_length, exclude, kind):
     rng = np.random.default_rng(0)
     points = start_points(rng)
-    _, _, lists, size = _verlet_lists(points, BOX, 3.1, chain_length, exclude, np.empty(0, kind))
+    _, _, lists, size = _verlet_lists(points, BOX, 3.1, _Chains(chain_length, exclude), np.empty(0, kind))
     assert lists.dtype == kind
     assert list_sets(lists, size) == all_pairs_neighbours(points, BOX, 3.1, chain_length, exclude)
 
@@ -51,16 +51,15 @@ def test_local_refreshes_keep_the_lists_exact_and_symmetric(chain_length, exclud
     rng = np.random.default_rng(1)
     points = start_points(rng)
     n, r_list = len(points), 2.9
-    grid, stencil, lists, size = _verlet_lists(points, BOX, r_list, chain_length, exclude,
-                                               _list_index_kind(len(points)))
-    n_cells, coords, ids, count, where, slot = grid
+    chains = _Chains(chain_length, exclude)
+    grid, stencil, lists, size = _verlet_lists(points, BOX, r_list, chains, _list_index_kind(len(points)))
     mark = np.zeros(n, np.int64)
-    dist2, found = np.empty(8 * n + 8), np.empty(8 * n + 8, np.int64)
+    work = _work_buffers(n)
     for _ in range(600):
         i = int(rng.integers(n))
         x, y, z = (points[i] + rng.uniform(-0.6, 0.6, 3)) % BOX
-        coords, ids, lists = _refresh(i, x, y, z, points, BOX, coords, ids, count, where, slot, n_cells, stencil,
-                                      r_list, chain_length, exclude, lists, size, mark, dist2, found)
+        grid, lists = _refresh(i, x, y, z, points, BOX, grid, stencil, r_list, chains, lists, size, mark, work)
+    n_cells, coords, ids, count, where, slot = grid
     np.testing.assert_array_equal(mark, 0)
     assert list_sets(lists, size) == all_pairs_neighbours(points, BOX, r_list, chain_length, exclude)
     # the cell grid of the reference points was kept up to date as well
@@ -74,15 +73,14 @@ def test_lists_grow_beyond_their_first_capacity():
     rng = np.random.default_rng(2)
     points = start_points(rng, n=120)
     n, r_list = len(points), 2.5
-    grid, stencil, lists, size = _verlet_lists(points, BOX, r_list, 1, 0, _list_index_kind(len(points)))
+    grid, stencil, lists, size = _verlet_lists(points, BOX, r_list, _Chains(1, 0), _list_index_kind(len(points)))
     first_width = lists.shape[1]
-    n_cells, coords, ids, count, where, slot = grid
     mark = np.zeros(n, np.int64)
-    dist2, found = np.empty(8 * n + 8), np.empty(8 * n + 8, np.int64)
+    work = _work_buffers(n)
     for i in range(n):  # gather every reference point into a ball of radius 1
         x, y, z = (np.array([3.5, 3.7, 4.0]) + rng.uniform(-0.5, 0.5, 3)) % BOX
-        coords, ids, lists = _refresh(i, x, y, z, points, BOX, coords, ids, count, where, slot, n_cells, stencil,
-                                      r_list, 1, 0, lists, size, mark, dist2, found)
+        grid, lists = _refresh(i, x, y, z, points, BOX, grid, stencil, r_list, _Chains(1, 0), lists, size, mark,
+                               work)
     assert lists.shape[1] > first_width
     assert list_sets(lists, size) == all_pairs_neighbours(points, BOX, r_list)
 
@@ -93,7 +91,7 @@ def test_the_build_widens_lists_for_clustered_points():
     points = start_points(rng, n=160)
     points[:80] = (np.array([3.5, 3.7, 4.0]) + rng.uniform(-0.5, 0.5, (80, 3))) % BOX
     r_list = 2.5
-    _, _, lists, size = _verlet_lists(points, BOX, r_list, 1, 0, _list_index_kind(len(points)))
+    _, _, lists, size = _verlet_lists(points, BOX, r_list, _Chains(1, 0), _list_index_kind(len(points)))
     expected = 4.19 * r_list**3 * len(points) / BOX.prod()
     assert size.max() > 1.5 * expected + 16  # beyond the first width
     assert list_sets(lists, size) == all_pairs_neighbours(points, BOX, r_list)
