@@ -1,13 +1,13 @@
 """Speed of the equilibrium core: Metropolis sampling, compiled basis energies, REM fits.
 
-Run with ``python benchmarks/bench_core.py`` (from the repository root).  Prints a
-markdown table (see ``benchmarks/harness.py``); each numba kernel is timed after
-compilation and compared with its plain Python/numpy reference in the same run.
+Run with ``python benchmarks/bench_core.py`` (from the repository root).  Writes
+``benchmarks/results/core.json`` (see ``benchmarks/harness.py``); each numba kernel is
+timed after compilation and compared with its plain Python/numpy reference in the same run.
 
-Targets (issue 2): Metropolis for a 1-D polynomial potential >= 20 million
-proposals/s per core and >= 50x a per-step Python/numpy loop; a REM Newton fit of a
-1-D double well on a GridEnsemble < 50 ms after compilation; a second process that
-reuses the numba cache finishes its first fit < 1 s after it starts.
+Targets: Metropolis for a 1-D polynomial potential >= 20 million proposals/s per core
+(CPU time) and >= 50x a per-step Python/numpy loop; a REM Newton fit of a 1-D double well
+on a GridEnsemble < 50 ms after compilation; a second process that reuses the numba cache
+finishes its first fit < 1 s after it starts.
 """
 import os
 import resource
@@ -20,7 +20,7 @@ import numpy as np
 
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Row, best_time, print_table  # noqa: E402
+from harness import Figure, Row, best_time, rows_to_figures, write_results  # noqa: E402
 
 from remlib.basis import (  # noqa: E402
     BSplineBasis, FourierBasis, PolynomialBasis, SeparableBasis, _bspline_energy, _energies)
@@ -58,9 +58,9 @@ def metropolis_rows():
     cpu_ref = best_cpu_time(lambda: _metropolis_reference(np.zeros(1), np.ones(1), -np.inf, np.inf, n_ref, 0, 1, 1.0,
                                                           energy, np.random.default_rng(0)), repeats=2)
     rows.append(Row("Metropolis 1-D x^4 - 2x^2 (scalar kernel), wall time", "proposals", n, seconds,
-                    ref * n / n_ref, ">= 2e7/s, >= 50x"))
+                    ref * n / n_ref, speedup_target=">= 50"))
     rows.append(Row("Metropolis 1-D x^4 - 2x^2 (scalar kernel), CPU time", "proposals", n, cpu_seconds,
-                    cpu_ref * n / n_ref, ">= 2e7/s, >= 50x"))
+                    cpu_ref * n / n_ref, target=">= 2e7", speedup_target=">= 50"))
 
     basis2 = SeparableBasis(DOUBLE_WELL, FourierBasis(1, sine=False))
     theta2 = np.array([-2.0, 1.0, 1.0])
@@ -108,20 +108,20 @@ def _bspline_loop(r, lower, h, n, theta):
     return total
 
 
-def rem_rows():
+def rem_figures():
     grid = np.linspace(-2.5, 2.5, 1001)
     weights = np.exp(-(grid**4 - 2 * grid**2))
     ens = GridEnsemble(grid)
     seconds = best_time(lambda: minimize_relative_entropy(DOUBLE_WELL, ens, grid, weights=weights), repeats=10)
     result = minimize_relative_entropy(DOUBLE_WELL, ens, grid, weights=weights)
-    rows = [Row(f"REM Newton, double well, 1001-point grid ({result.n_iter} iterations)", "fits", 1, seconds,
-                target="< 50 ms")]
+    figures = [Figure(f"REM Newton fit, double well, 1001-point grid ({result.n_iter} iterations)", seconds * 1e3,
+                      "ms", "< 50", lower_is_better=True)]
     mc = MetropolisEnsemble(0.0, 1.2, 100_000, burn_in=1000, bounds=(-2.5, 2.5), seed=1)
     fit = minimize_relative_entropy(DOUBLE_WELL, mc, grid, weights=weights)
-    rows.append(Row(f"REM Newton, Metropolis 1e5 samples ({fit.n_iter} iterations, {fit.n_resamples} chains)",
-                    "fits", 1, best_time(lambda: minimize_relative_entropy(DOUBLE_WELL, mc, grid, weights=weights),
-                                         repeats=3)))
-    return rows
+    seconds = best_time(lambda: minimize_relative_entropy(DOUBLE_WELL, mc, grid, weights=weights), repeats=3)
+    figures.append(Figure(f"REM Newton fit, Metropolis 1e5 samples ({fit.n_iter} iterations, "
+                          f"{fit.n_resamples} chains)", seconds * 1e3, "ms", lower_is_better=True))
+    return figures
 
 
 COLD_START = """
@@ -135,9 +135,9 @@ minimize_relative_entropy(PolynomialBasis([2, 4]), ens, grid, weights=np.exp(-(g
 """
 
 
-def cold_start_rows():
-    """Wall time of a fresh Python process that imports remlib and runs one fit (numba cache warm)."""
-    rows = []
+def cold_start_figures():
+    """Wall and CPU time of a fresh Python process that imports remlib and runs one fit (numba cache warm)."""
+    figures = []
     cases = [("GridEnsemble", "grid"), ("MetropolisEnsemble", "0.0, 1.2, 20000, bounds=(-2.5, 2.5), seed=1")]
     for ensemble, args in cases:
         code = COLD_START.format(ensemble=ensemble, args=args)
@@ -156,20 +156,15 @@ def cold_start_rows():
             before = child_cpu()
             run()
             cpu.append(child_cpu() - before)
-        rows.append(Row(f"new process: import + first fit ({ensemble}, cached kernels), wall time", "processes", 1,
-                        wall, target="< 1 s"))
-        rows.append(Row(f"new process: import + first fit ({ensemble}, cached kernels), CPU time", "processes", 1,
-                        min(cpu), target="< 1 s"))
-    return rows
+        for clock, seconds in (("wall", wall), ("CPU", min(cpu))):
+            figures.append(Figure(f"new process: import + first fit ({ensemble}, cached kernels), {clock} time",
+                                  seconds, "s", "< 1", lower_is_better=True))
+    return figures
 
 
 def main():
-    start = time.perf_counter()
-    rows = metropolis_rows() + energy_rows() + rem_rows() + cold_start_rows()
-    print_table(rows, "remlib equilibrium core (basis, ensembles, rem)")
-    load = os.getloadavg()
-    print(f"\n{os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} "
-          f"(shared machine); benchmark took {time.perf_counter() - start:.0f} s")
+    figures = rows_to_figures(metropolis_rows() + energy_rows()) + rem_figures() + cold_start_figures()
+    write_results("core", figures)
 
 
 if __name__ == "__main__":

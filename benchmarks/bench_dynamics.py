@@ -1,6 +1,7 @@
 """Speed of remlib.brownian_dynamics (Euler–Maruyama, compiled force, walkers in parallel).
 
-Run: ``python benchmarks/bench_dynamics.py``.  Prints markdown tables:
+Run: ``python benchmarks/bench_dynamics.py``.  Writes ``benchmarks/results/dynamics.json``
+with wall-clock and CPU-time (all threads) figures of:
 
 * walker-steps/s for a 1-D double well and the 2-D entropic channel with 1,000 walkers,
   against (a) a vectorised numpy loop over steps (all walkers at once) and (b) the floor:
@@ -10,13 +11,12 @@ Run: ``python benchmarks/bench_dynamics.py``.  Prints markdown tables:
 * memory: 10^8 steps of one walker with a stride of 10^6 (peak RSS growth).
 """
 import math
-import os
 import resource
 import time
 
 import numba
 import numpy as np
-from harness import Row, print_table
+from harness import Figure, Row, rows_to_figures, write_results
 
 from remlib import dynamics
 from remlib.dynamics import brownian_dynamics
@@ -51,8 +51,11 @@ def best_times(function, *, repeats=7):
     return wall, cpu
 
 
-def walkers_rows(name, model, vectorised_force, x0, n_steps, *, repeats=7):
-    """Rows (wall clock, CPU time) for ``n_walkers`` walkers against the numpy loop and the floor.
+CLOCKS = ("wall clock", "CPU time")
+
+
+def walkers_figures(name, model, vectorised_force, x0, n_steps, *, repeats=7):
+    """Figures (wall clock, then CPU time) for ``n_walkers`` walkers against the numpy loop and the floor.
     Runs of >= 10^8 walker-steps use the kernel specialised for the force (its compilation is in the
     warm-up run, not in the timings); shorter runs use the generic cached kernel."""
     n_walkers, dim = x0.shape
@@ -61,27 +64,28 @@ def walkers_rows(name, model, vectorised_force, x0, n_steps, *, repeats=7):
     numpy_steps, floor_count = min(n_steps // 10, 1000), min(work * dim, 4_000_000)  # scaled up to the whole run
     numpy_time = [t * n_steps / numpy_steps for t in best_times(lambda: numpy_loop(vectorised_force, x0, numpy_steps))]
     floor = [t * work * dim / floor_count for t in best_times(lambda: bulk_normals(floor_count))]
-    tables = []
-    for which in (0, 1):
-        tables.append([
-            Row(f"{name}: kernel vs numpy loop", "walker-steps", work, kernel[which], numpy_time[which],
-                ">= 30 M/s (1-D)" if dim == 1 and which == 0 else ""),
-            Row(f"{name}: kernel vs bulk normal floor", "walker-steps", work, kernel[which], floor[which],
-                ">= 0.33x (within 3x of the floor)" if which == 0 else ""),
-        ])
-    return tables
+    figures = []
+    for which, clock in enumerate(CLOCKS):
+        figures += Row(f"{name}, {clock}", "walker-steps", work, kernel[which], numpy_time[which],
+                       target=">= 3e7" if dim == 1 and which == 0 else None,
+                       reference="a vectorised numpy loop").figures()
+        figures.append(Figure(f"{name}, {clock}: speed as a fraction of the floor (numpy drawing the normal "
+                              "deviates alone)", floor[which] / kernel[which], "x", ">= 0.33" if which == 0 else None))
+    return figures
 
 
-def single_trajectory_rows(model):
+def single_trajectory_figures(model):
     n_steps, python_steps = 2_000_000, 100_000
     x0 = np.zeros((1, 1))
     kernel = best_times(lambda: brownian_dynamics(model, x0, DT, n_steps, stride=n_steps, seed=2), repeats=3)
     python = best_times(lambda: numpy_loop(model.force, x0, python_steps), repeats=1)
-    return [[Row("1-D double well, 1 walker: kernel vs per-step Python/numpy loop", "steps", n_steps, kernel[which],
-                 python[which] * n_steps / python_steps, ">= 50x" if which == 0 else "")] for which in (0, 1)]
+    rows = [Row(f"1-D double well, 1 walker, {clock}", "steps", n_steps, kernel[which],
+                python[which] * n_steps / python_steps, speedup_target=">= 50" if which == 0 else None,
+                reference="a per-step Python/numpy loop") for which, clock in enumerate(CLOCKS)]
+    return rows_to_figures(rows)
 
 
-def memory_report(model):
+def memory_figures(model):
     """Peak RSS growth of 10^8 steps, measured first in the process (tracemalloc is not used: it also
     traces numba's per-call allocation of the force result and would slow the run more than tenfold)."""
     n_steps, stride = 100_000_000, 1_000_000
@@ -91,32 +95,28 @@ def memory_report(model):
     dynamics._SPECIALISE_WORK = specialise_work
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
-    traj = brownian_dynamics(model, np.zeros((1, 1)), DT, n_steps, stride=stride, seed=3)
+    brownian_dynamics(model, np.zeros((1, 1)), DT, n_steps, stride=stride, seed=3)
     seconds = time.perf_counter() - start
     growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
-    print("\n### Memory: 10^8 steps of one walker, stride 10^6\n")
-    print(f"- frames stored: {traj.shape} ({traj.nbytes} bytes)")
-    print(f"- time: {seconds:.2f} s ({n_steps / seconds / 1e6:.1f} M steps/s)")
-    print(f"- growth of the process's peak RSS: {growth / 1024:.1f} MiB (two reused noise blocks of 8 MiB; "
-          f"storing every step would need {n_steps * 8 / 2**20:.0f} MiB)")
+    every_step = n_steps * 8 / 2**20
+    return [Figure("10^8 steps of one walker, stride 10^6: time", seconds, "s", lower_is_better=True),
+            Figure("10^8 steps of one walker, stride 10^6: growth of the peak RSS", growth / 1024, "MiB",
+                   f"no per-step allocation (storing every step: {every_step:.0f} MiB)", lower_is_better=True)]
 
 
 def main():
-    print(f"numba threads: {numba.get_num_threads()}; dt = {DT}; load average {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} cores (best of 7 short runs)")
+    print(f"numba threads: {numba.get_num_threads()}; dt = {DT} (best of 7 short runs)")
     well = DoubleWell(barrier=1.0)
     channel = EntropicChannel(barrier=1.0, tilt=0.3, kappa0=4.0, a=0.5)
-    memory_report(well)
+    memory = memory_figures(well)
     n_walkers, n_steps = 1000, 4000
-    wall, cpu = walkers_rows("1-D double well, 1,000 walkers", well, well.force, np.zeros((n_walkers, 1)), n_steps)
-    wall_2d, cpu_2d = walkers_rows("2-D entropic channel, 1,000 walkers", channel, channel.force,
-                                   channel.sample(n_walkers, seed=0), n_steps // 2)
-    wall_long, cpu_long = walkers_rows("1-D double well, 1,000 walkers, 10^5 steps (specialised kernel)", well,
-                                       well.force, np.zeros((n_walkers, 1)), 100_000, repeats=2)
-    wall_single, cpu_single = single_trajectory_rows(well)
-    print_table(wall + wall_long + wall_2d + wall_single, "Brownian dynamics, wall clock (remlib.brownian_dynamics)")
-    print_table(cpu + cpu_long + cpu_2d + cpu_single,
-                "Brownian dynamics, CPU time of all threads (work per CPU-second; less sensitive to load)")
+    figures = walkers_figures("1-D double well, 1,000 walkers", well, well.force, np.zeros((n_walkers, 1)), n_steps)
+    figures += walkers_figures("2-D entropic channel, 1,000 walkers", channel, channel.force,
+                               channel.sample(n_walkers, seed=0), n_steps // 2)
+    figures += walkers_figures("1-D double well, 1,000 walkers, 10^5 steps (specialised kernel)", well,
+                               well.force, np.zeros((n_walkers, 1)), 100_000, repeats=2)
+    figures += single_trajectory_figures(well)
+    write_results("dynamics", figures + memory)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,12 @@ Brownian-dynamics loop does.  The numpy reference is the same loop in Python
 calling the vectorised ``model.force`` on one configuration per call; the batched
 numpy call on all configurations at once is shown for comparison.
 
-Run: ``.venv/bin/python benchmarks/bench_systems.py``
+Run: ``.venv/bin/python benchmarks/bench_systems.py`` (writes ``benchmarks/results/systems.json``).
 """
 import numba
 import numpy as np
 
-from harness import Row, best_time, print_table
+from harness import Row, best_time, rows_to_figures, write_results
 from remlib.systems import DoubleWell, EntropicChannel, GaussianChain
 
 
@@ -47,7 +47,7 @@ def main():
         batched = best_time(lambda: model.force(configs.reshape((n,) + shape)), repeats=3)
         rows.append(Row(f"{name}.force_kernel (one config per call)", "configs", n, compiled, per_call))
         rows.append(Row(f"{name}.force numpy batch (all configs in one call)", "configs", n, batched))
-    print_table(rows, "remlib.systems force kernels")
+    write_results("systems", rows_to_figures(rows))
 
 
 if __name__ == "__main__":

@@ -81,6 +81,7 @@ class Row:
     reference_seconds: float | None = None
     target: str | None = None
     speedup_target: str | None = None
+    reference: str = "the numpy reference"
 
     @property
     def throughput(self):
@@ -96,7 +97,7 @@ class Row:
         """The throughput (``unit``/s) and, with a reference, the speed-up over it."""
         figures = [Figure(self.name, self.throughput, f"{self.unit}/s", self.target)]
         if self.reference_seconds is not None:
-            figures.append(Figure(f"{self.name}: speed-up over the numpy reference", self.speedup, "x",
+            figures.append(Figure(f"{self.name}: speed-up over {self.reference}", self.speedup, "x",
                                   self.speedup_target))
         return figures
 
@@ -170,11 +171,3 @@ def write_results(benchmark, figures, *, directory=RESULTS):
         print(f"  {figure.name}: {figure.value:.3g} {figure.unit}{target}")
     print(f"written to {path}")
     return path
-
-
-def print_table(rows, title):
-    """Print ``rows`` to the console (scripts not yet writing results files)."""
-    print(f"\n{title}")
-    for row in rows:
-        for figure in row.figures():
-            print(f"  {figure.name}: {figure.value:.3g} {figure.unit}")
