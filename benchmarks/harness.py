@@ -112,6 +112,10 @@ def _git_commit():
     return result.stdout.strip() if result.returncode == 0 else "unknown"
 
 
+#: the commit checked out when the benchmark started (others may commit while it runs)
+COMMIT = _git_commit()
+
+
 def _cpu_model():
     try:
         with open("/proc/cpuinfo") as cpuinfo:
@@ -158,7 +162,7 @@ def write_results(benchmark, figures, *, directory=RESULTS):
     names = [figure.name for figure in figures]
     if len(set(names)) != len(names):
         raise ValueError(f"figure names must be unique within a benchmark: {names}")
-    record = {"benchmark": benchmark, "commit": _git_commit(),
+    record = {"benchmark": benchmark, "commit": COMMIT,
               "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
               "machine": machine(), "figures": [asdict(figure) for figure in figures]}
     directory = Path(directory)
