@@ -208,8 +208,11 @@ def fit_drift(trajectory, dt, basis, *, beta=1.0, gamma=1.0, mapping=None, retur
     :math:`(\Delta t/\gamma)\,\mathbb{E}[f \mid y_n]`, so for frames stored every step
     :math:`\hat\theta` is the least-squares projection of the mean force onto the basis
     (up to the :math:`O(\Delta t)` error of the integrator's distribution).  For frames
-    further apart than the relaxation time of the eliminated coordinates the fitted drift
-    is an effective one and differs from the mean force.
+    further apart, the fitted drift is an effective one and differs from the mean force:
+    the eliminated coordinates decorrelate between frames, and the coarse coordinate
+    itself relaxes along the force (for a harmonic well of stiffness :math:`k` the
+    fitted stiffness is :math:`\gamma(1 - e^{-k\tau/\gamma})/\tau < k` over a frame
+    interval :math:`\tau`, even without eliminated coordinates).
 
     Parameters
     ----------
