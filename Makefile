@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed
 PRACTICE_DOWNLOADS := exercises/dist/.downloads
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: book test env vendor exec-cache chromium clean assignments
+.PHONY: book test env vendor exec-cache chromium clean assignments grade
 
 book: env vendor exec-cache $(PRACTICE_DOWNLOADS)
 	$(BIN)/jupyter-book build . -W --keep-going
@@ -40,6 +40,15 @@ $(STAMP): requirements.txt pyproject.toml
 # (git-ignored), each solution graded 100% by otter while building (offline, no Docker).
 assignments: env
 	$(BIN)/python exercises/build.py
+
+# grade a class offline (no Docker): every notebook in SUBMISSIONS, each with a time limit,
+# into a CSV gradebook (default <SUBMISSIONS>-grades.csv); see book/practices/teachers.md
+#   make grade PRACTICE=practice3_moment_matching SUBMISSIONS=submissions [TIMEOUT=300 JOBS=1 GRADES=file.csv]
+TIMEOUT ?= 300
+JOBS ?= 1
+grade: env
+	@test -n "$(PRACTICE)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade PRACTICE=<name> SUBMISSIONS=<folder>"; exit 2; }
+	$(BIN)/python exercises/grade.py "$(PRACTICE)" "$(SUBMISSIONS)" --timeout $(TIMEOUT) --jobs $(JOBS) $(if $(GRADES),--out "$(GRADES)")
 
 # the student zips the book's practice pages offer for download (built without grading, and
 # only again when a practice changed)

@@ -1,17 +1,24 @@
-"""Build the Hands-On Practices: student notebooks and autograder zips.
+"""Build the course kit of the Hands-On Practices: student, autograder and master notebooks.
 
 Each practice is authored once, as a jupytext "percent" script
 ``exercises/practiceN_<topic>.py`` in otter-grader's assign format (raw cells
-``# ASSIGNMENT CONFIG``, ``# BEGIN QUESTION``, ``# BEGIN TESTS`` ...; solution
-lines marked ``# SOLUTION`` or inside ``# BEGIN SOLUTION`` / ``# END SOLUTION``).
-This script converts each script to the master ``.ipynb`` and runs
-``otter assign`` on it (offline, no Docker).  Output, under ``--out``
-(default ``exercises/dist``)::
+``# ASSIGNMENT CONFIG``, ``# BEGIN QUESTION``, ``# BEGIN SOLUTION``, ``# BEGIN TESTS`` ...;
+solution lines marked ``# SOLUTION`` or inside ``# BEGIN SOLUTION`` / ``# END SOLUTION``).
+This script converts each script to its master ``.ipynb`` and runs ``otter assign`` on it
+(offline, no Docker).  The kit, under ``--out`` (default ``exercises/dist``, git-ignored)::
 
-    <name>/student/<name>.ipynb       the student notebook (+ check_helpers.py)
-    <name>/autograder/<name>.ipynb    the solution notebook with all tests
-    <name>-autograder.zip             the autograder (``otter run -a <zip> <submission>``)
-    <name>.zip                        what a student downloads: <name>/<name>.ipynb + helpers
+    <name>.zip                        what a student gets: <name>/<name>.ipynb + check_helpers.py
+    <name>-autograder.zip             the autograder with public and hidden tests: upload it to
+                                      Gradescope, or grade offline with ``make grade``
+                                      (exercises/grade.py) or ``otter run -a <zip> <notebook>``
+    <name>/student/<name>.ipynb       the student notebook (public checks only) + check_helpers.py
+    <name>/autograder/<name>.ipynb    the notebook with the solutions filled in (+ tests/ and the
+                                      files otter assign writes next to it)
+    <name>/master/<name>.ipynb        the master: solutions and all tests in otter's assign format
+                                      (+ check_helpers.py, requirements.txt); ``otter assign
+                                      <name>.ipynb <folder>`` turns it into the rest
+
+The book's practice pages render the student and solution notebooks (book/_ext/practices.py).
 
 Usage::
 
@@ -26,6 +33,7 @@ import io
 import pathlib
 import shutil
 import sys
+import tempfile
 import time
 import zipfile
 
@@ -69,13 +77,15 @@ def build_one(source, out, *, run_tests=True):
     from otter.assign import main as otter_assign
 
     name = source.stem
-    master = write_master(source, out / "_masters" / name)
     result = out / name
     if result.exists():
         shutil.rmtree(result)
     log = io.StringIO()
-    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        otter_assign(str(master), str(result), no_run_tests=not run_tests)
+    with tempfile.TemporaryDirectory() as staging:
+        master = write_master(source, pathlib.Path(staging) / "master")
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            otter_assign(str(master), str(result), no_run_tests=not run_tests)
+        shutil.copytree(master.parent, result / "master")
     zips = sorted((result / "autograder").glob(f"{name}-autograder_*.zip"))
     if len(zips) != 1:
         raise RuntimeError(f"otter assign made {len(zips)} autograder zips for {name}:\n{log.getvalue()}")
@@ -85,6 +95,7 @@ def build_one(source, out, *, run_tests=True):
         "name": name,
         "student": result / "student" / f"{name}.ipynb",
         "solution": result / "autograder" / f"{name}.ipynb",
+        "master": result / "master" / f"{name}.ipynb",
         "autograder": autograder,
         "bundle": student_bundle(name, result, out),
     }

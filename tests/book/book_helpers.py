@@ -76,6 +76,7 @@ def make_book(directory, pages):
         toc += "chapters:\n" + "".join(f"  - file: {name}\n" for name in names[1:])
     (directory / "_toc.yml").write_text(toc)
     for name, text in pages.items():
+        (directory / f"{name}.md").parent.mkdir(parents=True, exist_ok=True)
         (directory / f"{name}.md").write_text(text)
     return directory
 
