@@ -19,6 +19,7 @@ The modules follow the book's table of contents, one idea each:
 ``remlib.pairrem``        pair potentials by REM, IBI and force matching
 ``remlib.polymers``       bead-spring chains, bonded REM, dimer liquids
 ``remlib.tables``         export to LAMMPS and GROMACS tables
+``remlib.trajectories``   all-atom trajectories of other engines (MDAnalysis) mapped to CG sites
 ``remlib.peptide``        alanine dipeptide in OpenMM, built from internal coordinates
 ``remlib.biomolecules``   torsion bases and Ramachandran basins
 ``remlib.widgets``        interactive explorers for the book
@@ -101,6 +102,13 @@ _PUBLIC = {
     "read_lammps_table": "tables",
     "write_gromacs_table": "tables",
     "read_gromacs_table": "tables",
+    "CGMapping": "trajectories",
+    "CGTrajectory": "trajectories",
+    "load_universe": "trajectories",
+    "mapping_from_selections": "trajectories",
+    "mapping_per_molecule": "trajectories",
+    "iter_cg_frames": "trajectories",
+    "read_cg_trajectory": "trajectories",
     "TorsionBasis": "biomolecules",
     "torus_grid": "biomolecules",
     "basin_populations": "biomolecules",
