@@ -13,7 +13,7 @@ STAMP  := $(VENV)/.installed
 PRACTICE_DOWNLOADS := exercises/dist/.downloads
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: book test env vendor exec-cache chromium clean assignments grade
+.PHONY: book test env vendor exec-cache chromium engines clean assignments grade
 
 book: env vendor exec-cache $(PRACTICE_DOWNLOADS)
 	$(BIN)/jupyter-book build . -W --keep-going
@@ -24,8 +24,8 @@ book: env vendor exec-cache $(PRACTICE_DOWNLOADS)
 
 # the library tests (what `pytest` alone runs) and the book group, in one run; a missing
 # built book fails the book group here instead of skipping it
-test: env chromium book
-	REMLIB_REQUIRE_BOOK=1 $(BIN)/python -m pytest tests/test_*.py remlib tests/book
+test: env chromium engines book
+	REMLIB_REQUIRE_BOOK=1 REMLIB_REQUIRE_ENGINES=1 $(BIN)/python -m pytest tests/test_*.py remlib tests/book
 
 env: $(STAMP)
 
@@ -68,6 +68,13 @@ exec-cache:
 # MathJax, require.js and the widget manager from npm, so the book needs no CDN
 vendor:
 	bash scripts/vendor_js.sh
+
+# the engine tests run Debian's LAMMPS (the `lmp` binary) on tables and dumps remlib writes
+engines:
+	@if ! command -v lmp >/dev/null; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends lammps; \
+	fi
 
 # the browser test drives Debian's chromium (no browser download by playwright)
 chromium:
