@@ -79,7 +79,9 @@ def _code_cells(notebook_path):
 
 
 def execute_in_process(notebook_path):
-    """Run the code cells of a notebook in one namespace, as a kernel would (errors kept)."""
+    """Run the code cells of a notebook in one namespace, as a kernel would (errors kept, and
+    told to check_helpers as its Jupyter hook does)."""
+    import check_helpers
     import matplotlib
 
     matplotlib.use("Agg")
@@ -90,6 +92,9 @@ def execute_in_process(notebook_path):
                 exec(compile(source, str(notebook_path), "exec"), env)
             except Exception as error:  # a blank student notebook raises in later cells
                 errors.append(error)
+                check_helpers.record_cell(source, error)
+            else:
+                check_helpers.record_cell(source)
     return env, errors
 
 
@@ -178,7 +183,7 @@ def test_every_question_has_public_and_hidden_tests(assignments, solution_envs, 
         source = path.read_text()
         assert "hidden=False" in source, f"{name} {path.stem} has no public test"
         hidden_anywhere |= "hidden=True" in source
-        if student_functions(path, solution_envs[name]):
+        if functions_the_checks_call(path, solution_envs[name]):
             assert "hidden=True" in source, f"{name} {path.stem} asks for a function but has no hidden test"
         # the student's copy carries the public tests only
         assert "hidden=True" not in student_meta[path.stem]
@@ -324,6 +329,16 @@ def student_functions(test_file, env):
     return sorted(a for a in arguments if isinstance(env.get(a), types.FunctionType))
 
 
+def functions_the_checks_call(test_file, env):
+    """The student functions a question's checks call on inputs of their own (``ch.call(f, ...)``),
+    not those only run as a prerequisite from an earlier question (``ch.prerequisite(...)``)."""
+    tree = ast.parse(pathlib.Path(test_file).read_text())
+    called = {node.args[0].id for node in ast.walk(tree)
+              if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr == "call" and node.args and isinstance(node.args[0], ast.Name)}
+    return sorted(called & set(student_functions(test_file, env)))
+
+
 @pytest.mark.parametrize("name", PRACTICES)
 def test_every_function_a_check_calls_fails_with_a_clear_message(assignments, solution_envs, check_helpers,
                                                                  monkeypatch, name):
@@ -379,7 +394,7 @@ def test_time_limit_is_not_swallowed_by_except_exception(check_helpers):
 def test_check_helpers_messages(check_helpers):
     ch = check_helpers
     with pytest.raises(AssertionError, match="forget to `return`"):
-        ch.number(None, "x")
+        ch.number(None, "f(1)")
     with pytest.raises(AssertionError, match="still `...`"):
         ch.array(..., "x")
     with pytest.raises(AssertionError, match="should be a number"):
@@ -401,6 +416,93 @@ def test_check_helpers_messages(check_helpers):
     assert ch.number(np.array([2.5]), "x") == 2.5
     assert ch.array([[1, 2]], "x", shape=(1, None)).shape == (1, 2)
     assert ch.call(lambda a, b=1: a + b, 1, b=2) == 3
+
+
+def _check_in(global_environment, check):
+    """Run ``check`` the way otter runs a test case: from a frame holding ``global_environment``."""
+    return check()
+
+
+def test_a_missing_name_says_undefined_or_which_error_its_cell_raised(check_helpers):
+    ch = check_helpers
+    ch.record_cell("theta_star = newton_fit(2.0, 0.1)", ZeroDivisionError("division by zero"))
+    ch.record_cell("d_forward = 1.0\nother = None")
+    ch.record_cell("with time_limit(60):\n    barrier = endless()", KeyboardInterrupt())
+    env = {"other": None}
+    with pytest.raises(AssertionError, match="`theta_star` is not defined: the last run of the cell that "
+                                             "defines it stopped \\(it raised ZeroDivisionError: division by zero\\)"):
+        _check_in(env, lambda: ch.number(None, "theta_star"))
+    with pytest.raises(AssertionError, match="`barrier` is not defined: .*you interrupted it"):
+        _check_in(env, lambda: ch.number(None, "barrier"))
+    with pytest.raises(AssertionError, match="`d_forward` is not defined: run the cell that defines it"):
+        _check_in(env, lambda: ch.number(None, "d_forward"))
+    with pytest.raises(AssertionError, match="`other` is None: did you forget to `return`"):
+        _check_in(env, lambda: ch.number(None, "other"))
+    # a function the notebook does not define: the check's argument names it
+    def check(kl_divergence):
+        return ch.call(kl_divergence, [0.5, 0.5], [0.9, 0.1])
+
+    ch.record_cell("def kl_divergence(p, q):\n    return 1 / 0", SyntaxError("invalid syntax"))
+    with pytest.raises(AssertionError, match="`kl_divergence` is not defined: .*SyntaxError"):
+        _check_in(env, lambda: check(None))
+    ch.record_cell("def kl_divergence(p, q):\n    return 0.0")  # fixed and run again
+    with pytest.raises(AssertionError, match="`kl_divergence` is not defined: run the cell"):
+        _check_in(env, lambda: check(None))
+
+    def unwritten(p, q):
+        """Still the starter code."""
+        ...
+
+    with pytest.raises(AssertionError, match="`unwritten` is not written yet: its body is still `...`"):
+        ch.call(unwritten, 1, 2)
+    assert ch.call(lambda: 0.0) == 0.0  # a function that returns a constant is not a stub
+
+
+def test_prerequisite_says_fix_the_earlier_question_first(check_helpers):
+    ch = check_helpers
+    ch.prerequisite("Q1", lambda x: (2 * x, np.ones(2)), (3.0,), (6.0, [1.0, 1.0]), name="f")
+    for bad, reason in [(lambda x: 3 * x, "wrong values"), (lambda x: np.ones(3), "shape"),
+                        (lambda x: np.nan, "NaN"), (lambda x: "text", "should be"),
+                        (lambda x: 1 / 0, "raised ZeroDivisionError")]:
+        with pytest.raises(AssertionError, match=f"uses your `f` from Q1, which does not work yet \\(.*{reason}.*"
+                                                 "Fix Q1 first"):
+            ch.prerequisite("Q1", bad, (3.0,), 6.0, name="f")
+
+
+def test_time_limit_stops_an_endless_cell_with_a_message(check_helpers):
+    start = time.perf_counter()
+    with pytest.raises(TimeoutError, match="stopped after 0.2 s: .*endless loop"):
+        with check_helpers.time_limit(0.2):
+            while True:
+                pass
+    assert time.perf_counter() - start < 2
+    with check_helpers.time_limit(5):
+        assert sum(range(4)) == 6
+
+
+def test_score_prints_points_per_question_and_total(assignments, solution_envs, capsys):
+    from otter.test_files import GradingResults
+
+    info = assignments["practice1_relative_entropy"]
+    env = dict(solution_envs["practice1_relative_entropy"])
+    env["slope"] = ...  # one question unanswered
+    files = []
+    for path in info["test_files"]:
+        from otter.test_files import ExceptionTestFile
+
+        test_file = ExceptionTestFile.from_file(str(path))
+        test_file.run(env)
+        files.append(test_file)
+    import check_helpers
+
+    earned, possible = check_helpers.score(GradingResults(files))
+    text = capsys.readouterr().out
+    assert (earned, possible) == (6.5, 7.0)  # q3: 3 of its 4 test cases pass, 0.5 points each
+    assert re.search(r"q1\s+2 / 2\s+all checks passed", text), text
+    assert re.search(r"q3\s+1.5 / 2\s+`slope` is still `...`", text), text
+    assert re.search(r"total\s+6.5 / 7", text), text
+    with pytest.raises(TypeError, match="grader.check_all"):
+        check_helpers.score([1, 2])
 
 
 def test_grader_check_in_a_plain_kernel(assignments, tmp_path):
@@ -447,7 +549,7 @@ def test_grader_check_in_a_plain_kernel(assignments, tmp_path):
     endless.cells.insert(where + 1, nbformat.v4.new_code_cell("def kl_divergence(p, q):\n    return None"))
     endless.cells.insert(where, nbformat.v4.new_code_cell("def kl_divergence(p, q):\n    while True:\n        pass"))
     text, types = run(endless)['grader.check("q1")']
-    assert "error" not in types and "did not finish within 2 s" in text, text
+    assert "error" not in types and "did not finish within 10 s" in text, text
 
 
 def test_student_bundle_has_notebook_and_helpers(assignments):
