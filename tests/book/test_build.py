@@ -209,6 +209,20 @@ def test_status_page_lists_the_executed_notebooks():
             assert name in table, f"{name} missing from the execution table"
 
 
+def test_api_page_documents_every_public_name():
+    """book/api.html has an entry with a description for every name of remlib.__all__."""
+    import remlib
+
+    html = require_built_book()
+    page = (html / "book" / "api.html").read_text()
+    entries = dict(re.findall(r'<dt class="sig sig-object py" id="remlib\.(\w+)">.*?</dt>\s*<dd>(.*?)</dd>', page,
+                              flags=re.S))
+    missing = sorted(set(remlib.__all__) - set(entries))
+    assert not missing, f"the API page does not document {missing}"
+    empty = sorted(name for name in remlib.__all__ if not re.sub(r"<[^>]+>|\s", "", entries[name]))
+    assert not empty, f"the API page shows no docstring for {empty}"
+
+
 def test_executed_notebooks_have_no_error_outputs():
     html = require_built_book()
     for ipynb in (html / "_sources").rglob("*.ipynb"):
