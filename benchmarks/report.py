@@ -65,12 +65,11 @@ def table(records):
                   f"Commit `{record['commit'][:10]}`, {record['date']}; {m['cpus']} CPUs ({m['cpu_model']}), "
                   f"load average {m['load_average']:g}; Python {m['python']}, numpy {m['numpy']}, "
                   f"numba {m['numba']}.", "",
-                  "| figure | value | unit | target | met |", "|---|---:|---|---|---|"]
+                  "| figure | value | unit | better | target | met |", "|---|---:|---|---|---|---|"]
         for figure in record["figures"]:
-            arrow = "lower is better" if figure["lower_is_better"] else "higher is better"
-            target = figure["target"] or ""
-            lines.append(f"| {figure['name']} | {figure['value']:.3g} | {figure['unit']} ({arrow}) | {target} "
-                         f"| {met(figure)} |")
+            better = "lower" if figure["lower_is_better"] else "higher"
+            lines.append(f"| {figure['name']} | {figure['value']:.3g} | {figure['unit']} | {better} "
+                         f"| {figure['target'] or ''} | {met(figure)} |")
         lines.append("")
     return "\n".join(lines).rstrip("\n")
 
