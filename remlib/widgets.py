@@ -2,9 +2,15 @@ r"""Interactive explorers for the book (ipywidgets 8 + matplotlib).
 
 Each function returns an :class:`Explorer`, an ``ipywidgets.VBox`` holding the controls,
 the figure (an ``ipywidgets.Image`` with a PNG drawn by matplotlib's Agg backend) and a
-status line with the numbers.  A PNG in an ``Image`` widget is part of the widget state,
-so the figure of the default values is also shown by the static online book, where no
-Python kernel runs; moving the sliders needs a kernel (download the page as a notebook).
+status line with the numbers; in Jupyter every control change recomputes with ``remlib``.
+
+The online book runs no Python.  There the same explorer is shown precomputed: when the
+environment variable ``REMLIB_STATIC_EXPLORERS`` is set (the book's Sphinx extension
+``book/_ext/static_explorers.py`` sets it for the notebooks it executes), displaying an
+explorer also emits ``text/html`` with its model run over a grid of control values
+(:meth:`Explorer.static_html`, :mod:`remlib._static_explorer`), and the page shows that,
+drawn by a small script, instead of the widget.  Each explorer states the grid it is
+sampled on (``Explorer.static_grid``).
 
 =================================  ============================================================
 :func:`kl_explorer`                bimodal target vs a Gaussian model: :math:`D(p\|q)`, :math:`D(q\|p)`
@@ -31,6 +37,7 @@ True
 inf
 """
 import io
+import os
 
 import ipywidgets as widgets
 import matplotlib
@@ -40,6 +47,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from remlib import _widget_models as models
+from remlib._static_explorer import StaticControl, explorer_html
 from remlib.style import BOOK_RC
 
 __all__ = [
@@ -54,10 +62,10 @@ __all__ = [
 #: resolution of the figures (pixels per inch); a full-width figure is about 1000 px wide
 DPI = 90
 
-LIVE_HINT = (
-    "Move the controls to update the figure; this needs a running Python kernel. "
-    "In the online book, download this page as a notebook (button at the top of the page) and run it."
-)
+LIVE_HINT = "Move the controls: the figure and the numbers are recomputed by remlib in the running kernel."
+
+#: environment variable that makes a displayed explorer also emit its precomputed static HTML
+STATIC_ENV = "REMLIB_STATIC_EXPLORERS"
 
 _SLIDER_STYLE = {"description_width": "initial"}
 
@@ -79,9 +87,14 @@ class Explorer(widgets.VBox):
         Control name (a keyword of ``model.compute``) -> ipywidgets value widget.
     figsize : tuple of float
         Figure size in inches.
+    static_grid : dict
+        Control name -> :class:`remlib._static_explorer.StaticControl`: the values the static
+        (precomputed) explorer of the online book offers.
     """
 
-    def __init__(self, title, model, controls, figsize):
+    def __init__(self, title, model, controls, figsize, static_grid):
+        self.title = title
+        self.static_grid = dict(static_grid)
         self.model = model
         self.controls = dict(controls)
         self.result = None
@@ -102,6 +115,16 @@ class Explorer(widgets.VBox):
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.update()
+
+    def static_html(self):
+        """The explorer precomputed over ``static_grid``, as an HTML fragment for a static page."""
+        return explorer_html(self, self.static_grid)
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if os.environ.get(STATIC_ENV):
+            bundle["text/html"] = self.static_html()
+        return bundle
 
     @property
     def values(self):
@@ -158,6 +181,12 @@ class Explorer(widgets.VBox):
         return buffer.getvalue()
 
 
+def _steps(low, high, step):
+    """``low, low + step, ..., high`` as rounded floats (a static control's values)."""
+    count = int(round((high - low) / step)) + 1
+    return [round(low + i * step, 10) for i in range(count)]
+
+
 def _slider(kind, description, value, low, high, step, **extra):
     return kind(value=value, min=low, max=high, step=step, description=description,
                 style=_SLIDER_STYLE, **extra)
@@ -195,8 +224,16 @@ def kl_explorer():
         "support": widgets.FloatRangeSlider(value=(-6.0, 6.0), min=-6.0, max=6.0, step=0.1, readout_format=".1f",
                                             description="model support [a, b]", style=_SLIDER_STYLE),
     }
+    static_grid = {
+        "mu": StaticControl(_steps(-4.0, 4.0, 0.4)),
+        "sigma": StaticControl(_steps(0.2, 3.0, 0.2)),
+        "support": StaticControl(
+            [(-6.0, 6.0), (-4.0, 4.0), (-1.0, 6.0), (-6.0, 1.0)],
+            labels=["[−6, 6]: the whole grid", "[−4, 4]: leaves out the far tails",
+                    "[−1, 6]: leaves out the left state", "[−6, 1]: leaves out the right state"]),
+    }
     return Explorer("Relative entropy of a two-state target and a one-Gaussian model",
-                    models.KLModel(), controls, figsize=(11.5, 3.9))
+                    models.KLModel(), controls, figsize=(11.5, 3.9), static_grid=static_grid)
 
 
 def moment_matching_explorer():
@@ -229,7 +266,10 @@ def moment_matching_explorer():
         "theta2": _slider(widgets.FloatSlider, "θ₂ (x² coefficient)", -1.0, *model.theta2_range, 0.05),
         "theta4": _slider(widgets.FloatSlider, "θ₄ (x⁴ coefficient)", 0.5, 0.05, 3.5, 0.05),
     }
-    return Explorer("Moment matching: REM with U = θ₂ x² + θ₄ x⁴", model, controls, figsize=(11.5, 4.0))
+    static_grid = {"theta2": StaticControl(_steps(*model.theta2_range, 0.25)),
+                   "theta4": StaticControl(_steps(0.25, 3.5, 0.25))}
+    return Explorer("Moment matching: REM with U = θ₂ x² + θ₄ x⁴", model, controls, figsize=(11.5, 4.0),
+                    static_grid=static_grid)
 
 
 def resolution_explorer():
@@ -263,8 +303,12 @@ def resolution_explorer():
         "cg_model": widgets.Dropdown(options=list(model.cg_models), value=model.cg_models[1],
                                      description="CG model", style=_SLIDER_STYLE),
     }
+    static_grid = {"block_size": StaticControl(model.block_sizes),
+                   "coupling": StaticControl(_steps(0.0, 1.5, 0.1)),
+                   "field": StaticControl(_steps(-0.5, 0.5, 0.25)),
+                   "cg_model": StaticControl(model.cg_models)}
     return Explorer("Resolution and information: block spins of a 12-spin Ising chain", model, controls,
-                    figsize=(11.0, 4.0))
+                    figsize=(11.0, 4.0), static_grid=static_grid)
 
 
 def bias_variance_explorer():
@@ -294,8 +338,10 @@ def bias_variance_explorer():
                                              description="sample size N", style=_SLIDER_STYLE),
         "basis_size": _slider(widgets.IntSlider, "basis size m", 4, 0, model.max_basis, 1),
     }
+    static_grid = {"n_samples": StaticControl(model.sample_sizes[1:]),
+                   "basis_size": StaticControl(range(1, model.max_basis + 1))}
     return Explorer("Bias and variance: REM fits from N samples with m basis functions", model, controls,
-                    figsize=(11.0, 4.0))
+                    figsize=(11.0, 4.0), static_grid=static_grid)
 
 
 def motion_explorer():
@@ -327,4 +373,7 @@ def motion_explorer():
                                        style=_SLIDER_STYLE),
         "basis_size": _slider(widgets.IntSlider, "basis size m", 4, 0, model.max_basis, 1),
     }
-    return Explorer("Coarse-graining motion: fitted drift vs mean force", model, controls, figsize=(11.5, 4.0))
+    static_grid = {"lag": StaticControl(model.lags, labels=[label for label, _ in options]),
+                   "basis_size": StaticControl(range(1, model.max_basis + 1))}
+    return Explorer("Coarse-graining motion: fitted drift vs mean force", model, controls, figsize=(11.5, 4.0),
+                    static_grid=static_grid)

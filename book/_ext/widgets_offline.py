@@ -95,6 +95,8 @@ def _add_widget_glue(app, pagename, templatename, context, doctree):
 
 
 def setup(app):
+    # the explorers of remlib.widgets are shown precomputed instead of as widgets
+    app.setup_extension("static_explorers")
     # after myst-nb (widget scripts) and sphinx.ext.mathjax have added their scripts
     app.connect("html-page-context", _add_widget_glue, priority=950)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
