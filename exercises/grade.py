@@ -103,6 +103,22 @@ def _last_line(text):
     return lines[-1][:300] if lines else "no output"
 
 
+def _kill_processes_naming(folder):
+    """Kill every process whose command line names ``folder`` (Linux; elsewhere nothing)."""
+    proc = pathlib.Path("/proc")
+    if not proc.is_dir():
+        return
+    needle = str(folder).encode()
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if needle in (entry / "cmdline").read_bytes():
+                os.kill(int(entry.name), signal.SIGKILL)
+        except OSError:
+            pass  # the process ended meanwhile
+
+
 def grade_one(submission, autograder, timeout):
     """Grade one notebook with ``otter run`` in its own process group.
 
@@ -111,9 +127,9 @@ def grade_one(submission, autograder, timeout):
     """
     with tempfile.TemporaryDirectory(prefix="rem-grade-") as scratch:
         scratch = pathlib.Path(scratch)
-        # otter run makes its own temporary folders: keep them in scratch, so a killed run
-        # leaves nothing behind
-        env = dict(os.environ, TMPDIR=str(scratch))
+        # otter run's temporary folders and its kernel's connection file go into scratch, so a
+        # killed run leaves no files behind, and its kernel is found by its command line
+        env = dict(os.environ, TMPDIR=str(scratch), JUPYTER_RUNTIME_DIR=str(scratch / "runtime"))
         command = [sys.executable, "-m", "otter", "run", "--no-logo", "-a", str(autograder),
                    "-o", str(scratch), str(submission)]
         process = subprocess.Popen(command, cwd=scratch, env=env, stdout=subprocess.PIPE,
@@ -121,8 +137,9 @@ def grade_one(submission, autograder, timeout):
         try:
             output, _ = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)  # otter and the kernel it started
+            os.killpg(process.pid, signal.SIGKILL)  # otter and its children
             process.communicate()
+            _kill_processes_naming(scratch)  # the kernel, which runs in a session of its own
             return {}, f"timed out: grading took longer than {timeout:g} s (an endless loop?), 0 points"
         results = scratch / "results.json"
         if process.returncode != 0 or not results.is_file():

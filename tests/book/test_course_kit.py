@@ -1,0 +1,215 @@
+"""The course kit of the Hands-On Practices: what `make assignments` builds and `make grade`.
+
+* exercises/build.py writes, for a practice, every file its docstring's layout names (the
+  layout the "For teachers" page documents): the student notebook and zip, the autograder
+  zip, the notebook with the solutions and the master;
+* exercises/grade.py grades a class folder with otter (offline, no Docker) into a CSV
+  gradebook: a correct, a partly wrong, a blank, a renamed (another file name, in a folder),
+  a hanging (an endless loop at the top level of a cell) and a broken (not JSON) submission,
+  and a folder without a notebook.  The points come from otter's own grading; the maxima are
+  read from the autograder's test files, so a correct submission's total equals the maximum
+  only if both agree.  The hanging one is stopped at the time limit and leaves no process.
+"""
+import csv
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXERCISES = ROOT / "exercises"
+PRACTICE = "practice3_moment_matching"  # the shortest practice to grade
+TIME_LIMIT = 60.0  # seconds per submission in the test (a solution takes 7-20 s here)
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build = _load("exercises_build", EXERCISES / "build.py")
+grade = _load("exercises_grade", EXERCISES / "grade.py")
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory):
+    """The kit of one practice, built (without grading the solution) into a temporary dist."""
+    dist = tmp_path_factory.mktemp("dist")
+    (info,) = build.build_all(dist, run_tests=False, only=[PRACTICE], verbose=False)
+    return dist, info
+
+
+def documented_layout():
+    """The paths of the layout in build.py's docstring, with <name> in place of the practice."""
+    doc = build.__doc__
+    block = doc[doc.index("::") + 2 : doc.index("The book's")]
+    return re.findall(r"^    (<name>\S*)", block, re.MULTILINE)  # entries; continuations indent more
+
+
+def test_the_kit_has_every_documented_file(kit):
+    dist, info = kit
+    layout = documented_layout()
+    assert len(layout) == 5, layout
+    for entry in layout:
+        path = dist / entry.replace("<name>", PRACTICE)
+        assert path.is_file(), f"{entry} missing from the kit"
+    assert {"student", "solution", "master", "autograder", "bundle"} <= set(info)
+    teachers = (ROOT / "book" / "practices" / "teachers.md").read_text()
+    for entry in layout:
+        assert f"`{entry}`" in teachers, f"the teachers page does not document {entry}"
+
+
+def test_student_solution_and_master_differ_as_they_should(kit):
+    dist, info = kit
+    student = nbformat.read(info["student"], as_version=4)
+    solution = nbformat.read(info["solution"], as_version=4)
+    master = info["master"].read_text()
+    answers = [c for c in student.cells if "otter_answer_cell" in c.metadata.get("tags", [])]
+    assert answers and all("..." in c.source for c in answers)
+    assert not any("..." in c.source for c in solution.cells
+                   if "otter_assign_solution_cell" in c.metadata.get("tags", []))
+    assert "# BEGIN TESTS" in master and "# HIDDEN" in master  # the master keeps every test
+    with zipfile.ZipFile(info["bundle"]) as archive:
+        assert sorted(archive.namelist()) == [f"{PRACTICE}/check_helpers.py", f"{PRACTICE}/{PRACTICE}.ipynb"]
+    with zipfile.ZipFile(info["autograder"]) as archive:
+        tests = [n for n in archive.namelist() if re.fullmatch(r"tests/q\d+\.py", n)]
+        assert tests and any("hidden=True" in archive.read(n).decode() for n in tests)
+
+
+def _code_cell(source):
+    return nbformat.v4.new_code_cell(source)
+
+
+def _make_wrong(notebook, question, names):
+    """After the answer cell of ``question``, double what each of ``names`` gives."""
+    cell = _code_cell(
+        f"for _name in {names!r}:\n"
+        "    _value = globals()[_name]\n"
+        "    globals()[_name] = ((lambda f: lambda *a, **k: 2 * f(*a, **k))(_value)\n"
+        "                        if callable(_value) else 2 * _value)")
+    check = next(i for i, c in enumerate(notebook.cells) if c.source.strip() == f'grader.check("{question}")')
+    notebook.cells.insert(check, cell)
+    return notebook
+
+
+def _test_arguments(autograder, question):
+    """The names the tests of ``question`` take from the student's notebook."""
+    import ast
+
+    with zipfile.ZipFile(autograder) as archive:
+        tree = ast.parse(archive.read(f"tests/{question}.py").decode())
+    return sorted({a.arg for node in tree.body if isinstance(node, ast.FunctionDef) for a in node.args.args})
+
+
+@pytest.fixture(scope="module")
+def class_folder(kit, tmp_path_factory):
+    dist, info = kit
+    folder = tmp_path_factory.mktemp("class") / "submissions"
+    folder.mkdir()
+    solution = nbformat.read(info["solution"], as_version=4)
+    nbformat.write(solution, folder / "alice.ipynb")  # correct
+    wrong = _make_wrong(nbformat.read(info["solution"], as_version=4), "q1", _test_arguments(info["autograder"], "q1"))
+    nbformat.write(wrong, folder / "bob.ipynb")  # partly wrong: q1
+    shutil.copy(info["student"], folder / "carol.ipynb")  # blank
+    (folder / "dave").mkdir()
+    nbformat.write(solution, folder / "dave" / "Copy of practice 3 (1).ipynb")  # renamed
+    hanging = nbformat.read(info["solution"], as_version=4)
+    hanging.cells.insert(3, _code_cell("while True:\n    pass"))
+    nbformat.write(hanging, folder / "erin.ipynb")  # an endless loop at the top level
+    (folder / "frank.ipynb").write_text('{"cells": [')  # broken: not JSON
+    (folder / "gina").mkdir()  # a folder without a notebook
+    return folder
+
+
+@pytest.fixture(scope="module")
+def gradebook(kit, class_folder):
+    dist, info = kit
+    out = class_folder.parent / "grades.csv"
+    start = time.perf_counter()
+    rows = grade.grade_class(PRACTICE, class_folder, out=out, timeout=TIME_LIMIT, jobs=2, dist=dist,
+                             verbose=False)
+    elapsed = time.perf_counter() - start
+    with open(out, newline="") as handle:
+        table = list(csv.DictReader(handle))
+    return rows, table, elapsed
+
+
+@pytest.mark.timeout(600)
+def test_gradebook_of_a_class(kit, gradebook):
+    dist, info = kit
+    rows, table, elapsed = gradebook
+    maxima = grade.question_points(info["autograder"])
+    questions = list(maxima)
+    assert questions == [f"q{i}" for i in range(1, len(questions) + 1)]
+    possible = sum(maxima.values())
+    assert list(table[0]) == ["student", *questions, "total", "possible", "note"]
+    by_student = {row["student"]: row for row in table}
+    assert sorted(by_student) == ["alice", "bob", "carol", "dave", "erin", "frank", "gina"]
+    points = {s: {q: float(r[q]) for q in questions} for s, r in by_student.items()}
+    for student, row in by_student.items():
+        assert float(row["total"]) == pytest.approx(sum(points[student].values())), student
+        assert float(row["possible"]) == possible
+    # correct, and correct under another name: every point (otter's grading = the test files' maxima)
+    for student in ("alice", "dave"):
+        assert points[student] == maxima, (student, by_student[student]["note"])
+        assert by_student[student]["note"] == ""
+    # partly wrong: q1 lost, the rest kept
+    assert points["bob"]["q1"] == 0.0
+    assert {q: p for q, p in points["bob"].items() if q != "q1"} == {q: m for q, m in maxima.items() if q != "q1"}
+    assert by_student["bob"]["note"] == ""
+    # blank: graded, nothing scored
+    assert float(by_student["carol"]["total"]) == 0.0 and by_student["carol"]["note"] == ""
+    # hanging: stopped at the limit, zero, with a note
+    assert float(by_student["erin"]["total"]) == 0.0
+    assert by_student["erin"]["note"].startswith(f"timed out: grading took longer than {TIME_LIMIT:g} s")
+    # broken and empty: a note that says why
+    assert float(by_student["frank"]["total"]) == 0.0
+    assert by_student["frank"]["note"].startswith("not graded:") and "JSON" in by_student["frank"]["note"]
+    assert by_student["gina"]["note"] == "not graded: the folder must hold one notebook, it holds none"
+    assert [r["student"] for r in rows] == [r["student"] for r in table]
+    # five otter runs (about 10-20 s each) and one at the limit, two at a time
+    assert elapsed < 4 * TIME_LIMIT
+
+
+def test_no_grading_process_is_left_behind(gradebook):
+    time.sleep(2)  # a killed kernel's parent poller needs a moment
+    left = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if b"rem-grade-" in cmdline:
+                left.append(cmdline.decode(errors="replace"))
+    assert left == []
+
+
+def test_bad_arguments_get_clear_errors(kit, tmp_path):
+    dist, _ = kit
+    with pytest.raises(ValueError, match="timeout must be a positive number"):
+        grade.grade_class(PRACTICE, tmp_path, timeout=0, dist=dist)
+    with pytest.raises(ValueError, match="jobs must be an integer >= 1"):
+        grade.grade_class(PRACTICE, tmp_path, jobs=0, dist=dist)
+    with pytest.raises(ValueError, match="submissions must be a folder"):
+        grade.grade_class(PRACTICE, tmp_path / "missing", dist=dist)
+    with pytest.raises(ValueError, match="practice must be one of"):
+        grade.grade_class("practice9_nothing", tmp_path, dist=tmp_path)
+
+
+def test_make_grade_runs_grade_py_with_the_settings():
+    """`make -n` (nothing is run) shows the command the target runs."""
+    command = ["make", "-n", "-C", str(ROOT), "grade", f"PRACTICE={PRACTICE}", "SUBMISSIONS=class folder",
+               "TIMEOUT=42", "JOBS=2", "GRADES=out.csv"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    line = next(l for l in output.splitlines() if "exercises/grade.py" in l)
+    assert f'"{PRACTICE}" "class folder" --timeout 42 --jobs 2 --out "out.csv"' in line
