@@ -75,8 +75,12 @@ class RemlibAPI(SphinxDirective):
     has_content = False
 
     def run(self):
+        try:
+            lines = api_rst()
+        except Exception as error:  # an import error of remlib: a build error naming it
+            raise self.error(f"remlib-api: cannot read remlib's public names: {error!r}") from error
         parsed = nodes.Element()
-        nested_parse_with_titles(self.state, StringList(api_rst(), source="<remlib-api>"), parsed)
+        nested_parse_with_titles(self.state, StringList(lines, source="<remlib-api>"), parsed)
         return parsed.children
 
 
