@@ -24,6 +24,14 @@ def readme_example():
     return blocks[0]
 
 
+def test_readme_stays_a_readme_for_users():
+    """At most about 150 lines: measurements belong to benchmarks/README.md, not here."""
+    lines = README.read_text().splitlines()
+    assert len(lines) <= 150, f"README.md has {len(lines)} lines; move details to the book or benchmarks/"
+    for command in ("make book", "make test", "_build/html/index.html", "CITATION.cff"):
+        assert command in README.read_text(), f"the README no longer mentions {command}"
+
+
 def test_readme_example_prints_what_it_says_and_fits_the_exact_pmf():
     code = readme_example()
     assert len(code.splitlines()) <= 20, "the README's example should stay short"
