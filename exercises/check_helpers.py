@@ -425,11 +425,17 @@ def check(condition, message):
 
 def _mismatch(value, expected, label, rtol, atol):
     """Why ``value`` (one result, or a tuple of results) is not ``expected``, or ``""``."""
-    values = value if isinstance(value, (tuple, list)) else (value,)
-    wanted = expected if isinstance(expected, (tuple, list)) else (expected,)
+    if isinstance(expected, tuple):  # several results, e.g. (mean, cov)
+        if not isinstance(value, (tuple, list)):
+            return f"it returns a {type(value).__name__} instead of {len(expected)} values"
+        values, wanted = tuple(value), expected
+    else:
+        values, wanted = (value,), (expected,)
     if len(values) != len(wanted):
         return f"it returns {len(values)} values instead of {len(wanted)}"
     for got, want in zip(values, wanted):
+        if want is None:  # a result that is not compared
+            continue
         got = _as_floats(got, f"the result of {label}", "a number or an array of numbers")
         want = np.asarray(want, dtype=float)
         if got.shape != want.shape and not got.size == want.size == 1:
@@ -446,7 +452,8 @@ def prerequisite(question, func, args, expected, *, name=None, kwargs=None, rtol
 
     Calls ``func(*args, **kwargs)`` (through :func:`call`) and raises ``AssertionError``
     "... fix ``question`` first" unless the result is close to ``expected`` (a number, an
-    array, or a tuple of them), so that a mistake in Q1 is reported once, at Q1, and not as
+    array (list), or a tuple of them for a function that returns several, ``None`` for one
+    that is not compared), so that a mistake in Q1 is reported once, at Q1, and not as
     a misleading hint in every later question.
 
     Examples

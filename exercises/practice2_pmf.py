@@ -2,7 +2,7 @@
 # # ASSIGNMENT CONFIG
 # name: practice2_pmf
 # export_cell: false
-# check_all_cell: true
+# check_all_cell: false
 # runs_on: default
 # strip_solutions_from_all_cells: false
 # files:
@@ -21,9 +21,24 @@
 # histogram also counts the volume of a spherical shell, $4\pi r^2\,dr$; that Jacobian must be
 # divided out before inverting, or the PMF gets a spurious $-2k_BT\ln r$.
 #
-# Units: $\beta = 1/k_BT$, energies in $k_BT$. Run the setup cell first.
+# Units: $\beta = 1/k_BT$, energies in $k_BT$.
+#
+# **How to work.** Run the cells from the top. Type your answers in the cells that contain
+# `...`, run them, then run the `grader.check` cell below: a failed check says what is
+# probably wrong. Your functions are called inside `with time_limit(...)`, which stops an
+# endless loop after a while with a message; you can also stop a running cell yourself with
+# **Kernel → Interrupt Kernel** or the ■ button in the toolbar. The last cell shows your points.
 
 # %%
+try:
+    import check_helpers
+except ModuleNotFoundError:
+    raise ModuleNotFoundError(
+        "check_helpers.py is missing. It comes in the zip with this notebook: put it in the "
+        "same folder as the notebook, then Kernel → Restart Kernel and run this cell again."
+    ) from None
+from check_helpers import time_limit
+
 import numpy as np
 
 
@@ -64,11 +79,12 @@ def histogram_density(samples, edges):
     return counts / (samples.size * np.diff(edges))
     # END SOLUTION
 
-
-print(histogram_density([0.1, 0.2, 0.6], [0.0, 0.5, 1.0]))
-
 # %% [raw]
 # # END SOLUTION
+
+# %%
+with time_limit(60):
+    print(histogram_density([0.1, 0.2, 0.6], [0.0, 0.5, 1.0]))
 
 # %% [raw]
 # # BEGIN TESTS
@@ -80,7 +96,7 @@ def test_density_small(histogram_density):
     d = ch.array(ch.call(histogram_density, [0.1, 0.2, 0.6], [0.0, 0.5, 1.0]), "histogram_density([0.1, 0.2, 0.6], [0, 0.5, 1])", shape=(2,))
     ch.check(not np.allclose(d, [2, 1]), "You returned raw counts: divide by the number of samples and by the bin width.")
     ch.check(not np.allclose(d, [2 / 3, 1 / 3]), "You divided by the number of samples but not by the bin width (0.5 here).")
-    ch.close(d, [4 / 3, 2 / 3], "histogram_density([0.1, 0.2, 0.6], [0, 0.5, 1])", hint="density = counts / (n_samples * width).")
+    ch.close(d, [4 / 3, 2 / 3], "histogram_density([0.1, 0.2, 0.6], [0, 0.5, 1])", hint="A density integrates to 1 over the bins: sum(density * width) = 1.")
 
 
 test_density_small(histogram_density)
@@ -115,6 +131,9 @@ test_density_uneven(histogram_density)
 # the density is 0 (and no warnings for them). Then compute the PMF of the double-well samples,
 # `f_double_well`, on the bins `edges_x`; it should follow $U(x) = (x^2-1)^2$.
 
+# %%
+edges_x = np.linspace(-2.0, 2.0, 41)
+
 # %% [raw]
 # # BEGIN SOLUTION
 
@@ -130,8 +149,11 @@ def boltzmann_inversion(density, beta=1.0):
     # END SOLUTION
 
 
-edges_x = np.linspace(-2.0, 2.0, 41)
-f_double_well = boltzmann_inversion(histogram_density(x_samples, edges_x))  # SOLUTION
+with time_limit(60):
+    f_double_well = ...  # the PMF of x_samples on the bins edges_x
+    # BEGIN SOLUTION NO PROMPT
+    f_double_well = boltzmann_inversion(histogram_density(x_samples, edges_x))
+    # END SOLUTION
 print(np.round(f_double_well, 2))
 
 # %% [raw]
@@ -147,21 +169,24 @@ def test_inversion_exact(boltzmann_inversion):
     energy = np.array([0.0, 1.0, 3.0])
     density = np.exp(-2.0 * energy) / 7.3
     f = ch.array(ch.call(boltzmann_inversion, density, beta=2.0), "boltzmann_inversion(density, beta=2)", shape=(3,))
-    ch.check(not np.allclose(f, -energy), "The sign is wrong: F = -kT ln P is lowest where P is highest.")
-    ch.check(not np.allclose(f, 2.0 * energy), "Divide by beta (multiply by kT), do not multiply by beta.")
-    ch.close(f, energy, "boltzmann_inversion(exp(-2 U)/Z, beta=2)", hint="F = -ln(P)/beta - min.")
+    ch.check(not np.allclose(f, energy.max() - energy), "The sign is wrong: F = -kT ln P is lowest where P is highest.")
+    ch.check(not np.allclose(f, 2.0 * energy), "beta is not used: with beta = 2 your F is twice the right one. F = -ln(P) / beta.")
+    ch.check(not np.allclose(f, 4.0 * energy), "You multiplied by beta: F = -kT ln P, and kT = 1 / beta.")
+    ch.close(f, energy, "boltzmann_inversion(exp(-2 U)/Z, beta=2)", hint="F = -ln(P) / beta, then subtract the minimum.")
     g = ch.array(ch.call(boltzmann_inversion, np.array([0.5, 0.0, 0.25])), "boltzmann_inversion([0.5, 0, 0.25])", shape=(3,), allow_inf=True)
     ch.check(np.isinf(g[1]) and g[1] > 0, "An empty bin (density 0) must give F = +inf.")
-    ch.close(g[[0, 2]], [0.0, np.log(2)], "boltzmann_inversion([0.5, 0, 0.25]) (finite bins)", hint="Shift so the minimum over the non-empty bins is 0.")
+    ch.close(g[[0, 2]], [0.0, np.log(2)], "boltzmann_inversion([0.5, 0, 0.25]) (finite bins)", hint="Shift so that the minimum over the non-empty bins is 0 (an empty bin's inf is not a minimum).")
 
 
 test_inversion_exact(boltzmann_inversion)
 
 # %%
-# HIDDEN
-def test_double_well_pmf(f_double_well, x_samples, edges_x):
+def test_double_well_pmf(histogram_density, boltzmann_inversion, f_double_well, x_samples, edges_x):
     import numpy as np
     import check_helpers as ch
+    ch.prerequisite("Q1", histogram_density, ([0.1, 0.2, 0.6], [0.0, 0.5, 1.0]), [4 / 3, 2 / 3])
+    energy = np.array([0.0, 1.0, 3.0])
+    ch.prerequisite("the check above", boltzmann_inversion, (np.exp(-2.0 * energy) / 7.3,), energy, kwargs={"beta": 2.0})
     f = ch.array(f_double_well, "f_double_well", shape=(40,))
     # exact bin probabilities by quadrature of exp(-(x^2 - 1)^2) on [-2.5, 2.5]
     fine = np.linspace(-2.5, 2.5, 200001)
@@ -174,10 +199,23 @@ def test_double_well_pmf(f_double_well, x_samples, edges_x):
     diff = (f - exact)[ok]
     offset = np.average(diff, weights=counts[ok])
     z = (diff - offset) * np.sqrt(counts[ok])  # sd of -ln(count) is 1/sqrt(count)
-    ch.check(np.max(np.abs(z)) < 5, f"f_double_well deviates from (x^2-1)^2 by {np.max(np.abs(z)):.1f} standard errors: use boltzmann_inversion(histogram_density(x_samples, edges_x)).")
+    ch.check(np.max(np.abs(z)) < 5, f"f_double_well deviates from (x^2-1)^2 by {np.max(np.abs(z)):.1f} standard errors: it is the Boltzmann inversion of the density of x_samples on the bins edges_x.")
 
 
-test_double_well_pmf(f_double_well, x_samples, edges_x)
+test_double_well_pmf(histogram_density, boltzmann_inversion, f_double_well, x_samples, edges_x)
+
+# %%
+# HIDDEN
+def test_inversion_other_beta(boltzmann_inversion):
+    import numpy as np
+    import check_helpers as ch
+    density = np.array([0.0, 0.1, 0.4, 0.0, 0.2])
+    f = ch.array(ch.call(boltzmann_inversion, density, beta=0.5), "boltzmann_inversion([0, 0.1, 0.4, 0, 0.2], beta=0.5)", shape=(5,), allow_inf=True)
+    ch.check(np.isinf(f[[0, 3]]).all() and (f[[0, 3]] > 0).all(), "Every empty bin must give F = +inf.")
+    ch.close(f[[1, 2, 4]], [2 * np.log(4), 0.0, 2 * np.log(2)], "boltzmann_inversion([0, 0.1, 0.4, 0, 0.2], beta=0.5) (finite bins)", rtol=1e-10, hint="F = -ln(P) / beta for any beta, minimum over the non-empty bins shifted to 0.")
+
+
+test_inversion_other_beta(boltzmann_inversion)
 
 # %% [raw]
 # # END TESTS
@@ -198,16 +236,16 @@ test_double_well_pmf(f_double_well, x_samples, edges_x)
 # divides the histogram density by $4\pi r^2$ at the bin centres before Boltzmann inversion, so
 # that the result is $U(r) = r^2/(2\sigma^2)$ up to a constant.
 
-# %% [raw]
-# # BEGIN SOLUTION
-
 # %%
 sigma = 0.8
 rng = np.random.default_rng(3)
 r_samples = np.linalg.norm(rng.normal(scale=sigma, size=(200_000, 3)), axis=1)
 edges_r = np.linspace(0.05, 2.4, 48)
 
+# %% [raw]
+# # BEGIN SOLUTION
 
+# %%
 def distance_pmf(r_samples, edges, beta=1.0):
     """PMF of a 3-D distance with the r^2 Jacobian divided out."""
     # BEGIN SOLUTION
@@ -217,20 +255,24 @@ def distance_pmf(r_samples, edges, beta=1.0):
     return boltzmann_inversion(density, beta=beta)
     # END SOLUTION
 
-
-f_distance = distance_pmf(r_samples, edges_r)
-print(np.round(f_distance[:8], 3))
-
 # %% [raw]
 # # END SOLUTION
+
+# %%
+with time_limit(60):
+    f_distance = distance_pmf(r_samples, edges_r)
+print(np.round(f_distance[:8], 3))
 
 # %% [raw]
 # # BEGIN TESTS
 
 # %%
-def test_distance_pmf(distance_pmf, r_samples, edges_r, sigma):
+def test_distance_pmf(histogram_density, boltzmann_inversion, distance_pmf, r_samples, edges_r, sigma):
     import numpy as np
     import check_helpers as ch
+    ch.prerequisite("Q1", histogram_density, ([0.1, 0.2, 0.6], [0.0, 0.5, 1.0]), [4 / 3, 2 / 3])
+    energy = np.array([0.0, 1.0, 3.0])
+    ch.prerequisite("Q2", boltzmann_inversion, (np.exp(-2.0 * energy) / 7.3,), energy, kwargs={"beta": 2.0})
     f = ch.array(ch.call(distance_pmf, r_samples, edges_r), "distance_pmf(r_samples, edges_r)", shape=(len(edges_r) - 1,))
     centers = 0.5 * (edges_r[1:] + edges_r[:-1])
     counts = np.histogram(r_samples, edges_r)[0]
@@ -244,10 +286,10 @@ def test_distance_pmf(distance_pmf, r_samples, edges_r, sigma):
         return np.max(np.abs(z))
 
     ch.check(not (misfit(naive) < 6 < misfit(exact)), "Your PMF has the extra -2 kT ln r of the shell volume: divide the density by 4 pi r^2 (the Jacobian) before the inversion.")
-    ch.check(misfit(exact) < 6, f"distance_pmf deviates from r^2/(2 sigma^2) by {misfit(exact):.1f} standard errors: density / (4 pi r_center^2), then -ln, then shift.")
+    ch.check(misfit(exact) < 6, f"distance_pmf deviates from r^2/(2 sigma^2) by {misfit(exact):.1f} standard errors: divide the density by the shell area at each bin centre, then invert.")
 
 
-test_distance_pmf(distance_pmf, r_samples, edges_r, sigma)
+test_distance_pmf(histogram_density, boltzmann_inversion, distance_pmf, r_samples, edges_r, sigma)
 
 # %%
 # HIDDEN
@@ -259,7 +301,7 @@ def test_distance_pmf_exact_counts(distance_pmf):
     shell = np.array([0.25, 0.5]) / (4 * np.pi * np.array([1.5, 2.75]) ** 2)
     exact = -np.log(shell) / 2.0
     f = ch.array(ch.call(distance_pmf, samples, np.array([1.0, 2.0, 3.5]), beta=2.0), "distance_pmf(samples, [1, 2, 3.5], beta=2)", shape=(2,))
-    ch.close(f, exact - exact.min(), "distance_pmf(samples, [1, 2, 3.5], beta=2)", rtol=1e-8, atol=1e-10, hint="density / (4 pi r_center^2) with unequal bin widths, then -ln(.)/beta, minimum shifted to 0.")
+    ch.close(f, exact - exact.min(), "distance_pmf(samples, [1, 2, 3.5], beta=2)", rtol=1e-8, atol=1e-10, hint="Unequal bin widths, beta passed on to the inversion, minimum shifted to 0.")
 
 
 test_distance_pmf_exact_counts(distance_pmf)
@@ -299,13 +341,17 @@ print(k_fit, 1 / sigma**2)
 # # BEGIN TESTS
 
 # %%
-def test_k_fit(k_fit, sigma):
+def test_k_fit(distance_pmf, k_fit, sigma):
+    import numpy as np
     import check_helpers as ch
+    samples = np.concatenate([np.full(30, 1.5), np.full(90, 2.9)])
+    shell = -np.log(np.array([0.25, 0.5]) / (4 * np.pi * np.array([1.5, 2.75]) ** 2)) / 2.0
+    ch.prerequisite("Q3", distance_pmf, (samples, np.array([1.0, 2.0, 3.5])), shell - shell.min(), kwargs={"beta": 2.0})
     k = ch.number(k_fit, "k_fit")
-    ch.close(k, 1 / sigma**2, "k_fit", rtol=0.03, hint="Fit F = k r^2 / 2 + c (note the 1/2) on 0.3 < r < 1.8 to the Jacobian-corrected PMF; expected 1/sigma^2.")
+    ch.close(k, 1 / sigma**2, "k_fit", rtol=0.03, hint="Fit F = k r^2 / 2 + c (note the 1/2) to f_distance on 0.3 < r < 1.8: a linear least-squares problem in (k, c).")
 
 
-test_k_fit(k_fit, sigma)
+test_k_fit(distance_pmf, k_fit, sigma)
 
 # %% [raw]
 # # END TESTS
@@ -317,3 +363,11 @@ test_k_fit(k_fit, sigma)
 # **What you have.** A PMF estimator from samples, and the reason every radial distribution or
 # bond-length PMF in the book carries a Jacobian: without it a free harmonic bond looks as if
 # it had a minimum at $r = \sqrt{2}\,\sigma$.
+#
+# ## Your score
+#
+# The cell below reruns every check and shows the points per question and the total. These
+# are the checks you can see; your teacher's grading also runs hidden checks with other inputs.
+
+# %% editable=false deletable=false
+check_helpers.score(grader.check_all());
