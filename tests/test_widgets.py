@@ -18,7 +18,16 @@ from scipy.special import logsumexp
 import remlib
 from remlib.basis import PolynomialBasis
 from remlib.divergence import kl_divergence, kl_from_energies
+from remlib._static_explorer import (
+    PAYLOAD_TYPE,
+    QUANTUM,
+    StaticControl,
+    decode_payload,
+    encode_payload,
+    explorer_payload,
+)
 from remlib.widgets import (
+    STATIC_ENV,
     bias_variance_explorer,
     kl_explorer,
     moment_matching_explorer,
@@ -360,3 +369,107 @@ def test_motion_empty_basis_shows_a_message(motion):
     set_values(motion, lag=5, basis_size=3)
     assert "cannot represent" in motion.status.value
     assert_refuses(motion, "Empty basis", basis_size=0)
+
+
+# ---------------------------------------------------------------------------------------
+# the static explorer of the online book (remlib._static_explorer)
+
+
+def _polyline(data, index):
+    """Delta-coded tenths of a pixel -> (n, 2) canvas pixels (y down), as the page's script reads them."""
+    return np.cumsum(np.array(data["arrays"][index], dtype=float).reshape(-1, 2), axis=0) / QUANTUM
+
+
+@pytest.fixture(scope="module")
+def kl_payload(kl):
+    set_values(kl, support=(-6.0, 6.0), mu=0.0, sigma=1.0)
+    grid = {"mu": StaticControl([-1.2, 0.4, 2.0]), "sigma": StaticControl([0.6, 1.0]),
+            "support": StaticControl([(-6.0, 6.0), (-1.0, 6.0)])}
+    return decode_payload(encode_payload(explorer_payload(kl, grid)))
+
+
+def test_static_payload_has_a_frame_per_combination_first_control_fastest(kl_payload, kl):
+    data = kl_payload
+    assert len(data["frames"]) == len(data["summaries"]) == 3 * 2 * 2
+    assert [c["name"] for c in data["controls"]] == ["mu", "sigma", "support"]
+    assert [c["default"] for c in data["controls"]] == [1, 1, 0]     # mu 0 -> 0.4 (closest), sigma 1
+    assert data["controls"][2]["kind"] == "select" and data["controls"][0]["kind"] == "range"
+    # frame k = i_mu + 3 (i_sigma + 2 i_support): the numbers are remlib's for those values
+    x = kl.model.x
+    u_p = -np.log(mixture_pdf(x))
+    for i_mu, mu in enumerate([-1.2, 0.4, 2.0]):
+        for i_sigma, sigma in enumerate([0.6, 1.0]):
+            summary = data["summaries"][i_mu + 3 * i_sigma]
+            forward = kl_from_energies(u_p, 0.5 * ((x - mu) / sigma) ** 2, x)
+            assert f"D(p‖q) = {forward:.3f}</b>" in summary
+            assert "D(p‖q) = ∞" in data["summaries"][i_mu + 3 * i_sigma + 6]   # support [-1, 6]
+    # the widget is back at its own values after the grid was run
+    assert kl.result["mu"] == 0.0 and kl.result["sigma"] == 1.0
+
+
+def test_static_payload_draws_the_model_density_where_matplotlib_puts_it(kl_payload, kl):
+    """The stored pixels of the model curve, mapped back through the axes, lie on N(mu, sigma^2)."""
+    data = kl_payload
+    ax = kl.model.axes[0]
+    artist = kl.model.dynamic.index(kl.model.q_line)
+    state = data["states"][data["frames"][2 + 3 * 1][artist]]      # mu = 2.0, sigma = 1.0, whole support
+    assert state["k"] == "line" and data["artists"][artist] == 0
+    pixels = np.concatenate([_polyline(data, s) for s in state["p"]])
+    display = np.column_stack([pixels[:, 0], data["height"] - pixels[:, 1]])
+    xy = ax.transData.inverted().transform(display)
+    inside = (xy[:, 0] > -6) & (xy[:, 0] < 6)
+    density = stats.norm.pdf(xy[inside, 0], 2.0, 1.0)
+    pixel = 1.05 / ax.bbox.height          # one pixel in density units
+    assert np.all(np.abs(xy[inside, 1] - density) < 0.6 * pixel)
+    assert inside.sum() > 20 and xy[:, 0].min() < -5.9 and xy[:, 0].max() > 5.9
+
+
+def test_static_payload_panels_and_background(kl_payload):
+    data = kl_payload
+    assert data["background"].startswith("data:image/png;base64,")
+    assert len(data["panels"]) == len(data["clips"]) == 3
+    for (x0, y0, x1, y1), (cx0, cy0, cx1, cy1) in zip(data["panels"], data["clips"]):
+        assert 0 <= x0 <= cx0 < cx1 <= x1 <= data["width"] and 0 <= y0 <= cy0 < cy1 <= y1 <= data["height"]
+    lefts = sorted(p[0] for p in data["panels"])
+    rights = sorted(p[2] for p in data["panels"])
+    assert all(r <= l + 1 for r, l in zip(rights[:-1], lefts[1:]))   # panels side by side, not overlapping
+
+
+def test_static_html_only_when_building_the_book(kl, monkeypatch):
+    monkeypatch.delenv(STATIC_ENV, raising=False)
+    assert "text/html" not in kl._repr_mimebundle_()
+    monkeypatch.setenv(STATIC_ENV, "1")
+    original = kl.static_grid
+    kl.static_grid = {"mu": StaticControl([0.0, 1.0]), "sigma": StaticControl([1.0]),
+                      "support": StaticControl([(-6.0, 6.0)])}
+    try:
+        bundle = kl._repr_mimebundle_()
+    finally:
+        kl.static_grid = original
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    html = bundle["text/html"]
+    assert html.startswith('<div class="remlib-explorer">')
+    encoded = html.split(f'<script type="{PAYLOAD_TYPE}">')[1].split("</script>")[0]
+    assert len(decode_payload(encoded)["frames"]) == 2
+
+
+@pytest.mark.parametrize("name", list(EXPLORERS))
+def test_every_static_grid_covers_the_widget_defaults_and_the_controls(name):
+    widget = EXPLORERS[name]()   # a fresh one: its controls at their defaults
+    assert set(widget.static_grid) == set(widget.controls)
+    for control_name, control in widget.static_grid.items():
+        assert control.index(widget.controls[control_name].value) is not None
+        if control.kind == "range":   # the slider's default is a grid point
+            assert np.isclose(control.values[control.index(widget.controls[control_name].value)],
+                              widget.controls[control_name].value)
+
+
+def test_static_explorer_refuses_bad_grids(kl, bias):
+    with pytest.raises(ValueError, match="at least one"):
+        StaticControl([])
+    with pytest.raises(ValueError, match="labels"):
+        StaticControl([1, 2], labels=["one"])
+    with pytest.raises(ValueError, match="grid must name the controls"):
+        explorer_payload(kl, {"mu": StaticControl([0.0])})
+    with pytest.raises(ValueError, match="refuses"):
+        explorer_payload(bias, {"n_samples": StaticControl([0]), "basis_size": StaticControl([2])})

@@ -159,6 +159,10 @@ def _check_numbers(status, expected):
         assert abs(float(shown) - value) <= tolerance, f"{pattern}: shown {shown}, remlib gives {value}"
 
 
+def _same(a, b):
+    return a == b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
 def _visit(indices, n):
     """Several distinct indices across a control's range, the first one not the current one."""
     picks = [n - 1, 0, n // 3, (2 * n) // 3]
@@ -206,18 +210,22 @@ def exercise_explorer(browser, url, html_root, page_name, number_check, explorer
             step = page.evaluate(_MOVE, [control, 0, "read"])
             assert step["value"] != indices[control], f"{control}: {key} did not move the control"
             indices[control] = step["value"]
+            values = {c: grid[c].values[indices[c]] for c in names}
+            expected = number_check(explorer.model.compute(**values), values)
             for index in _visit(indices[control], n):
                 move = page.evaluate(_MOVE, [control, index, "set"])
                 assert move["value"] == index
                 indices[control] = index
                 values = {c: grid[c].values[indices[c]] for c in names}
+                previous, expected = expected, number_check(explorer.model.compute(**values), values)
                 assert move["pixels_changed"], f"{control} -> {values}: the figure did not change"
-                assert move["status_changed"], f"{control} -> {values}: the numbers did not change"
+                # (a few settings have the same numbers by symmetry, e.g. the field h and -h)
+                if any(not _same(previous[k], expected[k]) for k in expected):
+                    assert move["status_changed"], f"{control} -> {values}: the numbers did not change"
                 if role == "slider":  # the value is shown beside the slider and given to assistive technology
                     shown = page.locator(f'[data-control="{control}"]')
                     assert shown.get_attribute("aria-valuetext") == grid[control].labels[index]
-                result = explorer.model.compute(**values)
-                _check_numbers(move["status"], number_check(result, values))
+                _check_numbers(move["status"], expected)
                 latencies.append(move["repaint_ms"])
         added = page.evaluate(r"""() => [...document.querySelectorAll(
           'link[href*="remlib-explorer"], script[src*="remlib-explorer"]')].map(e => e.href || e.src)""")
