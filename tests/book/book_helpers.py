@@ -1,16 +1,23 @@
-"""Helpers of the book tests: where the built book is, and throw-away books.
+"""Helpers of the book tests: where the built book is, throw-away books, a live JupyterLab.
 
 A throw-away book is a tiny book in a temporary directory built with *this* repository's
 ``_config.yml``, Sphinx glue and vendored JavaScript, and with the same command as
 ``make book`` (read from the Makefile), so it shows what the real build does with a page.
 """
+import contextlib
 import os
 import re
+import secrets
 import shlex
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -79,6 +86,111 @@ def make_book(directory, pages):
         (directory / f"{name}.md").parent.mkdir(parents=True, exist_ok=True)
         (directory / f"{name}.md").write_text(text)
     return directory
+
+
+class Deadline:
+    """Remaining time of a fixed budget, in seconds and in playwright's milliseconds."""
+
+    def __init__(self, seconds):
+        self.budget = seconds
+        self.end = time.monotonic() + seconds
+
+    def seconds(self):
+        left = self.end - time.monotonic()
+        if left <= 0:
+            pytest.fail(f"the test exceeded its {self.budget:.0f} s budget")
+        return left
+
+    def ms(self):
+        return self.seconds() * 1000.0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_until_up(url, process, log, deadline):
+    """Poll the server's status API until it answers (or the server dies)."""
+    while True:
+        if process.poll() is not None:
+            tail = log.read_text(errors="replace")[-2000:]
+            pytest.fail(f"jupyter lab exited with code {process.returncode} before answering:\n{tail}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            pass
+        deadline.seconds()
+        time.sleep(0.3)
+
+
+@contextlib.contextmanager
+def jupyterlab(work, scratch, deadline):
+    """A JupyterLab server on 127.0.0.1 serving the folder ``work``; yields ``(base URL, token)``.
+
+    Its configuration, runtime files and settings live in ``scratch``; it never queries PyPI.
+    The server and the kernels it started are killed on exit. ``make test`` installs
+    jupyterlab (requirements.txt); without it the test fails, it is never skipped.
+    """
+    try:
+        import jupyterlab as _  # noqa: F401
+    except ImportError:
+        pytest.fail("jupyterlab is not installed: `make test` installs it from requirements.txt")
+    token, port = secrets.token_hex(16), free_port()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    for name, sub in [("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
+                      ("JUPYTERLAB_SETTINGS_DIR", "settings"), ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
+                      ("IPYTHONDIR", "ipython")]:
+        env[name] = str(Path(scratch) / sub)
+    command = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser",
+               f"--ServerApp.token={token}", f"--port={port}",
+               "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={work}",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+               "--LabApp.extension_manager=readonly",  # no PyPI queries from the extension manager
+               "--allow-root"]
+    log_path = Path(scratch) / "lab.log"
+    log = open(log_path, "wb")
+    process = subprocess.Popen(command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_up(f"{base}/api/status?token={token}", process, log_path, deadline)
+        yield base, token
+    finally:
+        for sig, wait in [(signal.SIGTERM, 10), (signal.SIGKILL, 5)]:
+            if process.poll() is not None:
+                break
+            try:
+                os.killpg(process.pid, sig)  # the server and the kernel it started
+                process.wait(timeout=wait)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+        log.close()
+
+
+def only_localhost(outside):
+    """A playwright route handler: requests leave for 127.0.0.1 only; others are aborted and
+    their URLs appended to the list ``outside``."""
+
+    def handle(route):
+        if urlsplit(route.request.url).hostname not in ("127.0.0.1", None):
+            outside.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    return handle
+
+
+def wait_for_idle_kernel(page, deadline):
+    """Wait until JupyterLab's status bar says the kernel is idle (a cell run before the
+    kernel is connected is silently not executed)."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-StatusBar-TextItem')]"
+        ".some(e => /\\|\\s*Idle/.test(e.textContent))", timeout=deadline.ms())
 
 
 def build(directory):
