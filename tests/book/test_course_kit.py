@@ -213,3 +213,147 @@ def test_make_grade_runs_grade_py_with_the_settings():
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     line = next(l for l in output.splitlines() if "exercises/grade.py" in l)
     assert f'"{PRACTICE}" "class folder" --timeout 42 --jobs 2 --out "out.csv"' in line
+
+
+# --- the practices in the book --------------------------------------------------------------
+
+
+def _page_text(html):
+    """The text of a built page's article (tags dropped, entities decoded, spaces collapsed)."""
+    import html as html_module
+
+    article = html[html.index('<article'):html.index('</article>')]
+    text = html_module.unescape(re.sub(r"<[^>]+>", "", article))
+    return " ".join(text.split())
+
+
+def _squash(text):
+    """``text`` with spaces collapsed and Sphinx's smart quotes, dashes and ellipses undone."""
+    for fancy, plain in [("\u2018", "'"), ("\u2019", "'"), ("\u201c", '"'), ("\u201d", '"'),
+                         ("\u2026", "..."), ("\u2014", "---"), ("\u2013", "--")]:
+        text = text.replace(fancy, plain)
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def practice_books(tmp_path_factory):
+    """The Hands-On Practices part built twice as throw-away books: solutions shown, and hidden
+    (``practices_show_solutions: false``), each with its own copy of exercises/."""
+    from book_helpers import build as build_book, make_book
+
+    pages = {f"book/practices/{p.stem}": p.read_text()
+             for p in [ROOT / "book" / "practices" / "index.md",
+                       *sorted((ROOT / "book" / "practices").glob("practice*.md")),
+                       ROOT / "book" / "practices" / "teachers.md"]}
+    books = {}
+    for show in (True, False):
+        directory = make_book(tmp_path_factory.mktemp(f"practices_book_{show}"), pages)
+        exercises = directory / "exercises"
+        exercises.mkdir()
+        for path in [*EXERCISES.glob("*.py"), EXERCISES / "grading_requirements.txt"]:
+            shutil.copy(path, exercises / path.name)
+        build.build_all(exercises / "dist", run_tests=False, verbose=False)  # the downloads
+        config = directory / "_config.yml"
+        assert "practices_show_solutions: true" in config.read_text()
+        config.write_text(config.read_text().replace("practices_show_solutions: true",
+                                                     f"practices_show_solutions: {str(show).lower()}"))
+        code, log = build_book(directory)
+        assert code == 0, log[-4000:]
+        books[show] = directory / "_build" / "html"
+    return books
+
+
+def _practices():
+    return [path.stem for path in build.practice_sources()]
+
+
+@pytest.mark.parametrize("name", _practices())
+def test_practice_page_shows_the_whole_practice(practice_books, kit, name, tmp_path):
+    extension = _load("practices_ext", ROOT / "book" / "_ext" / "practices.py")
+    (info,) = build.build_all(tmp_path, run_tests=False, only=[name], verbose=False)
+    student = nbformat.read(info["student"], as_version=4)
+    solution = nbformat.read(info["solution"], as_version=4)
+    tests = student.metadata["otter"]["tests"]
+    for show, html in practice_books.items():
+        page = (html / "book" / "practices" / f"{name}.html").read_text()
+        text = _page_text(page)
+        squashed = _squash(text)
+        # every code cell as the student gets it (starter code with ..., the checks), none run
+        for cell in student.cells:
+            if cell.cell_type == "code":
+                assert _squash(cell.source) in squashed, f"{name}: code cell missing:\n{cell.source}"
+        assert "cell_output" not in page and "cell_input" not in page, f"{name}: the page executed cells"
+        # every question and the hints its public checks give
+        for question, source in tests.items():
+            assert f'grader.check("{question}")' in text
+            for message in extension.check_messages(source):
+                assert _squash(message) in squashed, f"{name} {question}: hint missing: {message}"
+        assert text.count("Hints: what this check says") == sum(
+            1 for source in tests.values() if extension.check_messages(source))
+        for cell in student.cells:
+            for line in cell.source.splitlines() if cell.cell_type == "markdown" else []:
+                if line.startswith("**Question"):
+                    assert re.match(r"\*\*(Question \d+)", line).group(1) in text
+        # the solutions: folded when shown, absent when hidden
+        answers = [(mine, full) for mine, full in zip(student.cells, solution.cells) if mine.source != full.source]
+        assert answers
+        assert page.count("practice-solution") == (len(answers) if show else 0), (name, show)
+        for mine, full in answers:
+            shown = _squash(extension.SOLUTION_MARKERS.sub("", full.source))
+            assert (shown in squashed) == show, f"{name} (solutions shown: {show}):\n{full.source}"
+        assert re.search(r"<details[^>]*practice-solution", page) or not show  # a dropdown, folded
+
+
+def test_practice_pages_open_the_student_notebook_in_colab(practice_books):
+    """The Colab link opens the student notebook that the build writes to _sources (pushed to
+    the notebooks branch); its first cell installs otter and unpacks the checks on Colab only."""
+    import os
+    import sys
+    import types
+
+    import yaml
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    org_repo = "/".join(config["repository"]["url"].rstrip("/").split("/")[-2:])
+    branch = config["sphinx"]["config"]["colab_notebooks_branch"]
+    html = practice_books[True]
+    for name in _practices():
+        page = (html / "book" / "practices" / f"{name}.html").read_text()
+        url = f"https://colab.research.google.com/github/{org_repo}/blob/{branch}/book/practices/{name}.ipynb"
+        assert f'href="{url}"' in page, name
+        notebook = nbformat.read(html / "_sources" / "book" / "practices" / f"{name}.ipynb", as_version=4)
+        nbformat.validate(notebook)
+        setup, cells = notebook.cells[0], notebook.cells[1:]
+        assert 'if "google.colab" in sys.modules:' in setup.source
+        assert not any("..." not in c.source and "otter_answer_cell" in c.metadata.get("tags", []) for c in cells)
+        python = TransformerManager().transform_cell(setup.source)
+        calls = []
+        ipython = types.SimpleNamespace(run_line_magic=lambda *a: calls.append(a))
+        exec(python, {"get_ipython": lambda: ipython})
+        assert calls == []  # outside Colab: nothing
+        work = Path(html.parent / f"colab-{name}")
+        work.mkdir()
+        here = os.getcwd()
+        sys.modules["google.colab"] = types.ModuleType("google.colab")
+        try:
+            os.chdir(work)
+            exec(python, {"get_ipython": lambda: ipython})
+        finally:
+            os.chdir(here)
+            del sys.modules["google.colab"]
+        assert calls and "otter-grader==" in " ".join(calls[0][1:])
+        assert (work / "check_helpers.py").read_text() == (EXERCISES / "check_helpers.py").read_text()
+        questions = sorted(p.stem for p in (work / "tests").glob("*.py"))
+        assert questions == sorted(notebook.metadata["otter"]["tests"])
+        assert not any("hidden=True" in p.read_text() for p in (work / "tests").glob("*.py"))
+
+
+def test_pages_do_not_state_what_the_student_derives():
+    """Practices 3, 7 and 8: the page's introduction does not give the answers."""
+    given = {"practice3_moment_matching": [r"1/(2\beta"], "practice7_dynamics": [r"1 - \tfrac12\ln 2"],
+             "practice8_gaussian_chain": ["3nk/(2n^2+1)", "33/28"]}
+    for name, answers in given.items():
+        text = (ROOT / "book" / "practices" / f"{name}.md").read_text()
+        for answer in answers:
+            assert answer not in text, (name, answer)
