@@ -13,7 +13,7 @@ JavaScript.
 
 Payload (JSON, deflated, base64)::
 
-    {"title", "width", "height", "background": PNG data URL,
+    {"title", "width", "height", "scale", "background": PNG data URL,
      "controls": [{"name", "label", "kind": "range" | "select", "labels", "default", "sampling"}],
      "panels": [[x0, y0, x1, y1], ...]    # one crop of the figure per axes (canvas pixels)
      "clips": [[x0, y0, x1, y1], ...]     # the axes' plotting areas
@@ -45,6 +45,8 @@ __all__ = ["StaticControl", "explorer_payload", "encode_payload", "decode_payloa
 
 #: pixel coordinates are stored in units of 1/QUANTUM pixel
 QUANTUM = 10
+#: the static figure has SCALE times the pixels of the live one (sharp on high-density screens)
+SCALE = 1.5
 #: the markers the page's script can draw
 MARKERS = ("o", "s", "_", ".", "None", "")
 #: HTML class of the element that the page's script turns into an explorer
@@ -229,7 +231,7 @@ def _png_data_url(rgba):
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def explorer_payload(explorer, grid):
+def explorer_payload(explorer, grid, scale=SCALE):
     """Run ``explorer``'s model over ``grid`` and return the static explorer's data (a dict).
 
     Parameters
@@ -238,6 +240,8 @@ def explorer_payload(explorer, grid):
         A constructed explorer (its figure has been drawn once and its layout frozen).
     grid : dict
         Control name (every name of ``explorer.controls``) -> :class:`StaticControl`.
+    scale : float, optional
+        Pixels of the static figure per pixel of the live one.
 
     Returns
     -------
@@ -254,23 +258,27 @@ def explorer_payload(explorer, grid):
         raise ValueError(f"grid must name the controls {sorted(explorer.controls)}, got {sorted(grid)}")
     names = list(explorer.controls)
     controls = [grid[name] for name in names]
+    if not scale > 0:
+        raise ValueError(f"scale must be positive, got {scale!r}")
     model, figure = explorer.model, explorer.figure
     canvas = figure.canvas
     from remlib.widgets import WIDGET_RC
 
-    with matplotlib.rc_context(WIDGET_RC):
-        canvas.draw()  # the model's dynamic artists are animated: this draws the static parts only
-    width, height = canvas.get_width_height()
-    background = _png_data_url(np.asarray(canvas.buffer_rgba()))
-    renderer = canvas.get_renderer()
-    axes = list(figure.axes)
-    panels = [_canvas_box(ax.get_tightbbox(renderer), height, width, pad=3) for ax in axes]
-    clips = [_canvas_box(ax.bbox, height, width) for ax in axes]
-    legends = [[i, *_canvas_box(ax.get_legend().get_window_extent(renderer), height, width)]
-               for i, ax in enumerate(axes) if ax.get_legend() is not None]
-    recorder = _Recorder(figure, panels)
-    frames, summaries = [], []
+    live_dpi = figure.dpi
+    figure.set_dpi(live_dpi * scale)  # the layout is frozen: everything scales with the dpi
     try:
+        with matplotlib.rc_context(WIDGET_RC):
+            canvas.draw()  # the model's dynamic artists are animated: this draws the static parts only
+        width, height = canvas.get_width_height()
+        background = _png_data_url(np.asarray(canvas.buffer_rgba()))
+        renderer = canvas.get_renderer()
+        axes = list(figure.axes)
+        panels = [_canvas_box(ax.get_tightbbox(renderer), height, width, pad=3) for ax in axes]
+        clips = [_canvas_box(ax.bbox, height, width) for ax in axes]
+        legends = [[i, *_canvas_box(ax.get_legend().get_window_extent(renderer), height, width)]
+                   for i, ax in enumerate(axes) if ax.get_legend() is not None]
+        recorder = _Recorder(figure, panels)
+        frames, summaries = [], []
         # the first control varies fastest (the models cache over the later ones)
         for combination in itertools.product(*(c.values for c in reversed(controls))):
             values = dict(zip(names, reversed(combination)))
@@ -282,12 +290,13 @@ def explorer_payload(explorer, grid):
             frames.append([recorder.record(artist) for artist in model.dynamic])
             summaries.append(model.summary(result))
     finally:
+        figure.set_dpi(live_dpi)
         explorer.update()  # back to the widget's own state
     defaults = [c.index(c.default if c.default is not None else explorer.controls[n].value)
                 for n, c in zip(names, controls)]
     return {
         "title": explorer.title,
-        "width": width, "height": height, "background": background,
+        "width": width, "height": height, "scale": scale, "background": background,
         "controls": [{"name": n, "label": explorer.controls[n].description, "kind": c.kind,
                       "labels": c.labels, "default": d, "sampling": c.sampling()}
                      for n, c, d in zip(names, controls, defaults)],

@@ -415,12 +415,14 @@ def test_static_payload_draws_the_model_density_where_matplotlib_puts_it(kl_payl
     state = data["states"][data["frames"][2 + 3 * 1][artist]]      # mu = 2.0, sigma = 1.0, whole support
     assert state["k"] == "line" and data["artists"][artist] == 0
     pixels = np.concatenate([_polyline(data, s) for s in state["p"]])
-    display = np.column_stack([pixels[:, 0], data["height"] - pixels[:, 1]])
+    # canvas pixels (y down, `scale` times the live figure's) -> the live figure's display pixels
+    display = np.column_stack([pixels[:, 0], data["height"] - pixels[:, 1]]) / data["scale"]
     xy = ax.transData.inverted().transform(display)
     inside = (xy[:, 0] > -6) & (xy[:, 0] < 6)
     density = stats.norm.pdf(xy[inside, 0], 2.0, 1.0)
     pixel = 1.05 / ax.bbox.height          # one pixel in density units
     assert np.all(np.abs(xy[inside, 1] - density) < 0.6 * pixel)
+    assert data["scale"] == 1.5 and data["width"] == round(1.5 * kl.figure.bbox.width)
     assert inside.sum() > 20 and xy[:, 0].min() < -5.9 and xy[:, 0].max() > 5.9
 
 

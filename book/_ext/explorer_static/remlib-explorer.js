@@ -116,7 +116,7 @@
       canvas.style.flex = w + " 1 0px";
       canvas.style.width = "0px";  // the flex rule sets the width; min-width below wraps narrow windows
       canvas.style.minWidth = "min(100%, 240px)";
-      canvas.style.maxWidth = Math.round(1.25 * w) + "px";
+      canvas.style.maxWidth = Math.round(1.25 * w / (data.scale || 1)) + "px";  // at most 1.25 x the live figure
       canvas.setAttribute("role", "img");
       figure.append(canvas);
       return canvas;
