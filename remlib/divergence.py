@@ -22,13 +22,19 @@ closed form, and from all-atom samples through the coarse-graining formula
 
 All values are in nats.
 """
-from collections import namedtuple
+from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import kl_div, logsumexp
+from scipy.special import kl_div
 
-from remlib._validation import as_float_array, as_positive_scalar
-from remlib.ensembles import _check_basis
+from remlib._stats import logsumexp, trapezoid_weights
+from remlib._validation import (
+    as_distribution,
+    as_float_array,
+    as_positive_scalar,
+    check_basis,
+    outside_support,
+)
 
 __all__ = [
     "kl_divergence",
@@ -42,23 +48,20 @@ __all__ = [
     "SampleEstimate",
 ]
 
-#: A Monte Carlo estimate with its standard error.
-SampleEstimate = namedtuple("SampleEstimate", ["value", "stderr"])
+@dataclass(frozen=True)
+class SampleEstimate:
+    """A Monte Carlo estimate with its standard error (:func:`relative_entropy_from_samples`).
 
+    Attributes
+    ----------
+    value : float
+        The estimate.
+    stderr : float
+        Its standard error (standard deviation of the estimate over repeated samplings).
+    """
 
-def _as_distribution(weights, name):
-    """Non-negative, finite, not all-zero weights -> probabilities summing to one."""
-    array = as_float_array(weights, name, finite=False)
-    if np.any(np.isnan(array)):
-        raise ValueError(f"{name} contains NaN values")
-    if np.any(np.isinf(array)):
-        raise ValueError(f"{name} contains infinite values")
-    if np.any(array < 0):
-        raise ValueError(f"{name} contains negative values; probabilities must be >= 0")
-    total = array.sum()
-    if total <= 0:
-        raise ValueError(f"{name} sums to zero; at least one positive weight is needed")
-    return array / total
+    value: float
+    stderr: float
 
 
 def _check_same_shape(a, b, name_a, name_b):
@@ -96,8 +99,8 @@ def kl_divergence(p, q):
     >>> kl_divergence([1, 1], [1, 0])
     inf
     """
-    p = _as_distribution(p, "p")
-    q = _as_distribution(q, "q")
+    p = as_distribution(p, "p")
+    q = as_distribution(q, "q")
     _check_same_shape(p, q, "p", "q")
     return float(np.sum(kl_div(p, q)))
 
@@ -165,34 +168,6 @@ def kl_gaussian(mean0, cov0, mean1, cov1):
     d = cov0.shape[0]
     value = 0.5 * (np.sum(a * a) + diff @ diff - d + logdet)
     return float(max(value, 0.0))
-
-
-def trapezoid_weights(x, name="x"):
-    r"""Trapezoid-rule weights :math:`w_i` so that :math:`\int f\,dx \approx \sum_i w_i f(x_i)`.
-
-    Parameters
-    ----------
-    x : array_like, shape (n,)
-        Strictly increasing grid, ``n >= 2``.
-    name : str
-        Argument name for error messages.
-
-    Examples
-    --------
-    >>> from remlib.divergence import trapezoid_weights
-    >>> trapezoid_weights([0.0, 1.0, 2.0, 4.0]).tolist()
-    [0.5, 1.0, 1.5, 1.0]
-    """
-    x = as_float_array(x, name, ndim=1)
-    if x.size < 2:
-        raise ValueError(f"{name} needs at least 2 grid points, got {x.size}")
-    dx = np.diff(x)
-    if np.any(dx <= 0):
-        raise ValueError(f"{name} must be strictly increasing")
-    w = np.zeros_like(x)
-    w[:-1] += 0.5 * dx
-    w[1:] += 0.5 * dx
-    return w
 
 
 def _grid_weights(x, shape):
@@ -308,8 +283,8 @@ def kl_divergence_grid(p, q, x):
     >>> round(kl_divergence_grid(np.exp(-x**2 / 2), np.exp(-(x - 1)**2 / 2), x), 4)
     0.5
     """
-    p = _as_distribution(p, "p")
-    q = _as_distribution(q, "q")
+    p = as_distribution(p, "p")
+    q = as_distribution(q, "q")
     _check_same_shape(p, q, "p", "q")
     with np.errstate(divide="ignore"):
         return kl_from_energies(-np.log(p), -np.log(q), x, beta=1.0)
@@ -435,6 +410,12 @@ def log_likelihood(basis, theta, samples, ensemble):
     ensemble : remlib.ensembles.GridEnsemble
         Any ensemble with ``log_partition(basis, theta)`` and ``beta``.
 
+    Returns
+    -------
+    float
+        :math:`\ell(\theta)`; ``-inf`` if a sample lies outside the ensemble's
+        ``support`` (e.g. beyond the grid), where the model has zero probability.
+
     Examples
     --------
     >>> import numpy as np
@@ -448,7 +429,9 @@ def log_likelihood(basis, theta, samples, ensemble):
     """
     if not hasattr(ensemble, "log_partition") or not hasattr(ensemble, "beta"):
         raise TypeError("ensemble must provide log_partition(basis, theta) and beta, e.g. a GridEnsemble")
-    _check_basis(basis, getattr(ensemble, "dim", getattr(basis, "dim", 1)))
+    check_basis(basis, getattr(ensemble, "dim", getattr(basis, "dim", 1)))
     samples = as_float_array(samples, "samples")
     energies = basis.energy(samples, theta)
+    if np.any(outside_support(ensemble, samples)):
+        return -np.inf  # a sample where the model has zero probability
     return log_likelihood_from_energies(energies, ensemble.log_partition(basis, theta), beta=ensemble.beta)

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from remlib._validation import as_float_array
-from remlib.divergence import _as_distribution, kl_divergence
+from remlib._validation import as_distribution, as_float_array
+from remlib.divergence import kl_divergence
 
 __all__ = ["information_decomposition", "InformationDecomposition"]
 
@@ -120,11 +120,11 @@ def information_decomposition(p_aa, mapping, p_cg, backmap=None):
     >>> round(res.coarse, 4), round(res.reconstruction, 4), round(res.total, 4)
     (0.0201, 0.0863, 0.1064)
     """
-    p_aa = _as_distribution(p_aa, "p_aa")
+    p_aa = as_distribution(p_aa, "p_aa")
     if p_aa.ndim != 1:
         raise ValueError(f"p_aa must be 1-D (one weight per microstate), got shape {p_aa.shape}")
     mapping = _as_mapping(mapping, p_aa.size)
-    p_cg = _as_distribution(p_cg, "p_cg")
+    p_cg = as_distribution(p_cg, "p_cg")
     if p_cg.ndim != 1:
         raise ValueError(f"p_cg must be 1-D (one weight per CG state), got shape {p_cg.shape}")
     n_cg = p_cg.size

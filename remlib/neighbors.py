@@ -21,6 +21,9 @@ import numpy as np
 from remlib._numba import njit, njit_parallel, prange
 from remlib._validation import as_float_array, as_positive_int, as_positive_scalar
 
+__all__ = ["wrap_positions", "minimum_image", "pair_histogram", "count_pairs", "radial_distribution",
+           "pair_grid_weights", "pair_list"]
+
 #: accumulation modes of :func:`_accumulate_pairs`
 _NEAREST_BIN = 0  # histogram of r, bin index floor((r - lo) / width)
 _LINEAR_S = 1  # linear-interpolation weights on a uniform grid of s = r^2
@@ -126,6 +129,19 @@ def _cells_per_edge(box, r_max):
 
 
 @njit
+def _grid_cells_per_edge(box, r_max, n_particles):
+    """Cells per edge for a pair search: each at least ``r_max`` wide, at most ``max(27, 2 N)`` in all.
+
+    A sparse cluster in a large box would otherwise get (L / r_max)^3 cells (box 300,
+    r_max 0.5: 2e8 cells, gigabytes); wider cells keep every pair within r_max in
+    neighbouring cells, so the search stays exact.
+    """
+    cap = max(27.0, 2.0 * n_particles)
+    width = max(r_max, (box[0] * box[1] * box[2] / cap) ** (1.0 / 3.0))
+    return _cells_per_edge(box, width)
+
+
+@njit
 def _build_cells(pos, box, n_cells):
     """Counting sort of particles into cells: (order, start) with start of size n_total + 1."""
     n_particles = pos.shape[0]
@@ -198,7 +214,7 @@ def _accumulate_pairs(pos, box, r_max, mol, exclude, lo, width, n_bins, mode, ou
     mode 1: linear weights of s = r^2 on the grid ``lo + k * width`` (k = 0..n_bins-1).
     Returns the number of pairs within r_max.
     """
-    n_cells = _cells_per_edge(box, r_max)
+    n_cells = _grid_cells_per_edge(box, r_max, pos.shape[0])
     order, start, cell = _build_cells(pos, box, n_cells)
     offsets, n_off = _stencil_offsets(n_cells)
     r2_max = r_max * r_max
@@ -416,7 +432,7 @@ def _pair_list(pos, box, r_max, mol, exclude):
     first = np.empty(capacity, np.int64)
     second = np.empty(capacity, np.int64)
     delta = np.empty((capacity, 3))
-    n_cells = _cells_per_edge(box, r_max)
+    n_cells = _grid_cells_per_edge(box, r_max, pos.shape[0])
     order, start, cell = _build_cells(pos, box, n_cells)
     offsets, n_off = _stencil_offsets(n_cells)
     r2_max = r_max * r_max

@@ -20,7 +20,7 @@ Values are in the model's reduced units times ``length`` and ``energy`` (e.g.
 """
 import numpy as np
 
-from remlib._validation import as_positive_int, as_positive_scalar
+from remlib._validation import as_path, as_positive_int, as_positive_scalar, check_memory
 
 __all__ = ["write_lammps_table", "read_lammps_table", "write_gromacs_table", "read_gromacs_table"]
 
@@ -32,6 +32,36 @@ def _model_of(potential):
         raise TypeError("potential must be a PairPotentialResult (with .model and .theta), "
                         f"got {type(potential).__name__}")
     return model
+
+
+def _parse_rows(path, numbered_lines, columns):
+    """Rows of ``len(columns)`` finite numbers with increasing distance ``r``, errors naming file and line.
+
+    ``numbered_lines`` are ``(line number, text)`` pairs; the column named ``"r"`` must
+    increase strictly from row to row.
+    """
+    rows = []
+    for number, text in numbered_lines:
+        text = text.strip()
+        fields = text.split()
+        try:
+            values = [float(field) for field in fields]
+        except ValueError:
+            values = None
+        if values is None or len(values) != len(columns):
+            raise ValueError(f"{path}, line {number}: expected {len(columns)} numbers ({', '.join(columns)}), "
+                             f"got {text[:80]!r}")
+        if not all(np.isfinite(values)):
+            raise ValueError(f"{path}, line {number}: NaN or infinite value in {text[:80]!r}")
+        rows.append(values)
+    data = np.array(rows, dtype=float).reshape(-1, len(columns))
+    r = data[:, columns.index("r")]
+    decreasing = np.flatnonzero(np.diff(r) <= 0)
+    if decreasing.size:
+        number = numbered_lines[decreasing[0] + 1][0]
+        raise ValueError(f"{path}, line {number}: distances must increase, r = {r[decreasing[0] + 1]:g} follows "
+                         f"r = {r[decreasing[0]]:g}")
+    return data
 
 
 def _energy_force(potential, r):
@@ -66,7 +96,8 @@ def write_lammps_table(path, potential, *, n_points=1000, keyword="REM", length=
     >>> table["keyword"], table["r"].size, round(float(table["r"][-1]), 3)
     ('REM', 50, 2.5)
     """
-    n_points = as_positive_int(n_points, "n_points", minimum=2)
+    path = as_path(path)
+    n_points = as_positive_int(n_points, "n_points", minimum=2, maximum=10**7)
     length = as_positive_scalar(length, "length")
     energy = as_positive_scalar(energy, "energy")
     if not isinstance(keyword, str) or not keyword or any(c.isspace() for c in keyword):
@@ -87,8 +118,12 @@ def read_lammps_table(path, keyword=None):
     """Read one section of a LAMMPS pair table: dict with ``keyword``, ``r``, ``energy``, ``force``.
 
     Checks that the section has the ``N`` entries its header declares, numbered 1..N,
-    and that ``R lo hi`` matches the first and last distance.
+    with finite values and increasing distances, and that ``R lo hi`` matches the first
+    and last distance.  Errors name the file and the line.
     """
+    path = as_path(path)
+    if keyword is not None and not isinstance(keyword, str):
+        raise TypeError(f"keyword must be a section name (str) or None, got {type(keyword).__name__}")
     with open(path) as handle:
         lines = [line.split("#")[0].strip() for line in handle]
     k = 0
@@ -99,15 +134,20 @@ def read_lammps_table(path, keyword=None):
     else:
         raise ValueError(f"{path}: no table section {keyword or ''} with an 'N ...' line found")
     name, header = lines[k], lines[k + 1].split()
-    n = int(header[1])
-    rows = [line.split() for line in lines[k + 2:] if line][:n]
-    data = np.array(rows, dtype=float)
-    if data.shape != (n, 4) or not np.array_equal(data[:, 0], np.arange(1, n + 1)):
+    bounds = None
+    try:
+        n = int(header[1])
+        bounds = [float(v) for v in header[header.index("R") + 1: header.index("R") + 3]] if "R" in header else None
+    except (ValueError, IndexError):
+        n = 0
+    if n < 1 or (bounds is not None and len(bounds) != 2):
+        raise ValueError(f"{path}, line {k + 2}: expected 'N n [R lo hi]' with n >= 1, got {lines[k + 1]!r}")
+    numbered = [(number + 1, line) for number, line in enumerate(lines) if number >= k + 2 and line][:n]
+    data = _parse_rows(path, numbered, ("index", "r", "energy", "force"))
+    if data.shape[0] != n or not np.array_equal(data[:, 0], np.arange(1, n + 1)):
         raise ValueError(f"{path}: section {name} must have {n} rows 'index r e f' numbered 1..{n}")
-    if "R" in header:
-        lo, hi = map(float, header[header.index("R") + 1: header.index("R") + 3])
-        if not np.allclose([data[0, 1], data[-1, 1]], [lo, hi]):
-            raise ValueError(f"{path}: R {lo} {hi} does not match the tabulated distances")
+    if bounds is not None and not np.allclose([data[0, 1], data[-1, 1]], bounds):
+        raise ValueError(f"{path}, line {k + 2}: R {bounds[0]} {bounds[1]} does not match the tabulated distances")
     return {"keyword": name, "r": data[:, 1], "energy": data[:, 2], "force": data[:, 3]}
 
 
@@ -128,11 +168,13 @@ def write_gromacs_table(path, potential, *, spacing=0.002, extension=1.0, length
     >>> read_gromacs_table(path).shape
     (351, 7)
     """
+    path = as_path(path)
     spacing = as_positive_scalar(spacing, "spacing")
     extension = as_positive_scalar(extension, "extension", allow_zero=True)
     length = as_positive_scalar(length, "length")
     energy = as_positive_scalar(energy, "energy")
     model = _model_of(potential)
+    check_memory("spacing", spacing, 8 * 8 * (model.r_cut * length + extension) / spacing)
     r_out = np.arange(0.0, model.r_cut * length + extension + 0.5 * spacing, spacing)
     r = r_out / length
     u = np.zeros_like(r)
@@ -152,12 +194,18 @@ def write_gromacs_table(path, potential, *, spacing=0.002, extension=1.0, length
 
 
 def read_gromacs_table(path):
-    """Read a GROMACS table (7 columns, '#' and '@' lines skipped) as an array (n, 7)."""
+    """Read a GROMACS table (7 columns, '#' and '@' lines skipped) as an array (n, 7).
+
+    Values must be finite and distances increase uniformly from 0; errors name the file
+    and the line.
+    """
+    path = as_path(path)
     with open(path) as handle:
-        rows = [line.split() for line in handle if line.strip() and line.lstrip()[0] not in "#@"]
-    data = np.array(rows, dtype=float)
-    if data.ndim != 2 or data.shape[1] != 7:
-        raise ValueError(f"{path}: a GROMACS table has 7 columns r, f, -f', g, -g', h, -h'")
+        numbered = [(number + 1, line) for number, line in enumerate(handle)
+                    if line.strip() and line.lstrip()[0] not in "#@"]
+    data = _parse_rows(path, numbered, ("r", "f", "-f'", "g", "-g'", "h", "-h'"))
+    if data.shape[0] < 2:
+        raise ValueError(f"{path}: a GROMACS table needs at least two rows")
     if not np.allclose(np.diff(data[:, 0]), data[1, 0] - data[0, 0]) or data[0, 0] != 0.0:
         raise ValueError(f"{path}: the distances must start at 0 with uniform spacing")
     return data

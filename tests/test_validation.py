@@ -191,3 +191,98 @@ def test_lists_ints_and_columns_give_the_same_numbers_as_float_arrays():
     fit_list = minimize_relative_entropy(DW, GRID, TARGET.tolist()).theta
     fit_column = minimize_relative_entropy(DW, GRID, TARGET[:, None]).theta
     np.testing.assert_array_equal(fit_list, fit_column)
+
+
+# ----------------------------------------------------------------------------- silent results (issue 20)
+def _all_pair_distances(frame, box):
+    i, j = np.triu_indices(len(frame), k=1)
+    delta = frame[j] - frame[i]
+    delta -= box * np.floor(delta / box + 0.5)
+    return np.sqrt((delta**2).sum(axis=1))
+
+
+def test_pair_histogram_of_a_sparse_cluster_in_a_huge_box_is_exact():
+    # (L / r_max)^3 = 8e12 cells would be 64 TB: the cell grid must be capped, never a failure or zeros
+    from remlib.fluids import radial_distribution
+    from remlib.neighbors import pair_histogram, pair_list
+
+    box = np.full(3, 1.0e4)
+    rng = np.random.default_rng(7)
+    frames = np.mod(rng.uniform(-1.5, 1.5, size=(3, 60, 3)), box)  # a cluster across the periodic corner
+    edges, counts = pair_histogram(frames, box, r_max=0.5, bins=5)
+    expected = sum(np.histogram(_all_pair_distances(f, box), bins=edges)[0] for f in frames)
+    assert expected.sum() > 0
+    np.testing.assert_array_equal(counts, expected)
+    _, g = radial_distribution(frames, box, r_max=0.5, bins=5)
+    assert np.all(g[expected > 0] > 0)
+    i, _, _ = pair_list(frames[0], box, r_max=0.5)
+    assert i.size == int((_all_pair_distances(frames[0], box) < 0.5).sum())
+
+
+def _lammps_text(rows, n=None):
+    n = len(rows) if n is None else n
+    body = "\n".join(f"{k + 1} {r} {u} {f}" for k, (r, u, f) in enumerate(rows))
+    return f"# test\n\nCG\nN {n}\n\n{body}\n"
+
+
+@pytest.mark.parametrize("rows, match", [
+    ([(1.0, 1.0, 0.0), (1.5, "nan", 0.0), (2.0, 0.0, 0.0)], r"line 7: NaN or infinite"),
+    ([(1.0, 1.0, 0.0), (1.5, "inf", 0.0), (2.0, 0.0, 0.0)], r"line 7: NaN or infinite"),
+    ([(1.0, 1.0, 0.0), (2.0, 0.5, 0.0), (1.5, 0.0, 0.0)], r"line 8: distances must increase"),
+    ([(1.0, 1.0, 0.0), (1.5, "x1", 0.0), (2.0, 0.0, 0.0)], r"line 7: expected 4 numbers"),
+])
+def test_lammps_reader_refuses_bad_rows_naming_file_and_line(tmp_path, rows, match):
+    from remlib.tables import read_lammps_table
+
+    path = tmp_path / "bad.table"
+    path.write_text(_lammps_text(rows))
+    with pytest.raises(ValueError, match=f"{path}, {match}"):
+        read_lammps_table(path)
+
+
+@pytest.mark.parametrize("bad, match", [("nan", "line 4: NaN or infinite"), ("0.005", "line 4: distances must increase")])
+def test_gromacs_reader_refuses_bad_rows_naming_file_and_line(tmp_path, bad, match):
+    from remlib.tables import read_gromacs_table
+
+    rows = [[0.0] * 7, [0.01] + [1.0] * 6, [0.02] + [1.0] * 6, [0.03] + [1.0] * 6]
+    rows[2][0 if bad != "nan" else 5] = float(bad)
+    path = tmp_path / "table.xvg"
+    path.write_text("# header\n" + "\n".join(" ".join(map(str, row)) for row in rows) + "\n")
+    with pytest.raises(ValueError, match=f"{path}, {match}"):
+        read_gromacs_table(path)
+
+
+@pytest.mark.timeout(60)  # before the fix, reading the pipe's descriptor blocked for ever
+@pytest.mark.parametrize("reader", ["read_lammps_table", "read_gromacs_table"])
+def test_table_readers_refuse_an_int_path_instead_of_closing_a_file_descriptor(reader):
+    import os
+
+    from remlib import tables
+
+    read, write = os.pipe()
+    try:
+        with pytest.raises(TypeError, match="path must be a file path"):
+            getattr(tables, reader)(read)
+        os.fstat(read)  # still open
+    finally:
+        os.close(read)
+        os.close(write)
+
+
+def test_kl_divergence_of_weights_whose_sum_overflows():
+    # 1e308 + 1e308 overflows: the weights are scaled by their largest entry before normalising
+    exact = 0.5 * np.log(0.5 / (2 / 3)) + 0.5 * np.log(0.5 / (1 / 3))
+    assert kl_divergence([1e308, 1e308], [1e308, 0.5e308]) == pytest.approx(exact, rel=1e-14)
+    assert kl_divergence([1e-320, 1e-320], [2e-320, 1e-320]) == pytest.approx(exact, rel=1e-2)  # subnormals
+    info = information_decomposition([1e308, 1e308, 1e308, 1e308], [0, 0, 1, 1], [1e308, 1e308])
+    assert info.total == pytest.approx(0.0, abs=1e-15)
+
+
+def test_likelihood_and_objective_of_data_where_the_model_has_zero_probability():
+    # GRID covers [-2, 2]: outside it the model's probability is zero, so -ln p = inf
+    outside = [0.0, 3.0]
+    assert log_likelihood(DW, [1.0, 1.0], outside, GRID) == -np.inf
+    assert relative_entropy_objective(DW, GRID, outside, [1.0, 1.0]) == np.inf
+    assert relative_entropy_objective(DW, GRID, outside, [1.0, 1.0], weights=[1.0, 0.0]) < np.inf  # weight 0
+    inside = log_likelihood(DW, [1.0, 1.0], [0.0, 1.0], GRID)
+    assert np.isfinite(inside)
