@@ -23,7 +23,7 @@ import re
 import pytest
 
 from book_helpers import NOTEBOOK_HEADER, build, make_book, require_built_book
-from test_browser import serve
+from test_browser import browser, serve  # noqa: F401 (browser: the fixture of the book's browser test)
 
 from remlib import widgets
 
@@ -103,27 +103,9 @@ def real_book():
 
 
 @pytest.fixture(scope="module")
-def browser():
-    # the same launch as the browser test of the whole book
-    from test_browser import CHROMIUM, CHROMIUM_ARGS
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
 def explorers():
     """The explorers built here, in the test process: their models give the expected numbers."""
-    return {}
-
-
-def _explorer(cache, name):
-    if name not in cache:
-        cache[name] = getattr(widgets, name)()
-    return cache[name]
+    return {name: getattr(widgets, name)() for name in EXPLORERS}
 
 
 _MOVE = r"""async ([name, index, how]) => {
@@ -243,7 +225,7 @@ def exercise_explorer(browser, url, html_root, page_name, number_check, explorer
 
 def _run(browser, book, page_name, name, explorers):
     html, url = book
-    explorer = _explorer(explorers, name)
+    explorer = explorers[name]
     latencies, weight = exercise_explorer(browser, url, html, page_name, EXPLORERS[name][1], explorer)
     assert len(latencies) >= 2 * len(explorer.controls)
     assert max(latencies) < MAX_LATENCY_MS, f"input-to-repaint latencies (ms): {latencies}"

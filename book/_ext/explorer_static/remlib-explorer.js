@@ -115,8 +115,8 @@
       canvas.width = w; canvas.height = box[3] - box[1];
       canvas.style.flex = w + " 1 0px";
       canvas.style.width = "0px";  // the flex rule sets the width; min-width below wraps narrow windows
-      canvas.style.minWidth = "min(100%, 240px)";
-      canvas.style.maxWidth = Math.round(1.25 * w / (data.scale || 1)) + "px";  // at most 1.25 x the live figure
+      canvas.style.minWidth = "min(100%, 200px)";  // a row on a page column, one per row on a phone
+      canvas.style.maxWidth = Math.round(w / (data.scale || 1)) + "px";  // at most the live figure's size
       canvas.setAttribute("role", "img");
       figure.append(canvas);
       return canvas;
