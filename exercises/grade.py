@@ -46,7 +46,7 @@ import zipfile
 HERE = pathlib.Path(__file__).resolve().parent
 DIST = HERE / "dist"
 DEFAULT_TIMEOUT = 300.0
-"""Seconds one submission may take to grade (a solution takes about 10 s)."""
+"""Seconds one submission may take to grade (grading a finished notebook takes seconds)."""
 
 
 def autograder_zip(practice, dist=DIST):

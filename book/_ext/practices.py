@@ -6,16 +6,19 @@ A page of the Hands-On Practices holds the directive ::
     ```
 
 At build time the directive runs ``otter assign`` (through ``exercises/build.py``, without
-grading, about 0.1 s a practice) on the practice's single source
+grading) on the practice's single source
 ``exercises/<name>.py`` and renders the student notebook in the page: every markdown cell,
 every code cell as code (nothing is executed), each answer cell marked as such, under
 each check the hints its public tests give, and, under each answer cell, the solution in a
-folded dropdown.  The role ``{practice-colab}`<name>``` is a link that opens the student
-notebook in Google Colab: at
-the end of the build the notebook is written to ``_build/html/_sources/<page folder>/
-<name>.ipynb`` with a first cell that, on Colab only, installs otter-grader and unpacks
-``check_helpers.py`` and the public checks; the publishing workflow pushes ``_sources``'
-notebooks to the branch the Colab buttons open (``colab_notebooks_branch``, colab_links.py).
+folded dropdown.
+
+The role ``{practice-colab}`<name>``` is a link that opens the student notebook in Google
+Colab.  At the end of the build the notebook is written to
+``_build/html/_sources/<page folder>/<name>.ipynb`` with a first cell that, on Colab only,
+installs otter-grader and unpacks ``check_helpers.py`` and the public checks (Colab cannot
+open the files next to a notebook); the publishing workflow pushes the notebooks of
+``_sources`` to the branch the Colab buttons open (``colab_notebooks_branch``, see
+colab_links.py).
 
 Settings (``sphinx: config:`` in ``_config.yml``):
 

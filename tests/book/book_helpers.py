@@ -5,6 +5,7 @@ A throw-away book is a tiny book in a temporary directory built with *this* repo
 ``make book`` (read from the Makefile), so it shows what the real build does with a page.
 """
 import contextlib
+import importlib.util
 import os
 import re
 import secrets
@@ -86,6 +87,14 @@ def make_book(directory, pages):
         (directory / f"{name}.md").parent.mkdir(parents=True, exist_ok=True)
         (directory / f"{name}.md").write_text(text)
     return directory
+
+
+def load_module(name, path):
+    """Import the Python file ``path`` (a script, not part of a package) as module ``name``."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class Deadline:

@@ -10,9 +10,8 @@
   read from the autograder's test files, so a correct submission's total equals the maximum
   only if both agree.  The hanging one is stopped at the time limit and leaves no process.
 """
+import ast
 import csv
-import importlib.util
-import json
 import re
 import shutil
 import subprocess
@@ -23,21 +22,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from book_helpers import load_module
+
 ROOT = Path(__file__).resolve().parents[2]
 EXERCISES = ROOT / "exercises"
 PRACTICE = "practice3_moment_matching"  # the shortest practice to grade
 TIME_LIMIT = 60.0  # seconds per submission in the test (a solution takes 7-20 s here)
 
 
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build = _load("exercises_build", EXERCISES / "build.py")
-grade = _load("exercises_grade", EXERCISES / "grade.py")
+build = load_module("exercises_build", EXERCISES / "build.py")
+grade = load_module("exercises_grade", EXERCISES / "grade.py")
 
 
 @pytest.fixture(scope="module")
@@ -73,10 +67,11 @@ def test_student_solution_and_master_differ_as_they_should(kit):
     student = nbformat.read(info["student"], as_version=4)
     solution = nbformat.read(info["solution"], as_version=4)
     master = info["master"].read_text()
-    answers = [c for c in student.cells if "otter_answer_cell" in c.metadata.get("tags", [])]
-    assert answers and all("..." in c.source for c in answers)
-    assert not any("..." in c.source for c in solution.cells
-                   if "otter_assign_solution_cell" in c.metadata.get("tags", []))
+    answers = [i for i, c in enumerate(student.cells) if "otter_answer_cell" in c.metadata.get("tags", [])]
+    assert answers and all("..." in student.cells[i].source for i in answers)
+    for i in answers:  # the same cell, filled in
+        assert "otter_assign_solution_cell" in solution.cells[i].metadata.get("tags", [])
+        assert solution.cells[i].source != student.cells[i].source
     assert "# BEGIN TESTS" in master and "# HIDDEN" in master  # the master keeps every test
     with zipfile.ZipFile(info["bundle"]) as archive:
         assert sorted(archive.namelist()) == [f"{PRACTICE}/check_helpers.py", f"{PRACTICE}/{PRACTICE}.ipynb"]
@@ -103,8 +98,6 @@ def _make_wrong(notebook, question, names):
 
 def _test_arguments(autograder, question):
     """The names the tests of ``question`` take from the student's notebook."""
-    import ast
-
     with zipfile.ZipFile(autograder) as archive:
         tree = ast.parse(archive.read(f"tests/{question}.py").decode())
     return sorted({a.arg for node in tree.body if isinstance(node, ast.FunctionDef) for a in node.args.args})
@@ -269,7 +262,7 @@ def _practices():
 
 @pytest.mark.parametrize("name", _practices())
 def test_practice_page_shows_the_whole_practice(practice_books, kit, name, tmp_path):
-    extension = _load("practices_ext", ROOT / "book" / "_ext" / "practices.py")
+    extension = load_module("practices_ext", ROOT / "book" / "_ext" / "practices.py")
     (info,) = build.build_all(tmp_path, run_tests=False, only=[name], verbose=False)
     student = nbformat.read(info["student"], as_version=4)
     solution = nbformat.read(info["solution"], as_version=4)

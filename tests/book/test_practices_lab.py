@@ -13,7 +13,6 @@ the tests had injected answers programmatically and never noticed.  Here
   the same keys change nothing.  Every browser request must go to 127.0.0.1; the whole browser test is
   bounded by ``BUDGET`` seconds.
 """
-import importlib.util
 import re
 import shutil
 from pathlib import Path
@@ -22,7 +21,7 @@ import nbformat
 import pytest
 from playwright.sync_api import sync_playwright
 
-from book_helpers import Deadline, jupyterlab, only_localhost, wait_for_idle_kernel
+from book_helpers import Deadline, jupyterlab, load_module, only_localhost, wait_for_idle_kernel
 from test_browser import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,14 +29,7 @@ BUDGET = 150.0  # seconds for the browser test, server start included
 LIVE_PRACTICE = "practice3_moment_matching"
 
 
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-build = _load("exercises_build", ROOT / "exercises" / "build.py")
+build = load_module("exercises_build", ROOT / "exercises" / "build.py")
 PRACTICES = [path.stem for path in build.practice_sources()]
 
 
