@@ -126,7 +126,7 @@ def rem_figures(n=500, n_chains=1):
                                  n_model_frames=100, burn_in=50, thin=2, n_chains=n_chains, regularization=1e-2,
                                  seed=4)
     seconds = time.perf_counter() - start
-    rem = fit.history["rem"]
+    rem = fit.rem
     print(f"pair REM fit, {n_chains} model chain(s): converged={fit.converged}, {rem.n_iter} Newton steps, "
           f"{rem.n_resamples} MC runs, |gradient| {rem.history['grad_norm'][0]:.1f} -> "
           f"{rem.history['grad_norm'][-1]:.1f}, {seconds:.1f} s")

@@ -9,6 +9,7 @@ The modules follow the book's table of contents, one idea each:
 ``remlib.ensembles``      model averages <φ>_θ and Cov_θ(φ): quadrature, Monte Carlo
 ``remlib.rem``            relative entropy minimization (Newton–Raphson)
 ``remlib.information``    total information loss = CG part + reconstruction part
+``remlib.geometry``       bond and dihedral angles, angle wrapping, chain geometry
 ``remlib.systems``        reference models with exact answers
 ``remlib.dynamics``       Brownian (overdamped Langevin) dynamics
 ``remlib.pathspace``      path-space relative entropy, drift fitting, force matching
@@ -27,7 +28,12 @@ The modules follow the book's table of contents, one idea each:
 ========================  ==========================================================
 
 Public names are importable from the package itself (``remlib.kl_divergence``);
-each module is imported on first use, so ``import remlib`` stays cheap.
+each module is imported on first use, so ``import remlib`` stays cheap.  Functions
+that return more than one array return a documented dataclass (``PMFResult``,
+``ParameterEstimate``, ``MonteCarloResult``, ...), exported here as well.  Private
+modules hold what several modules share: ``_stats`` (statistics helpers),
+``_validation`` (input checks), ``_particle_ensemble`` (the particle REM ensemble) and
+``_numba`` (compilation settings).
 """
 import importlib
 
@@ -42,37 +48,49 @@ _PUBLIC = {
     "log_likelihood": "divergence",
     "kl_from_energies": "divergence",
     "log_likelihood_from_energies": "divergence",
+    "SampleEstimate": "divergence",
     "pmf_from_samples": "pmf",
     "pmf_on_grid": "pmf",
+    "PMFResult": "pmf",
     "Basis": "basis",
     "PolynomialBasis": "basis",
     "GaussianBasis": "basis",
     "BSplineBasis": "basis",
     "FourierBasis": "basis",
     "SeparableBasis": "basis",
+    "Ensemble": "ensembles",
     "GridEnsemble": "ensembles",
     "MetropolisEnsemble": "ensembles",
     "EnsembleAverages": "ensembles",
-    "effective_sample_size": "ensembles",
+    "effective_sample_size": "_stats",
+    "block_standard_error": "_stats",
+    "trapezoid_weights": "_stats",
     "minimize_relative_entropy": "rem",
     "REMResult": "rem",
     "relative_entropy_objective": "rem",
     "information_decomposition": "information",
+    "InformationDecomposition": "information",
     "DoubleWell": "systems",
     "EntropicChannel": "systems",
     "GaussianChain": "systems",
     "IsingChain": "systems",
+    "IdealCGChain": "systems",
+    "BlockSpinMapping": "systems",
     "brownian_dynamics": "dynamics",
     "path_relative_entropy": "pathspace",
     "fit_drift": "pathspace",
     "mean_force": "pathspace",
     "force_matching": "pathspace",
     "PathEntropyResult": "pathspace",
-    "radial_distribution": "fluids",
+    "ParameterEstimate": "pathspace",
+    "MeanForceResult": "pathspace",
+    "radial_distribution": "neighbors",
     "lj_fluid_frames": "fluids",
     "lj_thermodynamics": "fluids",
     "jzg_equation_of_state": "fluids",
     "lj_potential": "fluids",
+    "ThermoEstimate": "fluids",
+    "JZGState": "fluids",
     "pair_histogram": "neighbors",
     "pair_list": "neighbors",
     "wrap_positions": "neighbors",
@@ -84,6 +102,8 @@ _PUBLIC = {
     "tabulate_bond": "montecarlo",
     "tabulate_angle": "montecarlo",
     "lattice_positions": "montecarlo",
+    "MonteCarloResult": "montecarlo",
+    "Table": "montecarlo",
     "PairModel": "pairrem",
     "PairPotentialResult": "pairrem",
     "fit_pair_potential_rem": "pairrem",
@@ -91,9 +111,9 @@ _PUBLIC = {
     "pair_force_matching": "pairrem",
     "pair_forces": "pairrem",
     "bead_spring_frames": "polymers",
-    "bond_lengths": "polymers",
-    "bond_angles": "polymers",
     "BondedModel": "polymers",
+    "BondedResult": "polymers",
+    "DimerLiquid": "polymers",
     "fit_bonded_rem": "polymers",
     "bonded_boltzmann_inversion": "polymers",
     "lj_dimer_frames": "polymers",
@@ -112,13 +132,17 @@ _PUBLIC = {
     "TorsionBasis": "biomolecules",
     "torus_grid": "biomolecules",
     "basin_populations": "biomolecules",
-    "block_standard_error": "biomolecules",
     "map_to_beads": "biomolecules",
-    "dihedral_angle": "peptide",
-    "bond_angle": "peptide",
+    "bond_angle": "geometry",
+    "dihedral_angle": "geometry",
+    "place_atom": "geometry",
+    "wrap_angle": "geometry",
+    "chain_bond_lengths": "geometry",
+    "chain_bond_angles": "geometry",
     "alanine_dipeptide_system": "peptide",
     "simulate_alanine_dipeptide": "peptide",
     "simulate_alanine_dipeptide_runs": "peptide",
+    "PeptideTrajectory": "peptide",
     "kl_explorer": "widgets",
     "moment_matching_explorer": "widgets",
     "resolution_explorer": "widgets",

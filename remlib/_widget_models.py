@@ -543,7 +543,8 @@ class MotionModel:
         self.cg_paths = np.ascontiguousarray(self.paths[:, :, :1])
         flat = self.paths.reshape(-1, 2)
         self.edges = np.linspace(-1.6, 1.6, 17)
-        self.centers, self.binned, self.binned_err = mean_force(flat[:, 0], self.channel.force(flat)[:, 0], self.edges)
+        binned = mean_force(flat[:, 0], self.channel.force(flat)[:, 0], self.edges)
+        self.centers, self.binned, self.binned_err = binned.centers, binned.mean_force, binned.stderr
         self.xs = np.linspace(-1.7, 1.7, 171)
         self.exact = self.channel.mean_force(self.xs)
         rho = self.channel.density(self.xs)
@@ -554,7 +555,7 @@ class MotionModel:
 
     def fit(self, lag, basis):
         """Drift fitted by :func:`remlib.fit_drift` to the CG frames ``lag`` steps apart."""
-        return fit_drift(self.cg_paths[::lag], lag * self.dt, basis)
+        return fit_drift(self.cg_paths[::lag], lag * self.dt, basis).theta
 
     def exact_theta(self, basis_size):
         """Coefficients of ``F`` in the basis x..x^m (``None`` if ``m < 4``: not representable)."""

@@ -11,23 +11,13 @@ positions onto a few beads for a bead-level CG model.
 """
 import numpy as np
 
+from remlib._stats import block_standard_error
 from remlib._validation import as_float_array, as_positive_int
 from remlib.basis import Basis
+from remlib.geometry import wrap_angle
 
-__all__ = ["TorsionBasis", "torus_grid", "wrap_angle", "BASINS", "basin_labels", "basin_populations",
-           "block_standard_error", "map_to_beads"]
-
-
-def wrap_angle(angle):
-    r"""Map angles (radians) to :math:`[-\pi, \pi)`.
-
-    Examples
-    --------
-    >>> print(np.round(wrap_angle([np.pi, 3 * np.pi / 2, -np.pi]), 4))
-    [-3.1416 -1.5708 -3.1416]
-    """
-    angle = as_float_array(angle, "angle", ndim=(0, 1, 2), allow_empty=True)
-    return (angle + np.pi) % (2 * np.pi) - np.pi
+__all__ = ["TorsionBasis", "torus_grid", "BASINS", "basin_labels", "basin_populations", "block_standard_error",
+           "map_to_beads"]
 
 
 class TorsionBasis(Basis):
@@ -179,37 +169,6 @@ def basin_labels(phi, psi):
     for index, (phi_ranges, psi_ranges) in enumerate(BASINS.values()):
         labels[_in_ranges(phi_deg, phi_ranges) & _in_ranges(psi_deg, psi_ranges)] = index
     return labels
-
-
-def block_standard_error(values, n_blocks=20):
-    r"""Standard error of the mean of a correlated time series by block averaging.
-
-    The series is cut into ``n_blocks`` contiguous blocks (a remainder at the end is
-    dropped); with block means :math:`\bar a_b`,
-
-    .. math:: \sigma_{\bar a} = \sqrt{\frac{1}{n_b (n_b - 1)} \sum_b (\bar a_b - \bar a)^2}.
-
-    Blocks much longer than the correlation time make the block means independent.
-
-    Parameters
-    ----------
-    values : array_like, shape (n,) or (n, k)
-    n_blocks : int
-
-    Examples
-    --------
-    Blocks of 5 samples of 0, 1, 0, 1, ... have means 0.4 and 0.6 in turn:
-
-    >>> round(float(block_standard_error(np.tile([0.0, 1.0], 50), n_blocks=20)), 5)
-    0.02294
-    """
-    values = as_float_array(values, "values", ndim=(1, 2))
-    n_blocks = as_positive_int(n_blocks, "n_blocks", minimum=2)
-    if values.shape[0] < n_blocks:
-        raise ValueError(f"values has {values.shape[0]} entries, fewer than n_blocks={n_blocks}")
-    size = values.shape[0] // n_blocks
-    means = values[: size * n_blocks].reshape(n_blocks, size, *values.shape[1:]).mean(axis=1)
-    return means.std(axis=0, ddof=1) / np.sqrt(n_blocks)
 
 
 def basin_populations(phi, psi, *, weights=None, n_blocks=None):

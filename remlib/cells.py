@@ -22,68 +22,15 @@ Two structures keep the work of one move independent of the number of particles 
 The lists are kept symmetric (j in the list of i exactly when i is in the list of j):
 every change is made to both lists at once.
 """
-from typing import NamedTuple
-
 import numpy as np
 
 from remlib._numba import njit
 from remlib.neighbors import _cells_per_edge
 
 
-class _CellGrid(NamedTuple):
-    """Particles' points stored contiguously per cell (see :func:`_cell_grid`).
-
-    ``n_cells`` (3,) cells per edge; ``coords`` (n_total, capacity, 3) and ``ids``
-    (n_total, capacity) of the points in each cell, ``count`` (n_total,) points per cell;
-    per particle its cell ``where`` (n,) and its ``slot`` (n,) in that cell.  A kernel
-    that may grow the cells (:func:`_move_to_cell`) returns a new bundle.
-    """
-
-    n_cells: np.ndarray
-    coords: np.ndarray
-    ids: np.ndarray
-    count: np.ndarray
-    where: np.ndarray
-    slot: np.ndarray
-
-
-class _Stencil(NamedTuple):
-    """The neighbour cells of every cell as per-axis tables (see :func:`_stencil`)."""
-
-    reach: np.ndarray
-    wrapped: np.ndarray
-    shift: np.ndarray
-    z_reach: np.ndarray
-
-
-class _Chains(NamedTuple):
-    """Linear chains of ``length`` consecutive particles; pairs of one chain with
-    ``|i - j| <= exclude`` have no pair energy (``length=1``: free particles)."""
-
-    length: int
-    exclude: int
-
-
-class _Work(NamedTuple):
-    """Work buffers of :func:`_near_pairs` (length at least 8 n + 8: every image of every
-    particle fits): table coordinates and ids of the pairs near the new and old position."""
-
-    t_new: np.ndarray
-    j_new: np.ndarray
-    t_old: np.ndarray
-    j_old: np.ndarray
-
-
 @njit
-def _work_buffers(n):
-    """Work buffers for :func:`_near_pairs` for ``n`` particles."""
-    size = 8 * n + 8
-    return _Work(np.empty(size), np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64))
-
-
-@njit
-def _excluded(i, j, chains):
-    return i // chains.length == j // chains.length and abs(i - j) <= chains.exclude
+def _excluded(i, j, chain_length, exclude):
+    return i // chain_length == j // chain_length and abs(i - j) <= exclude
 
 
 @njit
@@ -106,7 +53,9 @@ def _cell_of(x, y, z, box, n_cells):
 def _cell_grid(pos, box, width):
     """Cells of edge >= ``width`` holding their particles' coordinates contiguously.
 
-    Returns a :class:`_CellGrid`.
+    Returns ``n_cells`` (3,), ``coords`` (n_total, capacity, 3) and ``ids``
+    (n_total, capacity) of the particles in each cell, ``count`` (n_total,), and per
+    particle its cell ``where`` and its ``slot`` in that cell.
     """
     n_cells = _cells_per_edge(box, width)
     n_total = n_cells[0] * n_cells[1] * n_cells[2]
@@ -126,14 +75,14 @@ def _cell_grid(pos, box, width):
         ids[c, slot[i]] = i
         coords[c, slot[i]] = pos[i]
         count[c] += 1
-    return _CellGrid(n_cells, coords, ids, count, where, slot)
+    return n_cells, coords, ids, count, where, slot
 
 
 @njit
 def _stencil(n_cells, box, r_cut):
     """Neighbour cells of every cell as small per-axis tables (no per-cell stencil arrays).
 
-    Returns a :class:`_Stencil`: ``reach`` (3,), the largest cell offset along each edge that can hold a
+    Returns ``reach`` (3,): the largest cell offset along each edge that can hold a
     particle within r_cut; ``wrapped`` (3, m) and ``shift`` (3, m): for a cell index
     ``k + offset`` along edge d (stored at ``k + offset + reach.max()``) its periodic
     index and the image shift of its particles; and ``z_reach`` (2 reach_x + 1,
@@ -164,13 +113,12 @@ def _stencil(n_cells, box, r_cut):
             rest = r_cut * r_cut - gap_x * gap_x - gap_y * gap_y
             if rest > 0.0:
                 z_reach[a + reach[0], b + reach[1]] = min(reach[2], int(np.ceil(np.sqrt(rest) / width[2])))
-    return _Stencil(reach, wrapped, shift, z_reach)
+    return reach, wrapped, shift, z_reach
 
 
 @njit
-def _move_to_cell(i, x, y, z, new_cell, grid):
-    """Move particle i to (x, y, z) in ``new_cell``; returns the grid, its cells grown if full."""
-    n_cells, coords, ids, count, where, slot = grid
+def _move_to_cell(i, x, y, z, new_cell, coords, ids, count, where, slot):
+    """Move particle i to (x, y, z) in ``new_cell``; returns (coords, ids), grown if full."""
     old = where[i]
     last = count[old] - 1
     moved = ids[old, last]
@@ -189,7 +137,7 @@ def _move_to_cell(i, x, y, z, new_cell, grid):
     coords[new_cell, slot[i], 0], coords[new_cell, slot[i], 1], coords[new_cell, slot[i], 2] = x, y, z
     count[new_cell] += 1
     where[i] = new_cell
-    return _CellGrid(n_cells, coords, ids, count, where, slot)
+    return coords, ids
 
 
 @njit
@@ -205,7 +153,8 @@ def _gap(u, v, k, width):
 
 
 @njit
-def _near_pairs(x, y, z, x0, y0, z0, with_old, chains, box, grid, stencil, last, s_lo, inv_ds, work):
+def _near_pairs(x, y, z, x0, y0, z0, with_old, chains, box, coords, ids, count, n_cells, stencil, last, s_lo,
+                inv_ds, t_new, j_new, t_old, j_old):
     """Table coordinates t = (r^2 - s_lo) / ds < last of every particle near (x, y, z).
 
     One pass over the stencil of the cell of (x, y, z) computes the distances of every
@@ -216,11 +165,9 @@ def _near_pairs(x, y, z, x0, y0, z0, with_old, chains, box, grid, stencil, last,
     "inside the cutoff?" test costs no branch mispredictions; ids go to ``j_new, j_old``
     only if ``chains`` (they are needed only for exclusions, and loading them is not
     free).  Cells farther than the cutoff from both positions (a box test per cell) are
-    skipped.  ``work`` is a :class:`_Work`.  Returns the two fill counts.
+    skipped.  Returns the two fill counts.
     """
     reach, wrapped, shift, z_reach = stencil
-    n_cells, coords, ids, count = grid.n_cells, grid.coords, grid.ids, grid.count
-    t_new, j_new, t_old, j_old = work
     pad = reach.max()
     kx, ky, kz = _cell_indices(x, y, z, box, n_cells)
     cut2 = s_lo + last / inv_ds
@@ -277,34 +224,28 @@ def _near_pairs(x, y, z, x0, y0, z0, with_old, chains, box, grid, stencil, last,
 
 
 @njit
-def _hide(i, grid):
+def _hide(i, coords, where, slot):
     """Put particle i's stored copy at infinity so that it meets no other particle."""
-    grid.coords[grid.where[i], grid.slot[i], 0] = np.inf
-
-
-@njit
-def _unhide(i, x, grid):
-    """Put back particle i's stored x coordinate ``x`` (undo :func:`_hide`)."""
-    grid.coords[grid.where[i], grid.slot[i], 0] = x
+    coords[where[i], slot[i], 0] = np.inf
 
 
 # --------------------------------------------------------------------------- Verlet lists
 
 @njit
-def _neighbors_of(i, ref, box, grid, stencil, r_list, chains, work):
+def _neighbors_of(i, ref, box, coords, ids, count, where, slot, n_cells, stencil, r_list, chain_length, exclude,
+                  dist2, found):
     """Ids of the reference points within ``r_list`` of ``ref[i]`` (i and its excluded chain
-    neighbours left out) in ``work.j_new[:k]``; returns k.  ``stencil`` must be built for
-    ``r_list``.
+    neighbours left out) in ``found[:k]``; returns k.  ``stencil`` must be built for ``r_list``.
     """
     x, y, z = ref[i, 0], ref[i, 1], ref[i, 2]
-    found = work.j_new
-    _hide(i, grid)
-    k, _ = _near_pairs(x, y, z, x, y, z, False, True, box, grid, stencil, r_list * r_list, 0.0, 1.0, work)
-    _unhide(i, x, grid)
-    if chains.length > 1:
+    _hide(i, coords, where, slot)
+    k, _ = _near_pairs(x, y, z, x, y, z, False, True, box, coords, ids, count, n_cells, stencil,
+                       r_list * r_list, 0.0, 1.0, dist2, found, dist2, found)
+    coords[where[i], slot[i], 0] = x
+    if chain_length > 1:
         kept = 0
         for m in range(k):
-            if not _excluded(i, found[m], chains):
+            if not _excluded(i, found[m], chain_length, exclude):
                 found[kept] = found[m]
                 kept += 1
         k = kept
@@ -329,7 +270,7 @@ def _remove(lists, size, i, j):
             return
 
 
-def _list_index_kind(n_particles):
+def list_index_kind(n_particles):
     """An empty array of the integer type that Verlet lists of ``n_particles`` use for ids.
 
     uint16 up to 65,536 particles (a list row is half as many bytes to fetch per move
@@ -340,24 +281,25 @@ def _list_index_kind(n_particles):
 
 
 @njit
-def _verlet_lists(ref, box, r_list, chains, index_kind):
+def _verlet_lists(ref, box, r_list, chain_length, exclude, index_kind):
     """Reference grid and symmetric Verlet lists of the points ``ref`` (n, 3).
 
-    Returns ``(grid, stencil, lists, size)``: ``grid`` the :class:`_CellGrid` of the
-    reference points (cells of edge >= r_list), ``lists`` (n, capacity)
-    of the integer type of ``index_kind`` (see :func:`_list_index_kind`) with the ids of
+    Returns ``(grid, stencil, lists, size)``: ``grid`` the cell grid of the reference
+    points (cells of edge >= r_list, see :func:`_cell_grid`), ``lists`` (n, capacity)
+    of the integer type of ``index_kind`` (see :func:`list_index_kind`) with the ids of
     particle i's neighbours in ``lists[i, :size[i]]``.
     """
     n = ref.shape[0]
     grid = _cell_grid(ref, box, r_list)
-    stencil = _stencil(grid.n_cells, box, r_list)
-    work = _work_buffers(n)
-    found = work.j_new
+    n_cells, coords, ids, count, where, slot = grid
+    stencil = _stencil(n_cells, box, r_list)
+    dist2, found = np.empty(8 * n + 8), np.empty(8 * n + 8, np.int64)
     expected = 4.19 * r_list**3 * n / (box[0] * box[1] * box[2])
     lists = np.empty((n, int(1.5 * expected) + 16), index_kind.dtype)
     size = np.zeros(n, np.int64)
     for i in range(n):
-        k = _neighbors_of(i, ref, box, grid, stencil, r_list, chains, work)
+        k = _neighbors_of(i, ref, box, coords, ids, count, where, slot, n_cells, stencil, r_list,
+                          chain_length, exclude, dist2, found)
         later = 0
         needed = 0
         for m in range(k):
@@ -378,22 +320,21 @@ def _verlet_lists(ref, box, r_list, chains, index_kind):
 
 
 @njit
-def _refresh(i, x, y, z, ref, box, grid, stencil, r_list, chains, lists, size, mark, work):
+def _refresh(i, x, y, z, ref, box, coords, ids, count, where, slot, n_cells, stencil, r_list,
+             chain_length, exclude, lists, size, mark, dist2, found):
     """Move particle i's reference point to (x, y, z) and update every list that involves i.
 
-    ``grid`` is the :class:`_CellGrid` of the reference points ``ref``; ``mark`` (n,) is
-    zero on entry and on return.  Returns ``(grid, lists)``, either of which may have
-    been reallocated larger.
+    ``mark`` (n,) is zero on entry and on return.  Returns ``(coords, ids, lists)``,
+    any of which may have been reallocated larger.
     """
-    cell = _cell_of(x, y, z, box, grid.n_cells)
-    if cell == grid.where[i]:
-        coords, slot = grid.coords, grid.slot
+    cell = _cell_of(x, y, z, box, n_cells)
+    if cell == where[i]:
         coords[cell, slot[i], 0], coords[cell, slot[i], 1], coords[cell, slot[i], 2] = x, y, z
     else:
-        grid = _move_to_cell(i, x, y, z, cell, grid)
+        coords, ids = _move_to_cell(i, x, y, z, cell, coords, ids, count, where, slot)
     ref[i, 0], ref[i, 1], ref[i, 2] = x, y, z
-    k = _neighbors_of(i, ref, box, grid, stencil, r_list, chains, work)
-    found = work.j_new
+    k = _neighbors_of(i, ref, box, coords, ids, count, where, slot, n_cells, stencil, r_list,
+                      chain_length, exclude, dist2, found)
     for m in range(size[i]):
         mark[lists[i, m]] = 1
     needed = k
@@ -420,4 +361,4 @@ def _refresh(i, x, y, z, ref, box, grid, stencil, r_list, chains, lists, size, m
     for m in range(k):
         lists[i, m] = found[m]
     size[i] = k
-    return grid, lists
+    return coords, ids, lists

@@ -8,23 +8,29 @@ REM needs averages of the basis functions over the CG model's Boltzmann distribu
 :class:`GridEnsemble` computes them exactly by quadrature over grid points (and gives
 :math:`\ln Z`, hence exact relative entropies); :class:`MetropolisEnsemble` estimates
 them from a Metropolis Monte Carlo chain run by a numba kernel.  Both return an
-:class:`EnsembleAverages` from ``averages(basis, theta)``.
+:class:`EnsembleAverages` from ``averages(basis, theta)``: the :class:`Ensemble`
+protocol, which the particle ensembles of :mod:`remlib.pairrem` follow as well.
 """
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from remlib._numba import njit
+from remlib._stats import effective_sample_size, logsumexp, weighted_moments
 from remlib._validation import (
     as_float_array,
     as_generator,
     as_positive_int,
     as_positive_scalar,
+    as_theta,
+    as_weights,
+    check_basis,
     kernel_seed,
 )
-from remlib.basis import Basis, _block_energy, _energy
+from remlib.basis import _block_energy, _energy
 
-__all__ = ["EnsembleAverages", "GridEnsemble", "MetropolisEnsemble"]
+__all__ = ["Ensemble", "EnsembleAverages", "GridEnsemble", "MetropolisEnsemble", "effective_sample_size"]
 
 
 @dataclass
@@ -52,46 +58,51 @@ class EnsembleAverages:
     log_partition: float | None = None
 
 
-def _logsumexp(values):
-    r"""Stable :math:`\ln\sum_k e^{a_k}` of a 1-D array (``-inf`` for all ``-inf`` entries).
+@runtime_checkable
+class Ensemble(Protocol):
+    r"""The written protocol every ensemble (engine) follows.
 
-    numpy only (importing scipy would add a large part of a second to every start-up).
+    :func:`~remlib.rem.minimize_relative_entropy` needs nothing else from a model
+    ensemble: :class:`GridEnsemble` and :class:`MetropolisEnsemble` follow it, and so do
+    the particle ensembles that :func:`~remlib.pairrem.fit_pair_potential_rem` and
+    :func:`~remlib.polymers.fit_bonded_rem` build, and any ensemble a user writes.
+
+    Attributes
+    ----------
+    beta : float
+        Inverse temperature :math:`\beta = 1/k_BT` of the model
+        :math:`p_\theta \propto e^{-\beta U(R;\theta)}`.
+    dim : int
+        Number of CG coordinates per configuration; a basis used with the ensemble
+        must act on ``dim`` coordinates (``basis.dim == dim``).
+    support : (ndarray, ndarray)
+        ``(low, high)``, each of shape ``(dim,)``: the region the model lives in
+        (infinite bounds for an unconfined model).
+
+    Methods
+    -------
+    averages(basis, theta)
+        An :class:`EnsembleAverages`: :math:`\langle\phi\rangle_\theta` (m,),
+        :math:`\mathrm{Cov}_\theta(\phi)` (m, m) and, for sampling ensembles, the
+        configurations averaged over (``samples``) with their effective number
+        (``n_effective``); for exact ensembles :math:`\ln Z(\theta)`
+        (``log_partition``).  A sampling ensemble draws fresh samples at each call.
 
     Examples
     --------
-    >>> round(float(_logsumexp(np.array([1000.0, 1000.0]))), 6)
-    1000.693147
+    >>> isinstance(GridEnsemble(np.linspace(-5, 5, 101)), Ensemble)
+    True
     """
-    top = np.max(values)
-    if not np.isfinite(top):
-        return float(top)
-    return float(top + np.log(np.sum(np.exp(values - top))))
 
+    beta: float
+    dim: int
 
-def _check_basis(basis, dim):
-    if not isinstance(basis, Basis):
-        raise TypeError(f"basis must be a remlib.basis.Basis, got {type(basis).__name__}")
-    if basis.dim != dim:
-        raise ValueError(f"basis acts on {basis.dim}-dimensional coordinates but the ensemble is {dim}-dimensional")
+    @property
+    def support(self) -> tuple[np.ndarray, np.ndarray]:
+        ...
 
-
-def _weighted_moments(phi, p):
-    """Mean and covariance of the rows of ``phi`` under normalised weights ``p``."""
-    mean = p @ phi
-    centred = phi - mean
-    return mean, centred.T @ (centred * p[:, None])
-
-
-def _as_weights(weights, n, name="weights"):
-    """Non-negative finite weights of length ``n`` with a positive sum."""
-    weights = as_float_array(weights, name, ndim=1)
-    if weights.shape[0] != n:
-        raise ValueError(f"{name} must have one entry per point ({n}), got {weights.shape[0]}")
-    if np.any(weights < 0):
-        raise ValueError(f"{name} must be non-negative")
-    if not weights.sum() > 0:
-        raise ValueError(f"{name} must not all be zero")
-    return weights
+    def averages(self, basis, theta) -> EnsembleAverages:
+        ...
 
 
 class GridEnsemble:
@@ -143,7 +154,7 @@ class GridEnsemble:
         self.beta = as_positive_scalar(beta, "beta")
         self._cells = weights is None
         if weights is not None:
-            self.weights = _as_weights(weights, points.shape[0])
+            self.weights = as_weights(weights, points.shape[0])
         elif self.dim == 1:
             if points.size < 2 or np.any(np.diff(points) <= 0):
                 raise ValueError("grid must be strictly increasing with at least 2 points (or pass weights)")
@@ -171,43 +182,92 @@ class GridEnsemble:
 
     def design(self, basis):
         """The design matrix of ``basis`` on the grid, checked to be finite."""
-        _check_basis(basis, self.dim)
+        check_basis(basis, self.dim)
         phi = basis(self.points)
         bad = ~np.all(np.isfinite(phi), axis=1)
         if np.any(bad):
             raise ValueError(f"basis values are not finite at grid point(s) {self.points[bad][:3].tolist()}")
         return phi
 
+    def log_partition_from_design(self, design, theta):
+        r""":math:`\ln Z(\theta) = \ln \sum_k w_k e^{-\beta\,\phi(R_k)\cdot\theta}` from a design matrix.
+
+        Parameters
+        ----------
+        design : ndarray, shape (n_points, m)
+            :math:`\phi(R_k)` from :meth:`design`.
+        theta : ndarray, shape (m,)
+
+        Returns
+        -------
+        float
+            ``inf`` when :math:`Z` overflows (no check: a line search may try such
+            :math:`\theta`).
+
+        Examples
+        --------
+        >>> from remlib.basis import PolynomialBasis
+        >>> ens = GridEnsemble(np.linspace(-10, 10, 2001))
+        >>> round(ens.log_partition_from_design(ens.design(PolynomialBasis([2])), np.array([0.5])), 6)
+        0.918939
+        """
+        return logsumexp(self._log_weights - self.beta * (design @ theta))
+
     def _log_probabilities(self, phi, theta):
         """Normalised log-probabilities of the grid points and ln Z, from a design matrix."""
         log_w = self._log_weights - self.beta * (phi @ theta)
-        log_z = _logsumexp(log_w)
+        log_z = logsumexp(log_w)
         if not np.isfinite(log_z):
             raise ValueError("the model's partition function is not finite on the grid (theta too large?)")
         return log_w - log_z, float(log_z)
 
-    def _averages_from_design(self, phi, theta):
-        log_p, log_z = self._log_probabilities(phi, theta)
-        mean, cov = _weighted_moments(phi, np.exp(log_p))
+    def averages_from_design(self, design, theta):
+        r"""Exact averages from a design matrix: :meth:`averages` without rebuilding :math:`\phi(R_k)`.
+
+        Parameters
+        ----------
+        design : ndarray, shape (n_points, m)
+            :math:`\phi(R_k)` from :meth:`design`.
+        theta : ndarray, shape (m,)
+
+        Returns
+        -------
+        EnsembleAverages
+            ``mean`` (m,), ``cov`` (m, m) and ``log_partition``.
+
+        Raises
+        ------
+        ValueError
+            If :math:`Z(\theta)` is not finite on the grid.
+
+        Examples
+        --------
+        >>> from remlib.basis import PolynomialBasis
+        >>> ens = GridEnsemble(np.linspace(-10, 10, 2001))
+        >>> round(float(ens.averages_from_design(ens.design(PolynomialBasis([2])), np.array([0.5])).mean[0]), 6)
+        1.0
+        """
+        log_p, log_z = self._log_probabilities(design, theta)
+        mean, cov = weighted_moments(design, np.exp(log_p))
         return EnsembleAverages(mean=mean, cov=cov, log_partition=log_z)
 
     def averages(self, basis, theta):
         r"""Exact :math:`\langle\phi\rangle_\theta`, :math:`\mathrm{Cov}_\theta(\phi)` and :math:`\ln Z`."""
-        return self._averages_from_design(self.design(basis), basis._check_theta(theta))
+        return self.averages_from_design(self.design(basis), as_theta(theta, basis.n_functions))
 
     def probabilities(self, basis, theta):
         """Probabilities :math:`P_k` of the grid points (quadrature weight included; they sum to 1)."""
-        return np.exp(self._log_probabilities(self.design(basis), basis._check_theta(theta))[0])
+        return np.exp(self._log_probabilities(self.design(basis), as_theta(theta, basis.n_functions))[0])
 
     def density(self, basis, theta):
         r"""The normalised density :math:`p_\theta(R_k) = e^{-\beta U(R_k;\theta)}/Z(\theta)` at the points."""
-        theta = basis._check_theta(theta)
         phi = self.design(basis)
+        theta = as_theta(theta, basis.n_functions)
         return np.exp(-self.beta * (phi @ theta) - self._log_probabilities(phi, theta)[1])
 
     def log_partition(self, basis, theta):
         r""":math:`\ln Z(\theta) = \ln \sum_k w_k e^{-\beta U(R_k;\theta)}`."""
-        return self._log_probabilities(self.design(basis), basis._check_theta(theta))[1]
+        return self._log_probabilities(self.design(basis), as_theta(theta, basis.n_functions))[1]
 
 
 # ----------------------------------------------------------------------------
@@ -240,9 +300,8 @@ def _metropolis_step(x, trial, energy, step, low, high, beta, kinds, axes, pstar
 
 
 @njit
-def _metropolis_kernel(x0, step, low, high, n_samples, burn_in, thin, beta,
-                       kinds, axes, pstart, params, tstart, theta, seed):
-    """Metropolis chain for :math:`U(x;\\theta)` given by a basis spec.
+def _metropolis_kernel(x0, step, low, high, n_samples, burn_in, thin, beta, spec, theta, seed):
+    """Metropolis chain for :math:`U(x;\\theta)` given by a basis spec (:class:`remlib.basis._Spec`).
 
     Uniform proposals :math:`x' = x + \\Delta (2\\xi - 1)` (all coordinates at once),
     moves outside ``[low, high]`` and to :math:`U = +\\infty` rejected.  Returns
@@ -250,6 +309,7 @@ def _metropolis_kernel(x0, step, low, high, n_samples, burn_in, thin, beta,
     status 1 = initial energy not finite, 2 = NaN or :math:`-\\infty` energy at ``x_status``.
     """
     np.random.seed(seed)
+    kinds, axes, pstart, params, tstart = spec  # once per chain, not per step
     samples = np.empty((n_samples, x0.size))
     x = x0.copy()
     trial = x0.copy()
@@ -331,38 +391,6 @@ def _metropolis_reference(x0, step, low, high, n_samples, burn_in, thin, beta, e
         if i >= burn_in and (i - burn_in) % thin == thin - 1:
             samples[(i - burn_in) // thin] = x
     return samples, accepted, _OK, x
-
-
-def effective_sample_size(values, n_batches=None):
-    r"""Effective number of independent samples of a correlated series, by batch means.
-
-    With :math:`B` batches of length :math:`L`, the statistical inefficiency is
-    :math:`g = L\,\mathrm{Var}(\bar a_b)/\mathrm{Var}(a)` and :math:`n_\mathrm{eff} = n/g`
-    (clipped to ``[1, n]``).  For several columns the smallest value is returned.
-    Default :math:`B \approx \sqrt{n}` (batches much longer than the correlation time).
-    A series too short for batches of 2 samples (:math:`n < 2B`) returns :math:`n`, i.e.
-    it is treated as independent, not estimated.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> values = np.random.default_rng(0).normal(size=20000)   # independent samples
-    >>> bool(0.8 < effective_sample_size(values) / 20000 <= 1.0)
-    True
-    """
-    values = as_float_array(values, "values", ndim=(1, 2))
-    values = values.reshape(values.shape[0], -1)
-    n = values.shape[0]
-    if n_batches is None:
-        n_batches = max(int(np.sqrt(n)), 2)
-    length = n // as_positive_int(n_batches, "n_batches", minimum=2)
-    if length < 2:
-        return float(n)
-    variance = values.var(axis=0)
-    batches = values[: length * n_batches].reshape(n_batches, length, -1).mean(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inefficiency = np.where(variance > 0, length * batches.var(axis=0, ddof=1) / variance, 1.0)
-    return float(np.clip(n / np.max(np.maximum(inefficiency, 1e-300)), 1.0, n))
 
 
 class MetropolisEnsemble:
@@ -454,8 +482,8 @@ class MetropolisEnsemble:
 
     def sample(self, basis, theta):
         """Run one chain for :math:`U(x;\\theta)`: samples ``(n_samples,)`` (1-D) or ``(n_samples, dim)``."""
-        _check_basis(basis, self.dim)
-        theta = basis._check_theta(theta)
+        check_basis(basis, self.dim)
+        theta = as_theta(theta, basis.n_functions)
         args = (self.x0, self.step_size, self.low, self.high, self.n_samples, self.burn_in, self.thin, self.beta)
         spec = basis._spec()
         if spec is not None and self.dim == 1:
@@ -463,7 +491,7 @@ class MetropolisEnsemble:
                 self.x0[0], self.step_size[0], self.low[0], self.high[0], *args[4:],
                 int(spec.kinds[0]), spec.params, theta, kernel_seed(self._rng))
         elif spec is not None:
-            samples, accepted, status, where = _metropolis_kernel(*args, *spec, theta, kernel_seed(self._rng))
+            samples, accepted, status, where = _metropolis_kernel(*args, spec, theta, kernel_seed(self._rng))
         else:
             def energy(x):
                 return float(basis.energy(x if basis.dim > 1 else x[0], theta)[0])
@@ -481,5 +509,5 @@ class MetropolisEnsemble:
         r"""Sample estimates of :math:`\langle\phi\rangle_\theta` and :math:`\mathrm{Cov}_\theta(\phi)`, with the samples."""
         samples = self.sample(basis, theta)
         phi = basis(samples)
-        mean, cov = _weighted_moments(phi, np.full(phi.shape[0], 1.0 / phi.shape[0]))
+        mean, cov = weighted_moments(phi, np.full(phi.shape[0], 1.0 / phi.shape[0]))
         return EnsembleAverages(mean=mean, cov=cov, samples=samples, n_effective=effective_sample_size(phi))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from remlib._validation import as_positive_int, as_positive_scalar
-from remlib.biomolecules import block_standard_error
+from remlib._stats import block_standard_error
 from remlib.montecarlo import lattice_positions, metropolis_particles, tabulate_pair
 from remlib.neighbors import check_box, check_positions, pair_grid_weights, radial_distribution
 
@@ -236,7 +236,7 @@ def lj_thermodynamics(frames, box, temperature, *, r_cut=2.5, n_blocks=10):
 
     (the unshifted pair energy is used, so the shift only changes the sampled weights,
     by :math:`e^{\\beta u(r_c) N_{r<r_c}}`, a small effect at liquid densities).  Error
-    bars come from :func:`remlib.biomolecules.block_standard_error` over ``n_blocks``.
+    bars come from :func:`remlib.block_standard_error` over ``n_blocks``.
 
     Examples
     --------

@@ -44,17 +44,14 @@ from remlib._validation import as_generator, as_positive_int, as_positive_scalar
 from remlib.cells import (
     _cell_grid,
     _cell_of,
-    _Chains,
     _excluded,
     _hide,
-    _list_index_kind,
     _move_to_cell,
     _near_pairs,
     _refresh,
     _stencil,
-    _unhide,
     _verlet_lists,
-    _work_buffers,
+    list_index_kind,
 )
 from remlib.neighbors import (
     _min_image,
@@ -63,6 +60,9 @@ from remlib.neighbors import (
     check_positions,
     exclusion_range,
 )
+
+__all__ = ["Table", "MonteCarloResult", "tabulate_pair", "tabulate_bond", "tabulate_angle", "configuration_energy",
+           "metropolis_particles", "metropolis_chains", "lattice_positions"]
 
 
 # --------------------------------------------------------------------------- tables
@@ -177,6 +177,14 @@ class _Tables(NamedTuple):
     has_angles: bool
 
 
+class _Chains(NamedTuple):
+    """Linear chains of ``length`` consecutive particles; pairs of one chain with
+    ``|i - j| <= exclude`` have no pair energy (``length=1``: free particles)."""
+
+    length: int
+    exclude: int
+
+
 class _Schedule(NamedTuple):
     """What :func:`_metropolis` does: its cells, skin, step tuning and frames."""
 
@@ -201,9 +209,8 @@ def _kernel_table(table, variable):
 # --------------------------------------------------------------------------- kernels
 
 @njit
-def _interp(x, table):
-    """Linear interpolation in a :class:`_KernelTable`; inf outside its grid."""
-    lo, spacing, values = table
+def _interp(x, lo, spacing, values):
+    """Linear interpolation on a uniform grid; inf outside it."""
     t = (x - lo) / spacing
     if t < 0.0 or t > values.size - 1:
         return np.inf
@@ -228,25 +235,24 @@ def _lookup_below_last(t, table):
 
 
 @njit
-def _pair_delta(i, x, y, z, x0, y0, z0, with_old, box, grid, stencil, chains, pair, work):
+def _pair_delta(i, x, y, z, x0, y0, z0, with_old, box, coords, ids, count, n_cells, stencil,
+                chain_length, exclude, s_lo, ds, table, t_new, j_new, t_old, j_old):
     """Pair energy of particle i at (x, y, z) minus (if ``with_old``) that at (x0, y0, z0).
 
     Both sums run over the stencil of the cell of (x, y, z); the caller passes
     ``with_old`` only when (x0, y0, z0) lies in the same cell.  Returns inf if the new
     position overlaps a hard core.  The caller hides particle i from the cells by
     setting its stored x coordinate to inf (see :func:`_hide`); excluded chain
-    neighbours are skipped by their ids.  ``work`` holds the buffers of
-    :func:`_near_pairs`.
+    neighbours are skipped by their ids.  ``t_new, j_new, t_old, j_old`` are work
+    buffers (length at least 8 n + 8).
     """
-    s_lo, ds, table = pair
     inv_ds = 1.0 / ds
-    in_chains = chains.length > 1
-    n_new, n_old = _near_pairs(x, y, z, x0, y0, z0, with_old, in_chains, box, grid, stencil,
-                               table.size - 1, s_lo, inv_ds, work)
-    t_new, j_new, t_old, j_old = work
+    chains = chain_length > 1
+    n_new, n_old = _near_pairs(x, y, z, x0, y0, z0, with_old, chains, box, coords, ids, count, n_cells, stencil,
+                               table.size - 1, s_lo, inv_ds, t_new, j_new, t_old, j_old)
     e = 0.0
     for m in range(n_new):
-        if in_chains and _excluded(i, j_new[m], chains):
+        if chains and _excluded(i, j_new[m], chain_length, exclude):
             continue
         t = t_new[m]
         if t < 0.0:
@@ -254,32 +260,42 @@ def _pair_delta(i, x, y, z, x0, y0, z0, with_old, box, grid, stencil, chains, pa
         e += _lookup_below_last(t, table)
     for m in range(n_old):
         t = t_old[m]
-        if t < 0.0 or (in_chains and _excluded(i, j_old[m], chains)):
+        if t < 0.0 or (chains and _excluded(i, j_old[m], chain_length, exclude)):
             continue
         e -= _lookup_below_last(t, table)
     return e
 
 
 @njit
-def _move_delta(i, x, y, z, same, pos, box, grid, stencil, chains, pair, work):
+def _work_buffers(n):
+    """Work buffers for :func:`_pair_delta` (every image of every particle fits)."""
+    size = 8 * n + 8
+    return np.empty(size), np.empty(size, np.int64), np.empty(size), np.empty(size, np.int64)
+
+
+@njit
+def _move_delta(i, x, y, z, same, pos, box, coords, ids, count, where, slot, n_cells, stencil,
+                chain_length, exclude, s_lo, ds, table, buffers):
     """Pair-energy change when particle i moves from ``pos[i]`` to (x, y, z) (inf: hard core).
 
     ``same`` tells whether (x, y, z) lies in particle i's current cell: then one fused
     pass gives new minus old energy, else the old energy needs a second pass over the
     old cell's stencil.  The cells are left unchanged.
     """
-    _hide(i, grid)
-    delta = _pair_delta(i, x, y, z, pos[i, 0], pos[i, 1], pos[i, 2], same, box, grid, stencil, chains, pair,
-                        work)
+    t_new, j_new, t_old, j_old = buffers
+    _hide(i, coords, where, slot)
+    delta = _pair_delta(i, x, y, z, pos[i, 0], pos[i, 1], pos[i, 2], same, box, coords, ids, count,
+                        n_cells, stencil, chain_length, exclude, s_lo, ds, table, t_new, j_new, t_old, j_old)
     if delta != np.inf and not same:
-        delta -= _pair_delta(i, pos[i, 0], pos[i, 1], pos[i, 2], 0.0, 0.0, 0.0, False, box, grid, stencil,
-                             chains, pair, work)
-    _unhide(i, pos[i, 0], grid)
+        delta -= _pair_delta(i, pos[i, 0], pos[i, 1], pos[i, 2], 0.0, 0.0, 0.0, False, box, coords, ids,
+                             count, n_cells, stencil, chain_length, exclude, s_lo, ds, table,
+                             t_new, j_new, t_old, j_old)
+    coords[where[i], slot[i], 0] = pos[i, 0]
     return delta
 
 
 @njit_with(fastmath={"reassoc", "nsz", "contract"})
-def _list_delta(neighbors, size, pos, box, inv_box, x0, y0, z0, dx, dy, dz, pair):
+def _list_delta(neighbors, size, pos, box, inv_box, x0, y0, z0, dx, dy, dz, s_lo, ds, table):
     """Pair-energy change when a particle at (x0, y0, z0) moves by (dx, dy, dz) (inf: hard core).
 
     ``neighbors[:size]`` must hold every particle within the cutoff of both positions;
@@ -289,7 +305,6 @@ def _list_delta(neighbors, size, pos, box, inv_box, x0, y0, z0, dx, dy, dz, pair
     across vector lanes).  The inverse edges come in as an array: computed here, the
     products ``o * (1 / L)`` of the minimum image would be folded back into divisions.
     """
-    s_lo, ds, table = pair
     inv_ds = 1.0 / ds
     last = table.size - 1
     e = 0.0
@@ -316,72 +331,73 @@ def _list_delta(neighbors, size, pos, box, inv_box, x0, y0, z0, dx, dy, dz, pair
 
 
 @njit
-def _bond_vector(pos, box, i, j, out):
-    for d in range(3):
-        out[d] = _min_image(pos[j, d] - pos[i, d], box[d])
+def _bond_vector(pos, box, i, j):
+    """The minimum-image vector from particle i to particle j (a tuple: no allocation)."""
+    return (_min_image(pos[j, 0] - pos[i, 0], box[0]), _min_image(pos[j, 1] - pos[i, 1], box[1]),
+            _min_image(pos[j, 2] - pos[i, 2], box[2]))
 
 
 @njit
-def _bond_energy(pos, box, i, j, bond):
-    v = np.empty(3)
-    _bond_vector(pos, box, i, j, v)
-    return _interp(np.sqrt(v[0] ** 2 + v[1] ** 2 + v[2] ** 2), bond)
+def _bond_energy(pos, box, i, j, b_lo, b_dr, b_tab):
+    v = _bond_vector(pos, box, i, j)
+    return _interp(np.sqrt(v[0] ** 2 + v[1] ** 2 + v[2] ** 2), b_lo, b_dr, b_tab)
 
 
 @njit
-def _angle_energy(pos, box, i, j, k, angle):
+def _angle_energy(pos, box, i, j, k, a_lo, a_dt, a_tab):
     """Energy of the angle i-j-k (vertex j)."""
-    u = np.empty(3)
-    v = np.empty(3)
-    _bond_vector(pos, box, j, i, u)
-    _bond_vector(pos, box, j, k, v)
+    u = _bond_vector(pos, box, j, i)
+    v = _bond_vector(pos, box, j, k)
     c = (u[0] * v[0] + u[1] * v[1] + u[2] * v[2]) / np.sqrt(
         (u[0] ** 2 + u[1] ** 2 + u[2] ** 2) * (v[0] ** 2 + v[1] ** 2 + v[2] ** 2))
     c = min(1.0, max(-1.0, c))
-    return _interp(np.arccos(c), angle)
+    return _interp(np.arccos(c), a_lo, a_dt, a_tab)
 
 
 @njit
-def _bonded_energy_of(pos, box, i, chains, tables):
+def _bonded_energy_of(pos, box, i, chain_length, b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab):
     """Bond and angle energy of all terms that involve bead i."""
-    chain_length = chains.length
     if chain_length == 1:
         return 0.0
     k = i % chain_length
     e = 0.0
     if k > 0:
-        e += _bond_energy(pos, box, i - 1, i, tables.bond)
+        e += _bond_energy(pos, box, i - 1, i, b_lo, b_dr, b_tab)
     if k < chain_length - 1:
-        e += _bond_energy(pos, box, i, i + 1, tables.bond)
-    if tables.has_angles:
+        e += _bond_energy(pos, box, i, i + 1, b_lo, b_dr, b_tab)
+    if has_angles:
         for vertex in range(i - 1, i + 2):
             kv = vertex % chain_length
             if vertex // chain_length == i // chain_length and 0 < kv < chain_length - 1 and vertex >= 1:
-                e += _angle_energy(pos, box, vertex - 1, vertex, vertex + 1, tables.angle)
+                e += _angle_energy(pos, box, vertex - 1, vertex, vertex + 1, a_lo, a_dt, a_tab)
     return e
 
 
 @njit_with(nogil=True)
 def _total_energy(pos, box, r_cut, chains, tables):
-    """Total energy of one configuration: half the sum of per-particle pair energies + bonds + angles."""
-    grid = _cell_grid(pos, box, r_cut)
-    stencil = _stencil(grid.n_cells, box, r_cut)
-    work = _work_buffers(pos.shape[0])
+    """Total energy of one configuration: half the sum of per-particle pair energies + bonds + angles.
+
+    ``chains`` is a :class:`_Chains`, ``tables`` a :class:`_Tables`.
+    """
+    chain_length, exclude = chains
+    (s_lo, ds, p_tab), (b_lo, b_dr, b_tab), (a_lo, a_dt, a_tab), has_angles = tables
+    n_cells, coords, ids, count, where, slot = _cell_grid(pos, box, r_cut)
+    stencil = _stencil(n_cells, box, r_cut)
+    t_new, j_new, t_old, j_old = _work_buffers(pos.shape[0])
     pair = 0.0
     for i in range(pos.shape[0]):
-        _hide(i, grid)
-        pair += _pair_delta(i, pos[i, 0], pos[i, 1], pos[i, 2], 0.0, 0.0, 0.0, False, box, grid, stencil, chains,
-                            tables.pair, work)
-        _unhide(i, pos[i, 0], grid)
+        _hide(i, coords, where, slot)
+        pair += _pair_delta(i, pos[i, 0], pos[i, 1], pos[i, 2], 0.0, 0.0, 0.0, False, box, coords, ids, count,
+                            n_cells, stencil, chain_length, exclude, s_lo, ds, p_tab, t_new, j_new, t_old, j_old)
+        coords[where[i], slot[i], 0] = pos[i, 0]
     e = 0.5 * pair
-    chain_length = chains.length
     if chain_length > 1:
         for i in range(pos.shape[0]):
             k = i % chain_length
             if k < chain_length - 1:
-                e += _bond_energy(pos, box, i, i + 1, tables.bond)
-            if tables.has_angles and 0 < k < chain_length - 1:
-                e += _angle_energy(pos, box, i - 1, i, i + 1, tables.angle)
+                e += _bond_energy(pos, box, i, i + 1, b_lo, b_dr, b_tab)
+            if has_angles and 0 < k < chain_length - 1:
+                e += _angle_energy(pos, box, i - 1, i, i + 1, a_lo, a_dt, a_tab)
     return e
 
 
@@ -400,8 +416,9 @@ def _automatic_skin(r_cut, step):
 def _metropolis(pos, energy, box, beta, r_cut, chains, tables, schedule, seed, index_kind):
     """Metropolis NVT from ``pos`` with total energy ``energy``, as ``schedule`` says.
 
-    ``schedule`` is a :class:`_Schedule` (``burn_in`` and ``thin`` in sweeps).  Verlet
-    lists hold particle ids of the integer type of ``index_kind``.
+    ``chains`` is a :class:`_Chains`, ``tables`` a :class:`_Tables` and ``schedule`` a
+    :class:`_Schedule` (``burn_in`` and ``thin`` in sweeps).  Verlet lists hold particle
+    ids of the integer type of ``index_kind``.
 
     A sweep uses Verlet lists of radius r_cut + skin when its step allows them (a step
     of at most skin / sqrt(3), so that the old and the trial position both lie within
@@ -414,14 +431,17 @@ def _metropolis(pos, energy, box, beta, r_cut, chains, tables, schedule, seed, i
     Returns frames, per-frame energies, production acceptance and the final step size.
     """
     np.random.seed(seed)
+    # the bundles are unpacked once here: the kernels of one move take flat arrays, since
+    # reading an array out of a bundle costs an atomic reference count in the move's loop
+    chain_length, exclude = chains
+    (s_lo, ds, p_tab), (b_lo, b_dr, b_tab), (a_lo, a_dt, a_tab), has_angles = tables
     cell_width, skin, step, n_frames, burn_in, thin, target_acceptance = schedule
-    pair = tables.pair
     n = pos.shape[0]
     automatic = skin < 0.0
     skin_used = _automatic_skin(r_cut, step) if automatic else skin
-    grid = _cell_grid(pos, box, cell_width)
-    stencil = _stencil(grid.n_cells, box, r_cut)
-    work = _work_buffers(n)
+    n_cells, coords, ids, count, where, slot = _cell_grid(pos, box, cell_width)
+    stencil = _stencil(n_cells, box, r_cut)
+    buffers = _work_buffers(n)
     ref = pos.copy()
     lists = np.empty((n, 1), index_kind.dtype)
     size = np.zeros(n, np.int64)
@@ -444,11 +464,12 @@ def _metropolis(pos, energy, box, beta, r_cut, chains, tables, schedule, seed, i
                 and not (automatic and skin_used > r_cut)):
             if renew or not using_lists:
                 ref[:] = pos
-                grid, stencil, lists, size = _verlet_lists(ref, box, r_list, chains, index_kind)
+                grid, stencil, lists, size = _verlet_lists(ref, box, r_list, chain_length, exclude, index_kind)
+                n_cells, coords, ids, count, where, slot = grid
                 using_lists = True
         elif using_lists:
-            grid = _cell_grid(pos, box, cell_width)
-            stencil = _stencil(grid.n_cells, box, r_cut)
+            n_cells, coords, ids, count, where, slot = _cell_grid(pos, box, cell_width)
+            stencil = _stencil(n_cells, box, r_cut)
             using_lists = False
         accepted = 0
         for _ in range(n):
@@ -464,23 +485,24 @@ def _metropolis(pos, energy, box, beta, r_cut, chains, tables, schedule, seed, i
                 away = (_min_image(x - ref[i, 0], box[0]) ** 2 + _min_image(y - ref[i, 1], box[1]) ** 2
                         + _min_image(z - ref[i, 2], box[2]) ** 2)
                 if away > half_skin2:
-                    grid, lists = _refresh(
+                    coords, ids, lists = _refresh(
                         i, _wrap(pos[i, 0] + 0.5 * dx, box[0]), _wrap(pos[i, 1] + 0.5 * dy, box[1]),
-                        _wrap(pos[i, 2] + 0.5 * dz, box[2]), ref, box, grid, stencil, r_list, chains, lists, size,
-                        mark, work)
+                        _wrap(pos[i, 2] + 0.5 * dz, box[2]), ref, box, coords, ids, count, where, slot, n_cells,
+                        stencil, r_list, chain_length, exclude, lists, size, mark, buffers[0], buffers[1])
                 delta = _list_delta(lists[i], size[i], pos, box, inv_box, pos[i, 0], pos[i, 1], pos[i, 2],
-                                    dx, dy, dz, pair)
+                                    dx, dy, dz, s_lo, ds, p_tab)
             else:
-                cell = _cell_of(x, y, z, box, grid.n_cells)
-                delta = _move_delta(i, x, y, z, cell == grid.where[i], pos, box, grid, stencil, chains, pair, work)
+                cell = _cell_of(x, y, z, box, n_cells)
+                delta = _move_delta(i, x, y, z, cell == where[i], pos, box, coords, ids, count, where, slot,
+                                    n_cells, stencil, chain_length, exclude, s_lo, ds, p_tab, buffers)
             if delta == np.inf:
                 continue
-            if chains.length > 1:
+            if chain_length > 1:
                 for d in range(3):
                     old[d] = pos[i, d]
-                before = _bonded_energy_of(pos, box, i, chains, tables)
+                before = _bonded_energy_of(pos, box, i, chain_length, b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab)
                 pos[i, 0], pos[i, 1], pos[i, 2] = x, y, z
-                after = _bonded_energy_of(pos, box, i, chains, tables)
+                after = _bonded_energy_of(pos, box, i, chain_length, b_lo, b_dr, b_tab, has_angles, a_lo, a_dt, a_tab)
                 pos[i, 0], pos[i, 1], pos[i, 2] = old[0], old[1], old[2]
                 delta += after - before
                 if delta == np.inf:
@@ -489,11 +511,10 @@ def _metropolis(pos, energy, box, beta, r_cut, chains, tables, schedule, seed, i
                 pos[i, 0], pos[i, 1], pos[i, 2] = x, y, z
                 energy += delta
                 accepted += 1
-                if cell == grid.where[i]:
-                    coords, slot = grid.coords, grid.slot
+                if cell == where[i]:
                     coords[cell, slot[i], 0], coords[cell, slot[i], 1], coords[cell, slot[i], 2] = x, y, z
                 elif not using_lists:
-                    grid = _move_to_cell(i, x, y, z, cell, grid)
+                    coords, ids = _move_to_cell(i, x, y, z, cell, coords, ids, count, where, slot)
         rate = accepted / n
         if sweep < burn_in:
             step = min(step * np.exp(rate - target_acceptance), max_step)
@@ -604,7 +625,7 @@ def _chain_runner(box, pair, n_particles, *, n_frames, beta=1.0, burn_in=200, th
                 "frame of the target system"
             )
         frames, energies, acceptance, step = _metropolis(
-            start.copy(), energy, box, beta, r_cut, chains, tables, schedule, seed, _list_index_kind(len(start)))
+            start.copy(), energy, box, beta, r_cut, chains, tables, schedule, seed, list_index_kind(len(start)))
         return MonteCarloResult(frames, energies, float(acceptance), float(step), box)
 
     return run

@@ -24,12 +24,11 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
-from remlib._validation import as_float_array, as_generator, as_positive_int, as_positive_scalar
-from remlib.basis import Basis, BSplineBasis
-from remlib.ensembles import EnsembleAverages, effective_sample_size
-from remlib.montecarlo import Table, metropolis_chains, metropolis_particles
+from remlib._particle_ensemble import FrameFeatures, ParticleEnsemble, blas_on_one_thread
+from remlib._validation import as_float_array, as_positive_int, as_positive_scalar
+from remlib.basis import BSplineBasis
+from remlib.montecarlo import Table, metropolis_particles
 from remlib.neighbors import (
     check_box,
     check_cutoff,
@@ -38,21 +37,10 @@ from remlib.neighbors import (
     pair_list,
     radial_distribution,
 )
-from remlib.rem import minimize_relative_entropy
+from remlib.rem import REMResult, minimize_relative_entropy
 
 __all__ = ["PairModel", "PairPotentialResult", "fit_pair_potential_rem", "iterative_boltzmann_inversion",
            "pair_force_matching", "pair_forces"]
-
-
-class _FrameFeatures(Basis):
-    """Identity "basis" on precomputed per-frame features, so rem.py can fit them."""
-
-    def __init__(self, n_functions):
-        self.n_functions = n_functions
-        self.dim = n_functions
-
-    def _design(self, x):
-        return x
 
 
 class PairModel:
@@ -108,55 +96,10 @@ class PairModel:
         return u
 
 
-class _ParticleEnsemble:
-    """Model averages of frame features from Metropolis MC (the ensemble protocol of rem.py).
-
-    ``tables(theta)`` returns the keyword arguments (``pair`` and, for chains, ``bond``,
-    ``angle``, ``chain_length``, ``exclude``) of :func:`remlib.montecarlo.metropolis_particles`;
-    ``features(frames)`` the per-frame features (n_frames, n_functions).  Each call runs
-    ``n_chains`` independent chains in parallel (:func:`remlib.montecarlo.metropolis_chains`)
-    of ``ceil(n_frames / n_chains)`` frames each, and every chain continues from its own
-    last frame of the previous call.
-    """
-
-    def __init__(self, tables, features, n_functions, box, start, *, beta, n_frames, burn_in, thin, seed,
-                 n_chains=1):
-        self.tables, self.features, self.box, self.beta = tables, features, box, beta
-        self.dim = n_functions
-        self.n_chains = as_positive_int(n_chains, "n_chains")
-        self.states = np.repeat(start[None], self.n_chains, axis=0)
-        n_frames = as_positive_int(n_frames, "n_model_frames")
-        self.frames_per_chain = -(-n_frames // self.n_chains)
-        self.burn_in = as_positive_int(burn_in, "burn_in", minimum=0)
-        self.thin = as_positive_int(thin, "thin")
-        self.rng = as_generator(seed)
-        self.frames = None
-
-    def sample(self, theta):
-        chains = metropolis_chains(self.states, self.box, n_chains=self.n_chains, n_frames=self.frames_per_chain,
-                                   beta=self.beta, burn_in=self.burn_in, thin=self.thin, seed=self.rng,
-                                   **self.tables(theta))
-        self.states = np.stack([chain.frames[-1] for chain in chains])
-        self.frames = np.concatenate([chain.frames for chain in chains])
-        return self.frames
-
-    def averages(self, basis, theta):
-        features = self.features(self.sample(theta))
-        centred = features - features.mean(axis=0)
-        return EnsembleAverages(features.mean(axis=0), centred.T @ centred / len(features), samples=features,
-                                n_effective=effective_sample_size(features))
-
-
-#: Decorator for the fits that alternate BLAS with parallel Monte Carlo chains: BLAS on
-#: one thread, because an OpenBLAS worker woken by a matrix product keeps spinning on a
-#: core for a while afterwards and would slow the next chains down to one core.
-_blas_on_one_thread = threadpool_limits.wrap(limits=1, user_api="blas")
-
-
 def _pair_ensemble(model, box, start, beta, n_model_frames, burn_in, thin, seed, n_chains):
-    return _ParticleEnsemble(lambda theta: {"pair": model.table(theta)}, lambda frames: model.features(frames, box),
-                             model.basis.n_functions, box, start, beta=beta, n_frames=n_model_frames,
-                             burn_in=burn_in, thin=thin, seed=seed, n_chains=n_chains)
+    return ParticleEnsemble(lambda theta: {"pair": model.table(theta)}, lambda frames: model.features(frames, box),
+                            model.basis.n_functions, box, start, beta=beta, n_frames=n_model_frames,
+                            burn_in=burn_in, thin=thin, seed=seed, n_chains=n_chains)
 
 
 @dataclass
@@ -177,8 +120,11 @@ class PairPotentialResult:
     converged : bool
     n_iter : int
     history : dict
-        Method-specific records per iteration (REM: see :class:`remlib.rem.REMResult`;
+        Method-specific records per iteration (REM: the ``history`` of :attr:`rem`;
         IBI: ``"g_rms"``, the RMS deviation of g(r) from the target).
+    rem : REMResult or None
+        The relative entropy minimization itself (``method="rem"`` only): Newton steps,
+        model re-samplings (``rem.n_resamples``) and its history.
     """
 
     method: str
@@ -189,6 +135,7 @@ class PairPotentialResult:
     converged: bool = True
     n_iter: int = 0
     history: dict = field(default_factory=dict, repr=False)
+    rem: REMResult | None = field(default=None, repr=False)
 
     def sample(self, start, box, *, n_frames, beta=1.0, burn_in=100, thin=2, seed=None):
         """Frames of the fitted model by Metropolis MC from ``start`` (e.g. a target frame).
@@ -279,14 +226,14 @@ def _boltzmann_inversion(model, r, g, beta):
     return _fit_on_grid(model, r, pmf)
 
 
-def _result(method, model, theta, converged, n_iter, history):
+def _result(method, model, theta, converged, n_iter, history, rem=None):
     r = np.linspace(model.r_min, model.r_cut, 400)
-    return PairPotentialResult(method, model, theta, r, model.potential(r, theta), converged, n_iter, history)
+    return PairPotentialResult(method, model, theta, r, model.potential(r, theta), converged, n_iter, history, rem)
 
 
 # --------------------------------------------------------------------------- methods
 
-@_blas_on_one_thread
+@blas_on_one_thread
 def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, beta=1.0, theta0=None,
                            n_model_frames=100, burn_in=100, thin=2, n_chains=1, max_iter=30, tol=1e-6,
                            regularization=0.0, seed=None):
@@ -302,12 +249,8 @@ def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, be
     force :math:`-k_BT \\ln g(r)`.
 
     The stopping rule takes the noise of the model averages from batch means of the
-    features within one model run, which cannot see correlations that outlast the run.
-    For the LJ fit of ``benchmarks/bench_fluids.py`` (100 frames 2 sweeps apart), the
-    gradient's noise measured by the scatter of the means of 60 consecutive runs at the
-    fitted :math:`\\theta`, in the rule's metric :math:`H^{-1}`, was 1.7 (one chain) and
-    1.4 (two chains) times the rule's estimate: the rule errs towards more Newton steps,
-    not towards stopping early.
+    features within one model run, which cannot see correlations that outlast the run;
+    it therefore errs towards more Newton steps, not towards stopping early.
 
     Parameters
     ----------
@@ -341,7 +284,7 @@ def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, be
     Returns
     -------
     PairPotentialResult
-        ``history`` holds the REM history plus ``"n_resamples"`` and ``"rem"`` (the REMResult).
+        ``rem`` is the :class:`~remlib.rem.REMResult` of the fit, ``history`` its history.
 
     Examples
     --------
@@ -360,13 +303,12 @@ def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, be
     if theta0 is None:
         theta0 = _boltzmann_inversion(model, *_target_rdf(frames, box, model, 4 * n_functions), beta)
     ensemble = _pair_ensemble(model, box, frames[-1], beta, n_model_frames, burn_in, thin, seed, n_chains)
-    rem = minimize_relative_entropy(_FrameFeatures(model.basis.n_functions), ensemble, target, theta0=theta0,
+    rem = minimize_relative_entropy(FrameFeatures(model.basis.n_functions), ensemble, target, theta0=theta0,
                                     tol=tol, max_iter=max_iter, regularization=regularization)
-    history = dict(rem.history, n_resamples=rem.n_resamples, rem=rem)
-    return _result("rem", model, rem.theta, rem.converged, rem.n_iter, history)
+    return _result("rem", model, rem.theta, rem.converged, rem.n_iter, rem.history, rem)
 
 
-@_blas_on_one_thread
+@blas_on_one_thread
 def iterative_boltzmann_inversion(frames, box, *, r_cut, n_functions=16, r_min=None, beta=1.0, bins=None,
                                   n_iterations=10, n_model_frames=100, burn_in=100, thin=2, n_chains=1, tol=0.0,
                                   seed=None):

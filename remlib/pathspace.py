@@ -27,7 +27,44 @@ import numpy as np
 
 from remlib._validation import as_float_array, as_positive_int, as_positive_scalar
 
-__all__ = ["PathEntropyResult", "path_relative_entropy", "fit_drift", "mean_force", "force_matching"]
+__all__ = ["PathEntropyResult", "ParameterEstimate", "MeanForceResult", "path_relative_entropy", "fit_drift",
+           "mean_force", "force_matching"]
+
+
+@dataclass(frozen=True, eq=False)
+class ParameterEstimate:
+    """Least-squares coefficients with their standard errors (:func:`fit_drift`, :func:`force_matching`).
+
+    Attributes
+    ----------
+    theta : ndarray, shape (n_functions,)
+        Energy-basis coefficients.
+    stderr : ndarray, shape (n_functions,)
+        Their standard errors (see the function for when they hold; ``inf`` when the
+        data do not determine them).
+    """
+
+    theta: np.ndarray
+    stderr: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class MeanForceResult:
+    """The binned mean force of :func:`mean_force`.
+
+    Attributes
+    ----------
+    centers : ndarray, shape (n_bins,)
+        Bin centres.
+    mean_force : ndarray, shape (n_bins,)
+        Average force in each bin (NaN in empty bins).
+    stderr : ndarray, shape (n_bins,)
+        Its standard error (NaN in bins with fewer than two samples).
+    """
+
+    centers: np.ndarray
+    mean_force: np.ndarray
+    stderr: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -189,7 +226,7 @@ def path_relative_entropy(trajectory, dt, force_p, force_q, *, beta=1.0, gamma=1
     return PathEntropyResult(float(per_walker.mean()), float(stderr), per_walker)
 
 
-def fit_drift(trajectory, dt, basis, *, beta=1.0, gamma=1.0, mapping=None, return_stderr=False):
+def fit_drift(trajectory, dt, basis, *, beta=1.0, gamma=1.0, mapping=None):
     r"""Fit a CG drift :math:`f_\theta = -\nabla \sum_i \theta_i\phi_i` to paths by least squares.
 
     With increments :math:`\Delta y_n = y_{n+1} - y_n` of the (mapped) paths,
@@ -227,19 +264,25 @@ def fit_drift(trajectory, dt, basis, *, beta=1.0, gamma=1.0, mapping=None, retur
     mapping : callable, optional
         CG mapping of configurations, ``(n, dim) -> (n,)`` or ``(n, n_cg)``, applied to
         every frame before fitting (e.g. ``lambda r: r[:, 0]``).
-    return_stderr : bool
-        Also return the standard errors
+
+    Returns
+    -------
+    ParameterEstimate
+        ``theta`` (n_functions,), the energy-basis coefficients, and ``stderr``
+        (n_functions,), the standard errors
         :math:`\sqrt{\mathrm{diag}\,\tfrac{2\Delta t}{\beta\gamma}(A^\top A)^{-1}}` of the
         least-squares estimate, exact when the model drift is the true drift and frames
         are single integration steps (white residuals of variance :math:`2\Delta t/(\beta\gamma)`);
         an underestimate for mapped paths, whose residuals are correlated in time.
 
-    Returns
-    -------
-    theta : ndarray, shape (n_functions,)
-        Energy-basis coefficients.
-    stderr : ndarray, shape (n_functions,)
-        Only with ``return_stderr=True``.
+    Raises
+    ------
+    ValueError
+        If ``dt``, ``beta`` or ``gamma`` is not positive, the trajectory has the wrong
+        shape or non-finite values, ``mapping`` returns the wrong shape, the basis acts
+        on another number of coordinates, or the design matrix is rank deficient.
+    TypeError
+        If ``basis`` is not a :class:`~remlib.basis.Basis` or ``mapping`` is not callable.
 
     Examples
     --------
@@ -250,8 +293,8 @@ def fit_drift(trajectory, dt, basis, *, beta=1.0, gamma=1.0, mapping=None, retur
     >>> from remlib import brownian_dynamics, fit_drift
     >>> from remlib.basis import PolynomialBasis
     >>> traj = brownian_dynamics(lambda x: -2 * x, np.zeros((100, 1)), 0.01, 1000, seed=2)
-    >>> theta, stderr = fit_drift(traj, 0.01, PolynomialBasis([2]), return_stderr=True)
-    >>> bool(abs(theta[0] - 1.0) < 3 * stderr[0])
+    >>> fit = fit_drift(traj, 0.01, PolynomialBasis([2]))
+    >>> bool(abs(fit.theta[0] - 1.0) < 3 * fit.stderr[0])
     True
     """
     dt = as_positive_scalar(dt, "dt")
@@ -262,12 +305,10 @@ def fit_drift(trajectory, dt, basis, *, beta=1.0, gamma=1.0, mapping=None, retur
     increments = (paths[1:] - paths[:-1]).reshape(-1)
     design = dt / gamma * _force_design(basis, paths[:-1].reshape(-1, n_cg))
     theta, unit_covariance = _least_squares(design, increments, "fit_drift")
-    if not return_stderr:
-        return theta
-    return theta, np.sqrt(2.0 * dt / (beta * gamma) * np.diag(unit_covariance))
+    return ParameterEstimate(theta, np.sqrt(2.0 * dt / (beta * gamma) * np.diag(unit_covariance)))
 
 
-def force_matching(x, forces, basis, *, return_stderr=False):
+def force_matching(x, forces, basis):
     r"""Force matching (multiscale coarse-graining): least squares on instantaneous forces.
 
     .. math::
@@ -286,16 +327,23 @@ def force_matching(x, forces, basis, *, return_stderr=False):
         Mapped microscopic forces at those configurations.
     basis : remlib.basis.Basis
         Energy basis.
-    return_stderr : bool
-        Also return standard errors :math:`\sqrt{\mathrm{diag}\,\hat\sigma^2 (A^\top A)^{-1}}`
-        with :math:`\hat\sigma^2` the residual variance, valid for independent samples
-        (an underestimate for correlated ones, e.g. consecutive trajectory frames).
 
     Returns
     -------
-    theta : ndarray, shape (n_functions,)
-    stderr : ndarray, shape (n_functions,)
-        Only with ``return_stderr=True``.
+    ParameterEstimate
+        ``theta`` (n_functions,) and ``stderr`` (n_functions,), the standard errors
+        :math:`\sqrt{\mathrm{diag}\,\hat\sigma^2 (A^\top A)^{-1}}` with
+        :math:`\hat\sigma^2` the residual variance, valid for independent samples (an
+        underestimate for correlated ones, e.g. consecutive trajectory frames); ``inf``
+        when there are no more force components than basis functions.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` and ``forces`` differ in shape or hold non-finite values, the basis acts
+        on another number of coordinates, or the design matrix is rank deficient.
+    TypeError
+        If ``basis`` is not a :class:`~remlib.basis.Basis`.
 
     Examples
     --------
@@ -307,7 +355,7 @@ def force_matching(x, forces, basis, *, return_stderr=False):
     >>> rng = np.random.default_rng(0)
     >>> x = rng.uniform(-2, 2, 5000)
     >>> f = -(2 * x + 2 * x**3) + rng.normal(0, 1, x.size)
-    >>> np.round(force_matching(x, f, PolynomialBasis([2, 4])), 1)
+    >>> np.round(force_matching(x, f, PolynomialBasis([2, 4])).theta, 1)
     array([1. , 0.5])
     """
     x = as_float_array(x, "x", ndim=(1, 2))
@@ -317,13 +365,11 @@ def force_matching(x, forces, basis, *, return_stderr=False):
     points = x.reshape(x.shape[0], -1)
     design = _force_design(basis, points)
     theta, unit_covariance = _least_squares(design, forces.reshape(-1), "force_matching")
-    if not return_stderr:
-        return theta
     residual = forces.reshape(-1) - design @ theta
     dof = design.shape[0] - design.shape[1]
     if dof < 1:
-        raise ValueError("force_matching: return_stderr needs more force components than basis functions")
-    return theta, np.sqrt(residual @ residual / dof * np.diag(unit_covariance))
+        return ParameterEstimate(theta, np.full(theta.shape, np.inf))
+    return ParameterEstimate(theta, np.sqrt(residual @ residual / dof * np.diag(unit_covariance)))
 
 
 def mean_force(x, forces, bins):
@@ -348,10 +394,17 @@ def mean_force(x, forces, bins):
 
     Returns
     -------
-    centers, mean, stderr : ndarray, shape (n_bins,)
-        Bin centres, mean force and its standard error (spread over the samples in the bin,
-        valid for independent samples).  Empty bins have ``mean`` NaN; bins with one
-        sample have ``stderr`` NaN.
+    MeanForceResult
+        ``centers``, ``mean_force`` and its ``stderr``, each of shape (n_bins,): bin
+        centres, mean force and its standard error (spread over the samples in the bin,
+        valid for independent samples).  Empty bins have ``mean_force`` NaN; bins with
+        one sample have ``stderr`` NaN.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` and ``forces`` differ in shape or hold non-finite values, or ``bins``
+        is not a positive int or at least two strictly increasing edges.
 
     Examples
     --------
@@ -359,8 +412,8 @@ def mean_force(x, forces, bins):
     >>> from remlib import mean_force
     >>> rng = np.random.default_rng(0)
     >>> x = rng.uniform(0, 1, 20000)
-    >>> centers, mean, stderr = mean_force(x, -3 * x + rng.normal(0, 1, x.size), 4)
-    >>> np.round(mean, 1)  # -3 x at the bin centres
+    >>> binned = mean_force(x, -3 * x + rng.normal(0, 1, x.size), 4)
+    >>> np.round(binned.mean_force, 1)  # -3 x at the bin centres
     array([-0.4, -1.1, -1.9, -2.6])
     """
     x = as_float_array(x, "x", ndim=1)
@@ -385,4 +438,4 @@ def mean_force(x, forces, bins):
         variance = np.bincount(index[inside], weights=deviations**2, minlength=n_bins) / (counts - 1)
         stderr = np.sqrt(variance / counts)
     stderr[counts < 2] = np.nan
-    return 0.5 * (edges[1:] + edges[:-1]), mean, stderr
+    return MeanForceResult(0.5 * (edges[1:] + edges[:-1]), mean, stderr)

@@ -18,8 +18,8 @@ Pipeline
 4. :func:`simulate_alanine_dipeptide` -- Langevin dynamics in vacuum, cached in
    an ``.npz`` file whose name is a hash of every parameter.
 
-Geometry helpers (:func:`place_atom`, :func:`bond_angle`, :func:`dihedral_angle`)
-are plain numpy and vectorised over frames.
+The geometry (:func:`~remlib.geometry.place_atom`, :func:`~remlib.geometry.bond_angle`,
+:func:`~remlib.geometry.dihedral_angle`) lives in :mod:`remlib.geometry`.
 """
 import dataclasses
 import hashlib
@@ -30,6 +30,13 @@ from pathlib import Path
 import numpy as np
 
 from remlib._validation import as_float_array, as_generator, as_positive_int, as_positive_scalar
+from remlib.geometry import bond_angle, dihedral_angle, place_atom
+
+__all__ = ["FORCE_FIELD", "ATOMS", "BONDS", "PHI_ATOMS", "PSI_ATOMS", "HEAVY_ATOMS", "atom_keys", "atom_index",
+           "ZEntry", "alanine_dipeptide_zmatrix", "build_from_zmatrix", "alanine_dipeptide_positions",
+           "alanine_dipeptide_topology", "alanine_dipeptide_system", "PeptideTrajectory", "simulation_parameters",
+           "phi_bias_energy", "cache_key", "default_data_dir", "simulate_alanine_dipeptide",
+           "simulate_alanine_dipeptide_runs"]
 
 #: the force field file (shipped with the openmm wheel) used throughout
 FORCE_FIELD = "amber14-all.xml"
@@ -76,105 +83,6 @@ def atom_index(key):
 
 
 # --------------------------------------------------------------------------- geometry
-def _as_points(value, name):
-    points = as_float_array(value, name, ndim=(1, 2))
-    if points.shape[-1] != 3:
-        raise ValueError(f"{name} must have 3 coordinates in its last axis, got shape {points.shape}")
-    return points
-
-
-def bond_angle(a, b, c):
-    r"""Angle at ``b`` between the bonds b-a and b-c, in radians.
-
-    .. math:: \theta = \arccos \frac{(\mathbf a-\mathbf b)\cdot(\mathbf c-\mathbf b)}
-              {|\mathbf a-\mathbf b|\,|\mathbf c-\mathbf b|}
-
-    Parameters
-    ----------
-    a, b, c : array_like, shape (3,) or (n, 3)
-
-    Returns
-    -------
-    float or ndarray, shape (n,)
-
-    Examples
-    --------
-    >>> round(float(np.degrees(bond_angle([1, 0, 0], [0, 0, 0], [0, 1, 0]))), 6)
-    90.0
-    """
-    a, b, c = (_as_points(p, n) for p, n in ((a, "a"), (b, "b"), (c, "c")))
-    u, v = a - b, c - b
-    cosine = np.sum(u * v, axis=-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1))
-    return np.arccos(np.clip(cosine, -1.0, 1.0))
-
-
-def dihedral_angle(a, b, c, d):
-    r"""Dihedral angle of the four points a-b-c-d in radians, in :math:`(-\pi, \pi]`.
-
-    With :math:`\mathbf b_1 = \mathbf b-\mathbf a`, :math:`\mathbf b_2 = \mathbf c-\mathbf b`,
-    :math:`\mathbf b_3 = \mathbf d-\mathbf c`, the normals
-    :math:`\mathbf n_1 = \mathbf b_1\times\mathbf b_2`, :math:`\mathbf n_2 = \mathbf b_2\times\mathbf b_3`
-    give (IUPAC sign convention: clockwise looking along b->c is positive)
-
-    .. math:: \phi = \operatorname{atan2}\big(|\mathbf b_2|\, \mathbf b_1\cdot\mathbf n_2,\;
-              \mathbf n_1\cdot\mathbf n_2\big).
-
-    Parameters
-    ----------
-    a, b, c, d : array_like, shape (3,) or (n, 3)
-        Points, or one point per frame.
-
-    Returns
-    -------
-    float or ndarray, shape (n,)
-
-    Examples
-    --------
-    >>> a, b, c = [1, 0, 0], [0, 0, 0], [0, 0, 1]
-    >>> d = [np.cos(0.5), np.sin(0.5), 1.0]
-    >>> round(float(dihedral_angle(a, b, c, d)), 6)
-    0.5
-    """
-    a, b, c, d = (_as_points(p, n) for p, n in ((a, "a"), (b, "b"), (c, "c"), (d, "d")))
-    b1, b2, b3 = b - a, c - b, d - c
-    n1, n2 = np.cross(b1, b2), np.cross(b2, b3)
-    y = np.linalg.norm(b2, axis=-1) * np.sum(b1 * n2, axis=-1)
-    x = np.sum(n1 * n2, axis=-1)
-    return np.arctan2(y, x)
-
-
-def place_atom(a, b, c, bond, angle, dihedral):
-    r"""Position of atom d from three placed atoms and its internal coordinates (NeRF).
-
-    ``d`` is bonded to ``c`` with length ``bond``, the angle b-c-d is ``angle`` and the
-    dihedral a-b-c-d is ``dihedral`` (angles in degrees).  In the frame
-    :math:`\hat{\mathbf e}_1 = \widehat{\mathbf c-\mathbf b}`,
-    :math:`\hat{\mathbf n} = \widehat{(\mathbf b-\mathbf a)\times\hat{\mathbf e}_1}`,
-    :math:`\hat{\mathbf m} = \hat{\mathbf n}\times\hat{\mathbf e}_1`:
-
-    .. math:: \mathbf d = \mathbf c + l\,\big(-\cos\theta\,\hat{\mathbf e}_1
-              + \sin\theta\cos\phi\,\hat{\mathbf m} + \sin\theta\sin\phi\,\hat{\mathbf n}\big).
-
-    Examples
-    --------
-    >>> d = place_atom([1, 1, 0], [1, 0, 0], [0, 0, 0], 1.5, 90.0, 180.0)
-    >>> print(np.round(d, 6) + 0.0)
-    [ 0.  -1.5  0. ]
-    """
-    a, b, c = (_as_points(p, n) for p, n in ((a, "a"), (b, "b"), (c, "c")))
-    bond = as_positive_scalar(bond, "bond")
-    theta, phi = np.radians(float(angle)), np.radians(float(dihedral))
-    e1 = (c - b) / np.linalg.norm(c - b)
-    n = np.cross(b - a, e1)
-    norm = np.linalg.norm(n)
-    if norm < 1e-10:
-        raise ValueError("a, b and c are collinear; the dihedral is undefined")
-    n = n / norm
-    m = np.cross(n, e1)
-    return c + bond * (-np.cos(theta) * e1 + np.sin(theta) * np.cos(phi) * m
-                       + np.sin(theta) * np.sin(phi) * n)
-
-
 # --------------------------------------------------------------------------- Z-matrix
 @dataclasses.dataclass(frozen=True)
 class ZEntry:

@@ -12,13 +12,14 @@ distance or an angle the volume element brings a Jacobian (:math:`r^2` or
 :math:`\sin\theta`) that is divided out so that a structureless system has a
 flat PMF.  For a low-dimensional model the integral is done on a grid.
 """
+from dataclasses import dataclass
+
 import numpy as np
-from scipy.special import logsumexp
 
+from remlib._stats import logsumexp, trapezoid_weights
 from remlib._validation import as_float_array, as_positive_scalar
-from remlib.divergence import trapezoid_weights
 
-__all__ = ["pmf_from_samples", "pmf_on_grid", "JACOBIANS"]
+__all__ = ["PMFResult", "pmf_from_samples", "pmf_on_grid", "JACOBIANS"]
 
 #: Jacobian corrections: the measure of a bin [a, b] of the CG coordinate.
 JACOBIANS = {
@@ -48,7 +49,27 @@ def _sample_weights(weights, n):
     return weights
 
 
-def pmf_from_samples(samples, bins, *, beta=1.0, weights=None, range=None, jacobian=None, return_error=False):
+@dataclass(frozen=True)
+class PMFResult:
+    """A potential of mean force on histogram bins, from :func:`pmf_from_samples`.
+
+    Attributes
+    ----------
+    centers : ndarray, shape (n_bins,), or tuple of d such arrays
+        Bin centres (one array per coordinate).
+    pmf : ndarray, shape (n_bins,) or (n_bins_1, ..., n_bins_d)
+        :math:`F_k` in units of :math:`1/\\beta`, minimum 0, ``inf`` in empty bins.
+    error : ndarray, same shape as ``pmf``
+        Delta-method standard error of :math:`F_k` for independent samples (``inf`` in
+        empty bins).
+    """
+
+    centers: np.ndarray | tuple
+    pmf: np.ndarray
+    error: np.ndarray
+
+
+def pmf_from_samples(samples, bins, *, beta=1.0, weights=None, range=None, jacobian=None):
     r"""Potential of mean force of one or a few CG coordinates from (weighted) samples.
 
     .. math::
@@ -61,8 +82,7 @@ def pmf_from_samples(samples, bins, *, beta=1.0, weights=None, range=None, jacob
     integrated exactly over the bin so that a uniform density in space gives a
     flat PMF.  Empty bins give ``inf``.
 
-    The statistical error (``return_error=True``) is the delta-method standard
-    error of :math:`-k_BT \ln \hat p_k` for independent samples,
+    The statistical error is the delta-method standard error of :math:`-k_BT \ln \hat p_k` for independent samples,
 
     .. math::
 
@@ -86,24 +106,29 @@ def pmf_from_samples(samples, bins, *, beta=1.0, weights=None, range=None, jacob
         Histogram range (one pair per coordinate); samples outside are ignored.
     jacobian : {None, "distance", "angle"}
         Volume-element correction for one coordinate (angles in radians, in [0, π]).
-    return_error : bool
-        Also return the standard error of ``F`` per bin.
 
     Returns
     -------
-    centers : ndarray, shape (n_bins,), or tuple of d such arrays
-    F : ndarray, shape (n_bins,) or (n_bins_1, ..., n_bins_d)
-        In kT units times ``1/beta``; minimum 0.
-    error : ndarray, same shape as ``F``
-        Only with ``return_error=True``.
+    PMFResult
+        ``centers`` (n_bins,) or a tuple of d such arrays, ``pmf`` (n_bins,) or
+        (n_bins_1, ..., n_bins_d) in kT units times ``1/beta`` with minimum 0, and its
+        standard ``error`` of the same shape.
+
+    Raises
+    ------
+    ValueError
+        If ``samples`` or ``weights`` are empty, of the wrong shape or not finite,
+        ``weights`` are negative or sum to zero, ``bins``/``range`` are invalid or
+        hold no sample, ``jacobian`` is unknown, or samples or bins lie outside the
+        jacobian's domain.
 
     Examples
     --------
     >>> import numpy as np
     >>> from remlib.pmf import pmf_from_samples
     >>> x = np.random.default_rng(0).normal(size=100000)
-    >>> centers, F = pmf_from_samples(x, 5, range=(-2, 2))
-    >>> np.round(F, 1).tolist()  # exact: -ln(P_bin / P_centre) = 1.21, 0.30, 0
+    >>> result = pmf_from_samples(x, 5, range=(-2, 2))
+    >>> np.round(result.pmf, 1).tolist()  # exact: -ln(P_bin / P_centre) = 1.21, 0.30, 0
     [1.2, 0.3, 0.0, 0.3, 1.2]
     """
     beta = as_positive_scalar(beta, "beta")
@@ -131,15 +156,13 @@ def pmf_from_samples(samples, bins, *, beta=1.0, weights=None, range=None, jacob
     F -= F[np.isfinite(F)].min()
     centers = [0.5 * (e[:-1] + e[1:]) for e in edges]
     centers = centers[0] if dim == 1 else tuple(centers)
-    if not return_error:
-        return centers, F
     # sum_i w_i^2 (1[i in k] - p_k)^2 = S_k (1 - 2 p_k) + p_k^2 S, with S_k = sum_{i in k} w_i^2
     sq = weights**2
     s_k = np.bincount(member[inside], weights=sq[inside], minlength=p.size).reshape(p.shape)
     variance = s_k * (1 - 2 * p) + p**2 * sq.sum()
     with np.errstate(divide="ignore", invalid="ignore"):
         error = np.where(p > 0, np.sqrt(np.maximum(variance, 0.0)) / (p * total) / beta, np.inf)
-    return centers, F, error
+    return PMFResult(centers, F, error)
 
 
 def _histogram(samples, bins, range, weights):

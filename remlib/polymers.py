@@ -27,55 +27,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from remlib._particle_ensemble import FrameFeatures, ParticleEnsemble, blas_on_one_thread
 from remlib._validation import as_generator, as_positive_int, as_positive_scalar
 from remlib.basis import BSplineBasis
 from remlib.fluids import lj_potential
+from remlib.geometry import chain_bond_angles, chain_bond_lengths
 from remlib.montecarlo import metropolis_particles, tabulate_angle, tabulate_bond, tabulate_pair
 from remlib.neighbors import check_box, check_positions, pair_list, wrap_positions
-from remlib.pairrem import _FrameFeatures, _ParticleEnsemble, _blas_on_one_thread
 from remlib.pmf import pmf_from_samples
-from remlib.rem import minimize_relative_entropy
+from remlib.rem import REMResult, minimize_relative_entropy
 
-__all__ = ["bead_spring_frames", "bond_lengths", "bond_angles", "BondedModel", "fit_bonded_rem",
-           "bonded_boltzmann_inversion", "lj_dimer_frames", "center_of_mass"]
-
-
-# --------------------------------------------------------------------------- geometry
-
-def _bond_vectors(frames, box, chain_length):
-    n_frames, n, _ = frames.shape
-    x = frames.reshape(n_frames, n // chain_length, chain_length, 3)
-    b = x[:, :, 1:] - x[:, :, :-1]
-    return b - box * np.floor(b / box + 0.5)
-
-
-def bond_lengths(frames, box, chain_length):
-    """Bond lengths of linear chains, shape (n_frames, n_chains * (chain_length - 1)).
-
-    Examples
-    --------
-    >>> bond_lengths([[[0.5, 0.5, 0.5], [1.5, 0.5, 0.5], [1.5, 1.5, 0.5]]], [5.0] * 3, 3).tolist()
-    [[1.0, 1.0]]
-    """
-    box = check_box(box)
-    frames = check_positions(frames, box)
-    return np.linalg.norm(_bond_vectors(frames, box, chain_length), axis=-1).reshape(frames.shape[0], -1)
-
-
-def bond_angles(frames, box, chain_length):
-    """Bond angles (radians, 180° = straight) of linear chains, shape (n_frames, n_chains * (chain_length - 2)).
-
-    Examples
-    --------
-    >>> np.degrees(bond_angles([[[0.5, 0.5, 0.5], [1.5, 0.5, 0.5], [1.5, 1.5, 0.5]]], [5.0] * 3, 3)).round(6).tolist()
-    [[90.0]]
-    """
-    box = check_box(box)
-    frames = check_positions(frames, box)
-    b = _bond_vectors(frames, box, chain_length)
-    u, v = -b[:, :, :-1], b[:, :, 1:]
-    cos = (u * v).sum(-1) / np.linalg.norm(u, axis=-1) / np.linalg.norm(v, axis=-1)
-    return np.arccos(np.clip(cos, -1.0, 1.0)).reshape(frames.shape[0], -1)
+__all__ = ["bead_spring_frames", "BondedModel", "BondedResult", "fit_bonded_rem", "bonded_boltzmann_inversion",
+           "lj_dimer_frames", "DimerLiquid", "center_of_mass", "reference_tables"]
 
 
 def _lattice_walks(n_chains, chain_length, box, rng):
@@ -133,7 +96,7 @@ def bead_spring_frames(n_chains, chain_length, n_frames, *, box, bond="harmonic"
     Examples
     --------
     >>> run = bead_spring_frames(4, 8, 5, box=[8.0] * 3, burn_in=20, seed=0)
-    >>> run.frames.shape, bool(np.all(np.abs(bond_lengths(run.frames, run.box, 8) - 1.0) < 0.4))
+    >>> run.frames.shape, bool(np.all(np.abs(chain_bond_lengths(run.frames, run.box, 8) - 1.0) < 0.4))
     ((5, 32, 3), True)
     """
     box = check_box(box)
@@ -223,8 +186,8 @@ class BondedModel:
 
     def features(self, frames, box):
         """Per-frame sums :math:`[\\sum_b B_i(r_b), \\sum_a C_j(\\vartheta_a)]`, shape (n_frames, n_functions)."""
-        r = bond_lengths(frames, box, self.chain_length)
-        t = bond_angles(frames, box, self.chain_length)
+        r = chain_bond_lengths(frames, box, self.chain_length)
+        t = chain_bond_angles(frames, box, self.chain_length)
         fb = self.bond_basis(r.reshape(-1)).reshape(*r.shape, -1).sum(axis=1)
         fa = self.angle_basis(np.maximum(t.reshape(-1), self.angle_basis.lower)).reshape(*t.shape, -1).sum(axis=1)
         return np.hstack([fb[:, :-1], fa[:, :-1]])
@@ -243,6 +206,11 @@ class BondedResult:
         Bond coefficients followed by angle coefficients.
     converged : bool
     history : dict
+        Method-specific records (REM: the ``history`` of :attr:`rem`).
+    rem : REMResult or None
+        The relative entropy minimization (``method="rem"`` only).
+    model_frames : ndarray or None, shape (n_frames, n_particles, 3)
+        The model frames of the last re-sampling (``method="rem"`` only).
     """
 
     method: str
@@ -250,6 +218,8 @@ class BondedResult:
     theta: np.ndarray
     converged: bool = True
     history: dict = field(default_factory=dict, repr=False)
+    rem: REMResult | None = field(default=None, repr=False)
+    model_frames: np.ndarray | None = field(default=None, repr=False)
 
     def bond_potential(self, r):
         return self.model.bond_basis(r) @ self.model.split(self.theta)[0]
@@ -275,8 +245,8 @@ class BondedResult:
 
 
 def _bonded_model(frames, box, chain_length, n_bond, n_angle, pair, exclude):
-    r = bond_lengths(frames, box, chain_length)
-    t = bond_angles(frames, box, chain_length)
+    r = chain_bond_lengths(frames, box, chain_length)
+    t = chain_bond_angles(frames, box, chain_length)
     bond_basis = BSplineBasis(r.min(), r.max(), as_positive_int(n_bond, "n_bond", minimum=4))
     angle_basis = BSplineBasis(t.min(), t.max(), as_positive_int(n_angle, "n_angle", minimum=4))
     return BondedModel(bond_basis, angle_basis, pair, chain_length, exclude), r.reshape(-1), t.reshape(-1)
@@ -284,9 +254,9 @@ def _bonded_model(frames, box, chain_length, n_bond, n_angle, pair, exclude):
 
 def _boltzmann_theta(basis, values, jacobian, beta, bins=60):
     """Spline projection of the Boltzmann-inverted PMF :math:`-k_BT\\ln(P(x)/J(x))` of ``values``."""
-    centers, pmf = pmf_from_samples(values, bins, beta=beta, range=(basis.lower, basis.upper), jacobian=jacobian)
-    filled = np.isfinite(pmf)
-    theta, *_ = np.linalg.lstsq(basis(centers[filled]), pmf[filled], rcond=None)
+    result = pmf_from_samples(values, bins, beta=beta, range=(basis.lower, basis.upper), jacobian=jacobian)
+    filled = np.isfinite(result.pmf)
+    theta, *_ = np.linalg.lstsq(basis(result.centers[filled]), result.pmf[filled], rcond=None)
     return theta[:-1] - theta[-1]  # constant removed (splines sum to one): last coefficient 0
 
 
@@ -310,7 +280,7 @@ def bonded_boltzmann_inversion(frames, box, chain_length, *, pair, exclude=2, n_
     return BondedResult("boltzmann inversion", model, theta)
 
 
-@_blas_on_one_thread
+@blas_on_one_thread
 def fit_bonded_rem(frames, box, chain_length, *, pair, exclude=2, n_bond=8, n_angle=8, beta=1.0,
                    n_model_frames=100, burn_in=100, thin=2, n_chains=1, max_iter=30, tol=1e-6, regularization=1e-2,
                    seed=None):
@@ -346,7 +316,8 @@ def fit_bonded_rem(frames, box, chain_length, *, pair, exclude=2, n_bond=8, n_an
     Returns
     -------
     BondedResult
-        ``history["rem"]`` is the :class:`remlib.rem.REMResult`.
+        ``rem`` is the :class:`~remlib.rem.REMResult` of the fit, ``model_frames`` the
+        model frames of its last re-sampling.
     """
     start = bonded_boltzmann_inversion(frames, box, chain_length, pair=pair, exclude=exclude, n_bond=n_bond,
                                        n_angle=n_angle, beta=beta)
@@ -354,12 +325,12 @@ def fit_bonded_rem(frames, box, chain_length, *, pair, exclude=2, n_bond=8, n_an
     frames = check_positions(frames, box)
     model = start.model
     target = model.features(frames, box)
-    ensemble = _ParticleEnsemble(model.tables, lambda f: model.features(f, box), model.n_functions, box, frames[-1],
-                                 beta=beta, n_frames=n_model_frames, burn_in=burn_in, thin=thin, seed=seed,
-                                 n_chains=n_chains)
-    rem = minimize_relative_entropy(_FrameFeatures(model.n_functions), ensemble, target, theta0=start.theta,
+    ensemble = ParticleEnsemble(model.tables, lambda f: model.features(f, box), model.n_functions, box, frames[-1],
+                                beta=beta, n_frames=n_model_frames, burn_in=burn_in, thin=thin, seed=seed,
+                                n_chains=n_chains)
+    rem = minimize_relative_entropy(FrameFeatures(model.n_functions), ensemble, target, theta0=start.theta,
                                     tol=tol, max_iter=max_iter, regularization=regularization)
-    return BondedResult("rem", model, rem.theta, rem.converged, dict(rem.history, rem=rem, frames=ensemble.frames))
+    return BondedResult("rem", model, rem.theta, rem.converged, rem.history, rem, ensemble.frames)
 
 
 # --------------------------------------------------------------------------- molecular liquid

@@ -25,9 +25,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from remlib._validation import as_float_array, as_positive_int, as_positive_scalar
+from remlib._validation import (
+    as_float_array,
+    as_positive_int,
+    as_positive_scalar,
+    as_theta,
+    as_weights,
+    check_basis,
+    outside_support,
+)
 from remlib.basis import Basis, BSplineBasis
-from remlib.ensembles import GridEnsemble, _as_weights, _check_basis, _weighted_moments, _logsumexp
+from remlib._stats import logsumexp, weighted_moments
+from remlib.ensembles import GridEnsemble
 
 __all__ = ["REMResult", "minimize_relative_entropy", "relative_entropy_objective"]
 
@@ -105,7 +114,7 @@ def _target_design(basis, target, weights):
     if basis.dim > 1 and (target.ndim != 2 or target.shape[1] != basis.dim):
         raise ValueError(f"target must have shape (n, {basis.dim}) for this basis, got {target.shape}")
     n = target.shape[0]
-    weights = np.full(n, 1.0 / n) if weights is None else _as_weights(weights, n)
+    weights = np.full(n, 1.0 / n) if weights is None else as_weights(weights, n)
     phi = basis(target)
     if not np.all(np.isfinite(phi)):
         raise ValueError("the basis is not finite on some target samples")
@@ -121,21 +130,15 @@ def _check_ensemble(ensemble, basis, target, weights):
     if not (hasattr(ensemble, "averages") and hasattr(ensemble, "beta")):
         raise TypeError("ensemble must be a GridEnsemble, a MetropolisEnsemble or provide averages(basis, theta) "
                         f"and beta, got {type(ensemble).__name__}")
-    _check_basis(basis, getattr(ensemble, "dim", basis.dim))
-    support = getattr(ensemble, "support", None)
-    if support is None:
-        return
-    low, high = support
-    slack = 1e-9 * np.where(np.isfinite(high - low), np.abs(high - low) + 1.0, 0.0)  # rounding at the edges
-    low, high = low - slack, high + slack
-    points = np.asarray(target, dtype=float).reshape(len(target), -1)
-    if weights is not None:
-        points = points[np.asarray(weights) > 0]
-    outside = np.any((points < low) | (points > high), axis=1)
+    check_basis(basis, getattr(ensemble, "dim", basis.dim))
+    outside = outside_support(ensemble, target, weights)
     if np.any(outside):
+        low, high = ensemble.support
+        points = np.asarray(target, dtype=float).reshape(len(target), -1)
         raise ValueError(f"{outside.sum()} target sample(s) (e.g. {points[outside][0].tolist()}) lie outside the "
-                         f"model's support [{low.tolist()}, {high.tolist()}] (grid range or bounds), where the model "
-                         "has zero probability and the relative entropy is infinite; widen the grid or bounds")
+                         f"model's support [{np.asarray(low).tolist()}, {np.asarray(high).tolist()}] (grid range or "
+                         "bounds), where the model has zero probability and the relative entropy is infinite; "
+                         "widen the grid or bounds")
 
 
 def _check_independent(cov, regularization, basis):
@@ -164,15 +167,6 @@ def _check_independent(cov, regularization, basis):
                      "singular and theta is not determined; use fewer basis functions or pass regularization > 0")
 
 
-def _check_theta0(theta0, m):
-    if theta0 is None:
-        return np.zeros(m)
-    theta0 = as_float_array(theta0, "theta0", ndim=(0, 1)).reshape(-1)
-    if theta0.size != m:
-        raise ValueError(f"theta0 must have {m} entries (one per basis function), got {theta0.size}")
-    return theta0.copy()
-
-
 # ----------------------------------------------------------------------------
 # the objective on the two kinds of ensemble
 # ----------------------------------------------------------------------------
@@ -189,7 +183,7 @@ class _GridProblem:
         self.n_resamples = 0
 
     def state(self, theta, fresh=False):
-        avg = self.ensemble._averages_from_design(self.phi, theta)
+        avg = self.ensemble.averages_from_design(self.phi, theta)
         self._last = (theta.copy(), avg.log_partition)
         return avg.mean, avg.cov, np.inf, True
 
@@ -197,7 +191,7 @@ class _GridProblem:
         if np.array_equal(theta, self._last[0]):
             log_z = self._last[1]
         else:
-            log_z = _logsumexp(self.ensemble._log_weights - self.ensemble.beta * (self.phi @ theta))
+            log_z = self.ensemble.log_partition_from_design(self.phi, theta)
         return (self.ensemble.beta * self.target_mean @ theta + log_z
                 + 0.5 * self.regularization * theta @ theta)
 
@@ -242,20 +236,20 @@ class _SamplingProblem:
 
     def _ess_fraction(self, theta):
         log_w = self._log_weights(theta)
-        return float(np.exp(2 * _logsumexp(log_w) - _logsumexp(2 * log_w)) / log_w.size)
+        return float(np.exp(2 * logsumexp(log_w) - logsumexp(2 * log_w)) / log_w.size)
 
     def state(self, theta, fresh=False):
         if fresh or self.theta_ref is None or self._ess_fraction(theta) < _RESAMPLE_ESS:
             self._resample(theta)
         log_w = self._log_weights(theta)
-        mean, cov = _weighted_moments(self.phi, np.exp(log_w - _logsumexp(log_w)))
+        mean, cov = weighted_moments(self.phi, np.exp(log_w - logsumexp(log_w)))
         is_fresh = np.array_equal(theta, self.theta_ref)
         return mean, cov, self.n_eff_ref * self._ess_fraction(theta), is_fresh
 
     def objective(self, theta):
         """S(θ) up to a constant that changes at each resampling (only differences are used)."""
         log_w = self._log_weights(theta)
-        return (self.ensemble.beta * self.target_mean @ theta + _logsumexp(log_w) - np.log(log_w.size)
+        return (self.ensemble.beta * self.target_mean @ theta + logsumexp(log_w) - np.log(log_w.size)
                 + 0.5 * self.regularization * theta @ theta)
 
     def trial_ok(self, theta):
@@ -420,9 +414,9 @@ def minimize_relative_entropy(basis, ensemble, target, *, weights=None, theta0=N
     regularization = as_positive_scalar(regularization, "regularization", allow_zero=True)
     phi_t, w_t = _target_design(basis, target, weights)
     _check_ensemble(ensemble, basis, target, weights)
-    target_mean, target_cov = _weighted_moments(phi_t, w_t)
+    target_mean, target_cov = weighted_moments(phi_t, w_t)
     _check_independent(target_cov, regularization, basis)
-    theta = _check_theta0(theta0, basis.n_functions)
+    theta = np.zeros(basis.n_functions) if theta0 is None else as_theta(theta0, basis.n_functions, "theta0")
     problem_type = _GridProblem if isinstance(ensemble, GridEnsemble) else _SamplingProblem
     problem = problem_type(basis, ensemble, target_mean, regularization)
     beta = ensemble.beta
@@ -507,6 +501,12 @@ def relative_entropy_objective(basis, ensemble, target, theta, *, weights=None):
     theta : array_like, shape (m,)
         Parameters.
 
+    Returns
+    -------
+    float
+        :math:`S(\theta)`; ``inf`` if target data (of weight > 0) lie outside the
+        ensemble's ``support`` (e.g. beyond the grid), where the model has zero probability.
+
     Examples
     --------
     A harmonic model :math:`U = \theta x^2` on target data with :math:`\langle x^2\rangle = 1/2`
@@ -526,5 +526,8 @@ def relative_entropy_objective(basis, ensemble, target, theta, *, weights=None):
         raise TypeError("ensemble must provide log_partition(basis, theta) (e.g. a GridEnsemble); "
                         "sampling ensembles only give differences of the objective")
     phi_t, w_t = _target_design(basis, target, weights)
-    theta = basis._check_theta(theta)
+    theta = as_theta(theta, basis.n_functions)
+    check_basis(basis, getattr(ensemble, "dim", basis.dim))
+    if np.any(outside_support(ensemble, target, weights)):
+        return np.inf  # target data where the model has zero probability
     return float(ensemble.beta * (w_t @ phi_t) @ theta + ensemble.log_partition(basis, theta))

@@ -19,12 +19,13 @@ parameters (cached), so two models with equal parameters share one kernel and
 a jitted caller compiles once for them.
 """
 import functools
-from collections import namedtuple
+from dataclasses import dataclass
 
 import numba
 import numpy as np
 from scipy import integrate
 
+from remlib._stats import logsumexp
 from remlib._validation import as_float_array, as_generator, as_positive_int, as_positive_scalar
 
 __all__ = ["DoubleWell", "EntropicChannel", "GaussianChain", "IsingChain", "BlockSpinMapping", "IdealCGChain"]
@@ -348,8 +349,20 @@ class EntropicChannel(_OneDimensionalPMF):
 
 
 # --------------------------------------------------------------------------- Gaussian chain
-#: Result of :meth:`GaussianChain.ideal_cg_chain`.
-IdealCGChain = namedtuple("IdealCGChain", ["spring", "relative_entropy"])
+@dataclass(frozen=True)
+class IdealCGChain:
+    """The best ideal CG chain for a mapped Gaussian chain (:meth:`GaussianChain.ideal_cg_chain`).
+
+    Attributes
+    ----------
+    spring : float
+        Spring constant :math:`K^*` of the ideal CG chain that minimises the relative entropy.
+    relative_entropy : float
+        The relative entropy at :math:`K^*` (nats).
+    """
+
+    spring: float
+    relative_entropy: float
 _CHAIN_MAPPINGS = ("decimation", "center_of_mass")
 
 
@@ -511,7 +524,7 @@ class GaussianChain:
         Returns
         -------
         IdealCGChain
-            ``(spring, relative_entropy)``.
+            ``spring`` and ``relative_entropy``.
 
         Examples
         --------
@@ -534,8 +547,23 @@ class GaussianChain:
 
 
 # --------------------------------------------------------------------------- Ising chain
-#: Result of :meth:`IsingChain.block_spin`.
-BlockSpinMapping = namedtuple("BlockSpinMapping", ["labels", "n_states", "cg_spins"])
+@dataclass(frozen=True, eq=False)
+class BlockSpinMapping:
+    """A block-spin CG mapping of an :class:`IsingChain` (:meth:`IsingChain.block_spin`).
+
+    Attributes
+    ----------
+    labels : ndarray of int, shape (2**n_spins,)
+        The CG state of every microstate.
+    n_states : int
+        Number of CG states.
+    cg_spins : ndarray of int, shape (n_states, n_blocks)
+        The block spins of every CG state.
+    """
+
+    labels: np.ndarray
+    n_states: int
+    cg_spins: np.ndarray
 _BLOCK_RULES = ("majority", "magnetization")
 
 
@@ -610,9 +638,7 @@ class IsingChain:
     @functools.cached_property
     def log_partition(self):
         r""":math:`\ln Z = \ln \sum_{\mathbf s} e^{-\beta E(\mathbf s)}` by enumeration."""
-        reduced = -self.beta * self.energies
-        top = reduced.max()
-        return float(top + np.log(np.exp(reduced - top).sum()))
+        return logsumexp(-self.beta * self.energies)
 
     @property
     def probabilities(self):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from remlib.cells import _Chains, _list_index_kind, _refresh, _verlet_lists, _work_buffers
+from remlib.cells import list_index_kind, _refresh, _verlet_lists
 from remlib.montecarlo import lattice_positions
 
 BOX = np.array([7.0, 7.5, 8.0])
@@ -34,15 +34,15 @@ def start_points(rng, n=240):
 def test_lists_hold_exactly_the_pairs_within_the_list_radius(chain_length, exclude, kind):
     rng = np.random.default_rng(0)
     points = start_points(rng)
-    _, _, lists, size = _verlet_lists(points, BOX, 3.1, _Chains(chain_length, exclude), np.empty(0, kind))
+    _, _, lists, size = _verlet_lists(points, BOX, 3.1, chain_length, exclude, np.empty(0, kind))
     assert lists.dtype == kind
     assert list_sets(lists, size) == all_pairs_neighbours(points, BOX, 3.1, chain_length, exclude)
 
 
 def test_list_ids_are_16_bit_up_to_65536_particles():
-    assert _list_index_kind(65536).dtype == np.uint16
-    assert np.iinfo(_list_index_kind(65536).dtype).max == 65535  # the largest id
-    assert _list_index_kind(65537).dtype == np.int32
+    assert list_index_kind(65536).dtype == np.uint16
+    assert np.iinfo(list_index_kind(65536).dtype).max == 65535  # the largest id
+    assert list_index_kind(65537).dtype == np.int32
 
 
 @pytest.mark.parametrize("chain_length, exclude", [(1, 0), (6, 2)])
@@ -51,15 +51,16 @@ def test_local_refreshes_keep_the_lists_exact_and_symmetric(chain_length, exclud
     rng = np.random.default_rng(1)
     points = start_points(rng)
     n, r_list = len(points), 2.9
-    chains = _Chains(chain_length, exclude)
-    grid, stencil, lists, size = _verlet_lists(points, BOX, r_list, chains, _list_index_kind(len(points)))
+    grid, stencil, lists, size = _verlet_lists(points, BOX, r_list, chain_length, exclude,
+                                               list_index_kind(len(points)))
+    n_cells, coords, ids, count, where, slot = grid
     mark = np.zeros(n, np.int64)
-    work = _work_buffers(n)
+    dist2, found = np.empty(8 * n + 8), np.empty(8 * n + 8, np.int64)
     for _ in range(600):
         i = int(rng.integers(n))
         x, y, z = (points[i] + rng.uniform(-0.6, 0.6, 3)) % BOX
-        grid, lists = _refresh(i, x, y, z, points, BOX, grid, stencil, r_list, chains, lists, size, mark, work)
-    n_cells, coords, ids, count, where, slot = grid
+        coords, ids, lists = _refresh(i, x, y, z, points, BOX, coords, ids, count, where, slot, n_cells, stencil,
+                                      r_list, chain_length, exclude, lists, size, mark, dist2, found)
     np.testing.assert_array_equal(mark, 0)
     assert list_sets(lists, size) == all_pairs_neighbours(points, BOX, r_list, chain_length, exclude)
     # the cell grid of the reference points was kept up to date as well
@@ -73,14 +74,15 @@ def test_lists_grow_beyond_their_first_capacity():
     rng = np.random.default_rng(2)
     points = start_points(rng, n=120)
     n, r_list = len(points), 2.5
-    grid, stencil, lists, size = _verlet_lists(points, BOX, r_list, _Chains(1, 0), _list_index_kind(len(points)))
+    grid, stencil, lists, size = _verlet_lists(points, BOX, r_list, 1, 0, list_index_kind(len(points)))
     first_width = lists.shape[1]
+    n_cells, coords, ids, count, where, slot = grid
     mark = np.zeros(n, np.int64)
-    work = _work_buffers(n)
+    dist2, found = np.empty(8 * n + 8), np.empty(8 * n + 8, np.int64)
     for i in range(n):  # gather every reference point into a ball of radius 1
         x, y, z = (np.array([3.5, 3.7, 4.0]) + rng.uniform(-0.5, 0.5, 3)) % BOX
-        grid, lists = _refresh(i, x, y, z, points, BOX, grid, stencil, r_list, _Chains(1, 0), lists, size, mark,
-                               work)
+        coords, ids, lists = _refresh(i, x, y, z, points, BOX, coords, ids, count, where, slot, n_cells, stencil,
+                                      r_list, 1, 0, lists, size, mark, dist2, found)
     assert lists.shape[1] > first_width
     assert list_sets(lists, size) == all_pairs_neighbours(points, BOX, r_list)
 
@@ -91,7 +93,7 @@ def test_the_build_widens_lists_for_clustered_points():
     points = start_points(rng, n=160)
     points[:80] = (np.array([3.5, 3.7, 4.0]) + rng.uniform(-0.5, 0.5, (80, 3))) % BOX
     r_list = 2.5
-    _, _, lists, size = _verlet_lists(points, BOX, r_list, _Chains(1, 0), _list_index_kind(len(points)))
+    _, _, lists, size = _verlet_lists(points, BOX, r_list, 1, 0, list_index_kind(len(points)))
     expected = 4.19 * r_list**3 * len(points) / BOX.prod()
     assert size.max() > 1.5 * expected + 16  # beyond the first width
     assert list_sets(lists, size) == all_pairs_neighbours(points, BOX, r_list)

@@ -76,15 +76,15 @@ def test_reported_energies_are_the_energies_of_the_frames():
 
 def pair_move_delta(frame, box, pair, i, new, cell_width, chain_length=1, exclude=0):
     """The compiled pair-energy change of moving particle i to ``new`` (cells of ``cell_width``)."""
-    from remlib.cells import _cell_grid, _cell_of, _Chains, _stencil, _work_buffers
-    from remlib.montecarlo import _kernel_table, _move_delta
+    from remlib.montecarlo import _cell_grid, _cell_of, _kernel_table, _move_delta, _stencil, _work_buffers
 
     r_cut = np.sqrt(pair.grid[-1])
-    grid = _cell_grid(frame, box, cell_width)
-    stencil = _stencil(grid.n_cells, box, r_cut)
-    same = _cell_of(new[0], new[1], new[2], box, grid.n_cells) == grid.where[i]
-    return _move_delta(i, new[0], new[1], new[2], same, frame, box, grid, stencil, _Chains(chain_length, exclude),
-                       _kernel_table(pair, "r2"), _work_buffers(len(frame))), same
+    n_cells, coords, ids, count, where, slot = _cell_grid(frame, box, cell_width)
+    stencil = _stencil(n_cells, box, r_cut)
+    same = _cell_of(new[0], new[1], new[2], box, n_cells) == where[i]
+    s_lo, ds, table = _kernel_table(pair, "r2")
+    return _move_delta(i, new[0], new[1], new[2], same, frame, box, coords, ids, count, where, slot, n_cells,
+                       stencil, chain_length, exclude, s_lo, ds, table, _work_buffers(len(frame))), same
 
 
 def agrees_with_reference(delta, moved, frame, box, pair, chain_length, exclude):
@@ -134,7 +134,7 @@ def test_cell_size_does_not_change_the_chain():
 
 def test_list_move_energy_change_matches_numpy_reference():
     """The vectorised Verlet-list pass, for moves within half the skin, vs all-pairs numpy energies."""
-    from remlib.cells import _Chains, _verlet_lists
+    from remlib.cells import _verlet_lists
     from remlib.montecarlo import _kernel_table, _list_delta
 
     rng = np.random.default_rng(12)
@@ -143,9 +143,8 @@ def test_list_move_energy_change_matches_numpy_reference():
     skin, overlaps = 0.8, 0
     for table, chain_length, exclude in ((tabulate_pair(lj, r_min=0.3, r_cut=3.0, n_grid=3000), 1, 0),
                                          (tabulate_pair(lambda r: np.exp(-r), r_min=0.05, r_cut=3.0), 5, 2)):
-        _, _, lists, size = _verlet_lists(frame, box, 3.0 + skin, _Chains(chain_length, exclude),
-                                          np.empty(0, np.int32))
-        kernel_table = _kernel_table(table, "r2")
+        _, _, lists, size = _verlet_lists(frame, box, 3.0 + skin, chain_length, exclude, np.empty(0, np.int32))
+        s_lo, ds, values = _kernel_table(table, "r2")
         for trial in range(40):
             i = int(rng.integers(200))
             step = rng.uniform(-1, 1, 3) * skin / 2 / np.sqrt(3)
@@ -154,7 +153,7 @@ def test_list_move_energy_change_matches_numpy_reference():
                 step -= box * np.floor(step / box + 0.5)
             moved = frame.copy()
             moved[i] = (frame[i] + step) % box
-            delta = _list_delta(lists[i], size[i], frame, box, 1 / box, *frame[i], *step, kernel_table)
+            delta = _list_delta(lists[i], size[i], frame, box, 1 / box, *frame[i], *step, s_lo, ds, values)
             overlaps += agrees_with_reference(delta, moved, frame, box, table, chain_length, exclude)
     assert overlaps > 0
 
@@ -197,7 +196,7 @@ def test_16_and_32_bit_list_ids_give_the_same_chain(monkeypatch):
     pair = tabulate_pair(lj, r_min=0.6, r_cut=2.5)
     start = lattice_positions(275, box)
     short = lists_or_cells(None, start, box, pair, burn_in=10, step_size=0.1)
-    monkeypatch.setattr(montecarlo, "_list_index_kind", lambda n: np.empty(0, np.int32))
+    monkeypatch.setattr(montecarlo, "list_index_kind", lambda n: np.empty(0, np.int32))
     wide = lists_or_cells(None, start, box, pair, burn_in=10, step_size=0.1)
     np.testing.assert_array_equal(short.frames, wide.frames)
 

@@ -49,7 +49,7 @@ def test_rem_recovers_the_potential_within_noise(truth, n_chains):
     model, theta_true, frames, independent = truth
     fit = fit_pair_potential_rem(frames, BOX, r_cut=R_CUT, n_functions=M, r_min=R_MIN, beta=BETA,
                                  n_model_frames=200, burn_in=50, thin=2, n_chains=n_chains, seed=1)
-    rem = fit.history["rem"]
+    rem = fit.rem
     assert fit.converged and rem.n_resamples >= 2
     # the error of θ in the Hessian metric is chi-square distributed: the noise of the target and
     # of the model samples θ was computed from, plus a margin of one 0.99 quantile of the model
@@ -166,10 +166,10 @@ def test_default_hard_core_admits_the_start_frame_holding_the_closest_pair(truth
 
 
 def test_model_chains_run_while_blas_keeps_to_one_thread(truth, monkeypatch):
-    """A spinning OpenBLAS worker would take the core of the second chain (see _blas_on_one_thread)."""
+    """A spinning OpenBLAS worker would take the core of the second chain (see blas_on_one_thread)."""
     from threadpoolctl import threadpool_info
 
-    import remlib.pairrem as pairrem
+    import remlib._particle_ensemble as particle_ensemble
 
     seen = []
 
@@ -177,7 +177,7 @@ def test_model_chains_run_while_blas_keeps_to_one_thread(truth, monkeypatch):
         seen.extend(info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas")
         return metropolis_chains(*args, **kwargs)
 
-    monkeypatch.setattr(pairrem, "metropolis_chains", recording)
+    monkeypatch.setattr(particle_ensemble, "metropolis_chains", recording)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # one Newton step does not converge
         fit_pair_potential_rem(truth[2], BOX, r_cut=R_CUT, n_functions=M, r_min=R_MIN, beta=BETA,

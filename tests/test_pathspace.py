@@ -123,9 +123,10 @@ def test_fit_drift_recovers_ou_stiffness_within_its_standard_error():
     dt, n_steps, n_walkers, n_blocks = 5e-3, 2000, 400, 20
     traj = ou_paths(dt, n_steps, n_walkers, seed=4)
     basis = PolynomialBasis([2])
-    theta, stderr = fit_drift(traj, dt, basis, beta=BETA, gamma=GAMMA, return_stderr=True)
+    fit = fit_drift(traj, dt, basis, beta=BETA, gamma=GAMMA)
+    theta, stderr = fit.theta, fit.stderr
     assert abs(theta[0] - K / 2) < 3 * stderr[0]
-    blocks = np.array([fit_drift(block, dt, basis, beta=BETA, gamma=GAMMA)[0]
+    blocks = np.array([fit_drift(block, dt, basis, beta=BETA, gamma=GAMMA).theta[0]
                        for block in np.split(traj, n_blocks, axis=1)])
     # the variance of the block estimates, scaled to the whole data, against the predicted one:
     # (n_blocks - 1) s^2 / sigma^2 is chi-squared with 19 degrees of freedom (0.1 % tails: 5.4 and 43.8)
@@ -139,13 +140,13 @@ def test_fit_drift_with_mapping_and_stride():
     dt, n_steps, n_walkers = 1e-2, 3000, 100
     traj = ou_paths(dt, n_steps, n_walkers, seed=5, force=anisotropic_ou_force, dim=2)
     basis = PolynomialBasis([2])
-    theta, stderr = fit_drift(traj, dt, basis, beta=BETA, gamma=GAMMA, mapping=lambda r: r[:, 0],
-                              return_stderr=True)
+    fit = fit_drift(traj, dt, basis, beta=BETA, gamma=GAMMA, mapping=lambda r: r[:, 0])
+    theta, stderr = fit.theta, fit.stderr
     assert abs(theta[0] - K / 2) < 3 * stderr[0]
     coarse = traj[::3, :, 0]
     a3 = (1 - K * dt / GAMMA) ** 3
     effective_k = (1 - a3) / (3 * dt / GAMMA)
-    theta3 = fit_drift(coarse, 3 * dt, basis, beta=BETA, gamma=GAMMA)
+    theta3 = fit_drift(coarse, 3 * dt, basis, beta=BETA, gamma=GAMMA).theta
     # residual variance of the 3-step increments: s^2 (1 + a^2 + a^4) instead of 2 (3 dt) / (beta gamma)
     a = 1 - K * dt / GAMMA
     design = 3 * dt / GAMMA * 2 * coarse[:-1].ravel()
@@ -165,12 +166,13 @@ def test_force_matching_exact_and_noisy():
     basis = PolynomialBasis([1, 2, 4])
     theta_true = np.array([0.3, -1.0, 0.5])
     forces = basis.force(x, theta_true)
-    np.testing.assert_allclose(force_matching(x, forces, basis), theta_true, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(force_matching(x, forces, basis).theta, theta_true, rtol=1e-12, atol=1e-12)
 
     rng = np.random.default_rng(7)
     x = rng.uniform(-2, 2, 4000)
     noisy = basis.force(x, theta_true) + rng.normal(0, 2.0, x.size)
-    theta, stderr = force_matching(x, noisy, basis, return_stderr=True)
+    fit = force_matching(x, noisy, basis)
+    theta, stderr = fit.theta, fit.stderr
     # the ordinary least-squares error with the known noise level 2: 2 sqrt(diag (A^T A)^-1)
     design = basis.derivative(x)
     exact_stderr = 2.0 * np.sqrt(np.diag(np.linalg.inv(design.T @ design)))
@@ -182,7 +184,8 @@ def test_mean_force_of_a_linear_force_with_noise():
     """Uniform x in each bin: the bin average of -3x is -3 x_centre exactly; noise sd 1 -> stderr 1/sqrt(n)."""
     rng = np.random.default_rng(8)
     x = rng.uniform(0, 1, 50_000)
-    centers, mean, stderr = mean_force(x, -3 * x + rng.normal(0, 1, x.size), np.linspace(0, 1, 11))
+    binned = mean_force(x, -3 * x + rng.normal(0, 1, x.size), np.linspace(0, 1, 11))
+    centers, mean, stderr = binned.centers, binned.mean_force, binned.stderr
     np.testing.assert_allclose(centers, np.arange(0.05, 1, 0.1))
     counts = np.histogram(x, np.linspace(0, 1, 11))[0]
     # the within-bin spread of -3x adds 9 * 0.1^2 / 12 to the noise variance 1
@@ -192,7 +195,8 @@ def test_mean_force_of_a_linear_force_with_noise():
 
 
 def test_mean_force_empty_bins_and_outside_points():
-    centers, mean, stderr = mean_force([0.1, 0.2, 0.9, 5.0], [1.0, 3.0, 2.0, 7.0], [0.0, 0.5, 0.6, 1.0])
+    binned = mean_force([0.1, 0.2, 0.9, 5.0], [1.0, 3.0, 2.0, 7.0], [0.0, 0.5, 0.6, 1.0])
+    mean, stderr = binned.mean_force, binned.stderr
     np.testing.assert_allclose(mean[[0, 2]], [2.0, 2.0])
     assert np.isnan(mean[1]) and np.isnan(stderr[1]) and np.isnan(stderr[2])
     np.testing.assert_allclose(stderr[0], np.sqrt(2.0 / 2))
@@ -283,7 +287,8 @@ def test_mean_force_of_mapped_dynamics_is_minus_pmf_derivative(channel, channel_
     """Exact bin average of -F'(x) over rho: (rho(b) - rho(a)) / int_a^b rho (beta = 1)."""
     frames = channel_samples.reshape(-1, 2)
     edges = np.linspace(-1.6, 1.6, 17)
-    centers, mean, stderr = mean_force(frames[:, 0], channel.force(frames)[:, 0], edges)
+    binned = mean_force(frames[:, 0], channel.force(frames)[:, 0], edges)
+    centers, mean, stderr = binned.centers, binned.mean_force, binned.stderr
     fine = np.linspace(-1.6, 1.6, 16 * 100 + 1)
     rho = marginal_density(channel, fine)
     cumulative = np.concatenate([[0.0], np.cumsum(0.5 * (rho[1:] + rho[:-1]) * np.diff(fine))])
@@ -301,11 +306,11 @@ def test_drift_fit_force_matching_and_static_rem_agree(channel, channel_samples,
     from remlib.rem import minimize_relative_entropy
 
     def drift(block):
-        return fit_drift(block, CHANNEL_DT, CHANNEL_BASIS, mapping=lambda r: r[:, 0])
+        return fit_drift(block, CHANNEL_DT, CHANNEL_BASIS, mapping=lambda r: r[:, 0]).theta
 
     def matching(block):
         frames = block.reshape(-1, 2)
-        return force_matching(frames[:, 0], channel.force(frames)[:, 0], CHANNEL_BASIS)
+        return force_matching(frames[:, 0], channel.force(frames)[:, 0], CHANNEL_BASIS).theta
 
     grid = GridEnsemble(np.linspace(-3, 3, 1201))
 
@@ -357,7 +362,7 @@ def lagged_drift_case(kx, ky, c, lag, n_walkers, n_frames, seed, dt=0.01):
     x0 = np.random.default_rng(seed).multivariate_normal(np.zeros(2), covariance, size=n_walkers)
     traj = brownian_dynamics(linear_force(kx, ky, c), x0, dt, lag * (n_frames - 1), stride=lag, seed=seed + 1)
     fitted = block_estimates(lambda block: 2 * fit_drift(block, lag * dt, PolynomialBasis([2]),
-                                                         mapping=lambda r: r[:, 0]), traj)
+                                                         mapping=lambda r: r[:, 0]).theta, traj)
     markov = (1 - (1 - dt * k_pmf) ** lag) / (lag * dt)
     return fitted, (1 - rho) / (lag * dt), markov, k_pmf
 

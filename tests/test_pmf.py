@@ -36,7 +36,8 @@ def test_double_well_pmf_within_statistical_error(beta):
     dw = DoubleWell(barrier=2.0, tilt=0.4)
     x = dw.sample(60000, beta=beta, seed=21)
     edges = np.linspace(-1.6, 1.6, 33)
-    centers, F, error = pmf_from_samples(x, edges, beta=beta, return_error=True)
+    result = pmf_from_samples(x, edges, beta=beta)
+    centers, F, error = result.centers, result.pmf, result.error
     assert centers == pytest.approx(0.5 * (edges[1:] + edges[:-1]))
     assert np.min(F) == 0.0 and np.all(np.isfinite(F))
     exact = _exact_bin_pmf(lambda t: math.exp(-beta * float(dw.energy(t))), edges, beta)
@@ -48,7 +49,8 @@ def test_entropic_channel_mapped_samples_give_the_free_energy_not_the_energy():
     beta = 1.0
     r = ch.sample(60000, beta=beta, seed=12)
     edges = np.linspace(-1.7, 1.7, 35)
-    _, F, error = pmf_from_samples(r[:, 0], edges, beta=beta, return_error=True)
+    result = pmf_from_samples(r[:, 0], edges, beta=beta)
+    F, error = result.pmf, result.error
     # exact marginal exp(-beta F), F = U1 + (kT/2)(a x^2 + ln kappa0) + const, written out here
     exact = _exact_bin_pmf(lambda t: math.exp(-beta * ((t * t - 1) ** 2 + 0.75 * t * t)), edges, beta)
     _check_calibrated(_z_scores(F, error, exact))
@@ -59,7 +61,8 @@ def test_entropic_channel_mapped_samples_give_the_free_energy_not_the_energy():
 
 def test_unweighted_error_formula_by_hand():
     x = np.array([0.1, 0.2, 0.3, 1.1, 1.2, 2.5])
-    _, F, error = pmf_from_samples(x, [0, 1, 2, 3], beta=2.0, return_error=True)
+    result = pmf_from_samples(x, [0, 1, 2, 3], beta=2.0)
+    F, error = result.pmf, result.error
     n_k, n = np.array([3, 2, 1]), 6
     assert error == pytest.approx(np.sqrt(1 / n_k - 1 / n) / 2.0, rel=1e-12)
     assert F == pytest.approx(-np.log(n_k / 3) / 2.0, rel=1e-12, abs=1e-15)
@@ -71,7 +74,8 @@ def test_weighted_samples_reweighted_to_target():
     x = rng.normal(scale=1.5, size=80000)
     w = np.exp(-x**2 / 2 + x**2 / (2 * 1.5**2))
     edges = np.linspace(-2.5, 2.5, 26)
-    _, F, error = pmf_from_samples(x, edges, weights=w, return_error=True)
+    result = pmf_from_samples(x, edges, weights=w)
+    F, error = result.pmf, result.error
     exact = _exact_bin_pmf(lambda t: math.exp(-t * t / 2), edges, 1.0)
     _check_calibrated(_z_scores(F, error, exact))
 
@@ -86,10 +90,12 @@ def _uniform_ball(n, seed):
 def test_distance_jacobian_makes_uniform_ball_flat():
     r = np.linalg.norm(_uniform_ball(50000, 8), axis=1)
     edges = np.linspace(0.0, 1.0, 21)
-    _, F, error = pmf_from_samples(r, edges, jacobian="distance", return_error=True)
+    result = pmf_from_samples(r, edges, jacobian="distance")
+    F, error = result.pmf, result.error
     _check_calibrated(_z_scores(F, error, np.zeros(20)))
     # without the correction the PMF is -2 kT ln r, integrated exactly over each bin
-    _, F_raw, err_raw = pmf_from_samples(r, edges, return_error=True)
+    result = pmf_from_samples(r, edges)
+    F_raw, err_raw = result.pmf, result.error
     exact_raw = -np.log((edges[1:] ** 3 - edges[:-1] ** 3) / np.diff(edges))
     _check_calibrated(_z_scores(F_raw, err_raw, exact_raw))
 
@@ -97,19 +103,22 @@ def test_distance_jacobian_makes_uniform_ball_flat():
 def test_angle_jacobian_makes_isotropic_directions_flat():
     v = _uniform_ball(50000, 9)
     theta = np.arccos(v[:, 2] / np.linalg.norm(v, axis=1))
-    _, F, error = pmf_from_samples(theta, np.linspace(0, np.pi, 19), jacobian="angle", return_error=True)
+    result = pmf_from_samples(theta, np.linspace(0, np.pi, 19), jacobian="angle")
+    F, error = result.pmf, result.error
     _check_calibrated(_z_scores(F, error, np.zeros(18)))
 
 
 def test_empty_bins_are_infinite_and_beta_scales():
     x = np.array([0.1, 0.2, 2.5, 2.6, 2.7])
-    _, F, error = pmf_from_samples(x, [0, 1, 2, 3], return_error=True)
+    result = pmf_from_samples(x, [0, 1, 2, 3])
+    F, error = result.pmf, result.error
     assert F[1] == math.inf and error[1] == math.inf
     assert F[2] == 0.0 and F[0] == pytest.approx(math.log(3 / 2))
-    _, F2 = pmf_from_samples(x, [0, 1, 2, 3], beta=2.0)
+    F2 = pmf_from_samples(x, [0, 1, 2, 3], beta=2.0).pmf
     assert F2[0] == pytest.approx(F[0] / 2)
     # (n, 1) input and range= behave like numpy.histogram (outside samples ignored)
-    c, F3 = pmf_from_samples(x[:, None], 2, range=(0.0, 1.0))
+    result = pmf_from_samples(x[:, None], 2, range=(0.0, 1.0))
+    c, F3 = result.centers, result.pmf
     assert c == pytest.approx([0.25, 0.75]) and F3[0] == 0.0 and F3[1] == math.inf
 
 
@@ -141,7 +150,8 @@ def test_two_dimensional_pmf_within_statistical_error():
     rng = np.random.default_rng(6)
     samples = np.column_stack([rng.normal(0.3, 1.0, 60000), rng.normal(-0.5, 0.5, 60000)])
     ex, ey = np.linspace(-2, 2.5, 10), np.linspace(-1.5, 0.5, 9)
-    centers, F, error = pmf_from_samples(samples, [ex, ey], beta=1.5, return_error=True)
+    result = pmf_from_samples(samples, [ex, ey], beta=1.5)
+    centers, F, error = result.centers, result.pmf, result.error
     assert isinstance(centers, tuple) and centers[1] == pytest.approx(0.5 * (ey[1:] + ey[:-1]))
     assert F.shape == error.shape == (9, 8)
     mass = np.outer(np.diff(norm.cdf(ex, 0.3, 1.0)), np.diff(norm.cdf(ey, -0.5, 0.5)))

@@ -6,12 +6,11 @@ from scipy.stats import chi2
 
 from remlib.ensembles import effective_sample_size
 from remlib.fluids import lj_potential, radial_distribution
+from remlib.geometry import chain_bond_angles, chain_bond_lengths
 from remlib.montecarlo import metropolis_particles, tabulate_pair
 from remlib.pairrem import PairModel, fit_pair_potential_rem, pair_force_matching
 from remlib.polymers import (
     bead_spring_frames,
-    bond_angles,
-    bond_lengths,
     bonded_boltzmann_inversion,
     center_of_mass,
     fit_bonded_rem,
@@ -23,8 +22,8 @@ L, BOX = 12, np.full(3, 8.0)
 
 
 def histograms(frames):
-    r = bond_lengths(frames, BOX, L).ravel()
-    a = bond_angles(frames, BOX, L).ravel()
+    r = chain_bond_lengths(frames, BOX, L).ravel()
+    a = chain_bond_angles(frames, BOX, L).ravel()
     return (np.histogram(r, 30, range=(0.7, 1.4), density=True)[0],
             np.histogram(a, 30, range=(0.5, np.pi), density=True)[0])
 
@@ -63,8 +62,8 @@ def test_bonded_rem_reproduces_distributions_and_boltzmann_inversion_misses(chai
 
 def test_bond_geometry_helpers():
     frame = np.array([[[1.0, 1.0, 1.0], [1.0, 1.0, 2.0], [1.0, 2.0, 2.0], [7.5, 2.0, 2.0]]])
-    np.testing.assert_allclose(bond_lengths(frame, BOX, 4), [[1.0, 1.0, 1.5]])
-    np.testing.assert_allclose(np.degrees(bond_angles(frame, BOX, 4)), [[90.0, 90.0]])
+    np.testing.assert_allclose(chain_bond_lengths(frame, BOX, 4), [[1.0, 1.0, 1.5]])
+    np.testing.assert_allclose(np.degrees(chain_bond_angles(frame, BOX, 4)), [[90.0, 90.0]])
 
 
 def test_dimer_mapping_and_forces():
@@ -117,7 +116,7 @@ def test_dimer_liquid_methods_disagree():
 def test_fene_kremer_grest_chains_stay_within_maximum_extension():
     run = bead_spring_frames(3, 10, 20, box=np.full(3, 7.0), bond="fene", bond_k=30.0, bond_r0=1.5,
                              r_cut=2 ** (1 / 6), burn_in=100, seed=9)
-    lengths = bond_lengths(run.frames, run.box, 10)
+    lengths = chain_bond_lengths(run.frames, run.box, 10)
     assert lengths.max() < 1.5 and 0.9 < lengths.mean() < 1.05  # Kremer-Grest mean bond ≈ 0.97
     table = reference_tables(10, 30.0, 1.5, 2 ** (1 / 6), bond="fene")["bond"]
     r = np.array([0.5, 1.0, 1.4])
