@@ -270,8 +270,8 @@ def call(func, *args, name=None, timeout=None, **kwargs):
     *args, **kwargs
         Passed to ``func``.
     name : str, optional
-        Name shown in messages (default: ``func.__name__``, or for a missing function the name
-        of the check's argument that holds it).
+        Name shown in messages (default: the name of the check's argument that holds ``func``,
+        which is the notebook's name for it, else ``func.__name__``).
     timeout : float, optional
         Seconds before the call is stopped with a message (default:
         ``DEFAULT_TIMEOUT``, read at call time).
@@ -291,7 +291,7 @@ def call(func, *args, name=None, timeout=None, **kwargs):
     if func is None or func is Ellipsis:
         names = [name] if name else _caller_arguments_holding(func) or ["your function"]
         _require_filled(func, names[0])
-    label = name or getattr(func, "__name__", "your function")
+    label = name or (_caller_arguments_holding(func) or [getattr(func, "__name__", "your function")])[0]
     if not callable(func):
         raise AssertionError(f"`{label}` should be a function, but it is a {type(func).__name__}.")
     if _is_stub(func):
@@ -427,7 +427,7 @@ def _mismatch(value, expected, label, rtol, atol):
     """Why ``value`` (one result, or a tuple of results) is not ``expected``, or ``""``."""
     if isinstance(expected, tuple):  # several results, e.g. (mean, cov)
         if not isinstance(value, (tuple, list)):
-            return f"it returns a {type(value).__name__} instead of {len(expected)} values"
+            return f"its result should be a tuple of {len(expected)} values, but it is a {type(value).__name__}"
         values, wanted = tuple(value), expected
     else:
         values, wanted = (value,), (expected,)

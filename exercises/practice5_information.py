@@ -181,9 +181,10 @@ def test_mapped_small(mapped_distribution):
     import numpy as np
     import check_helpers as ch
     p = np.array([0.1, 0.2, 0.3, 0.4])
-    got = ch.array(ch.call(mapped_distribution, p, np.array([3, 0, 3, 1])), "mapped_distribution([0.1, 0.2, 0.3, 0.4], [3, 0, 3, 1])", shape=(4,))
-    ch.check(not np.allclose(got[:3], [0.2, 0.4, 0.4]), "Label 2 has no microstate here but still needs its entry (probability 0): the result has one entry per label 0..3.")
-    ch.close(got, [0.2, 0.4, 0.0, 0.4], "mapped_distribution([0.1, 0.2, 0.3, 0.4], [3, 0, 3, 1])", rtol=1e-12, hint="Entry R adds up p over the microstates whose label is R.")
+    got = ch.array(ch.call(mapped_distribution, p, np.array([1, 0, 1, 2])), "mapped_distribution([0.1, 0.2, 0.3, 0.4], [1, 0, 1, 2])")
+    ch.check(got.shape == (4,), f"mapped_distribution([0.1, 0.2, 0.3, 0.4], [1, 0, 1, 2]) has shape {got.shape}: label 3 has no microstate here but still needs its entry (probability 0), one entry per label 0..3.")
+    ch.check(not np.allclose(got, [1, 2, 1, 0]), "You counted the microstates of each label: add up their probabilities p instead.")
+    ch.close(got, [0.2, 0.4, 0.4, 0.0], "mapped_distribution([0.1, 0.2, 0.3, 0.4], [1, 0, 1, 2])", rtol=1e-12, hint="Entry R adds up p over the microstates whose label is R.")
 
 
 test_mapped_small(mapped_distribution)
@@ -255,7 +256,7 @@ with time_limit(60):
 def test_terms_independent(mapped_distribution, information_terms, states):
     import numpy as np
     import check_helpers as ch
-    ch.prerequisite("Q2", mapped_distribution, (np.array([0.1, 0.2, 0.3, 0.4]), np.array([3, 0, 3, 1])), [0.2, 0.4, 0.0, 0.4])
+    ch.prerequisite("Q2", mapped_distribution, (np.array([0.1, 0.2, 0.3, 0.4]), np.array([1, 0, 1, 2])), [0.2, 0.4, 0.4, 0.0])
     h = 0.4
     q = np.exp(h) / (2 * np.cosh(h))
     up = q**3 + 3 * q**2 * (1 - q)
@@ -338,7 +339,7 @@ with time_limit(60):
 def test_irreducible(mapped_distribution, irreducible, p_cg_best, best_terms, states):
     import numpy as np
     import check_helpers as ch
-    ch.prerequisite("Q2", mapped_distribution, (np.array([0.1, 0.2, 0.3, 0.4]), np.array([3, 0, 3, 1])), [0.2, 0.4, 0.0, 0.4])
+    ch.prerequisite("Q2", mapped_distribution, (np.array([0.1, 0.2, 0.3, 0.4]), np.array([1, 0, 1, 2])), [0.2, 0.4, 0.4, 0.0])
     energy = -np.sum(states[:, 1:] * states[:, :-1], axis=1)
     p = np.exp(-energy) / np.exp(-energy).sum()
     labels = 2 * (states[:, :3].sum(axis=1) > 0) + (states[:, 3:].sum(axis=1) > 0)

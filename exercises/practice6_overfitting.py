@@ -2,7 +2,7 @@
 # # ASSIGNMENT CONFIG
 # name: practice6_overfitting
 # export_cell: false
-# check_all_cell: true
+# check_all_cell: false
 # runs_on: default
 # strip_solutions_from_all_cells: false
 # files:
@@ -16,32 +16,49 @@
 # # Practice 6 — Bias and overfitting: choosing the basis size
 #
 # With samples instead of an exact target, relative entropy minimisation is maximum
-# likelihood: $S_{\rm rel} = -\langle\ln p_\theta\rangle_{\rm data} + \text{const}$. A richer
-# basis always fits the training samples better — but past some size it fits their noise.
-# The honest score is the average log-likelihood of *held-out* samples the fit never saw.
+# likelihood: $D(\theta) = -\ell(\theta) + \text{const}$, with $\ell(\theta)$ the average
+# log-likelihood $\langle\ln P_\theta\rangle_{\rm data}$ of the samples. A richer basis always
+# fits the training samples better — but past some size it fits their noise. The honest score
+# is the average log-likelihood of *held-out* samples the fit never saw.
 #
-# The data: 60 samples of the double well $p(x) \propto e^{-(x^2-1)^2}$ on $[-2.5, 2.5]$.
-# The models: $U_\theta(x) = \sum_{k=1}^{m}\theta_k P_k(x/2.5)$ with Legendre polynomials
-# $P_k$, for $m = 1,\dots,8$. The setup cell gives you `design(x, m)` (the basis values) and
-# `fit_theta(m, samples)` (a Newton–Raphson REM fit, as in Practice 4).
+# The data: 60 samples of the double well $P(x) \propto e^{-(x^2-1)^2}$ on $[-2.5, 2.5]$.
+# The models: $U_\theta(x) = \sum_{k=1}^{m}\theta_k \phi_k(x)$ with the Legendre polynomials
+# $\phi_k(x) = P_k(x/2.5)$, for basis sizes $m = 1,\dots,8$. The setup cell gives you
+# `design(x, m)` (the basis values) and `fit_theta(m, samples)` (a Newton–Raphson REM fit, as
+# in Practice 4).
+#
+# **How to work.** Run the cells from the top. Type your answers in the cells that contain
+# `...`, run them, then run the `grader.check` cell below: a failed check says what is
+# probably wrong. Your functions are called inside `with time_limit(...)`, which stops an
+# endless loop after a while with a message; you can also stop a running cell yourself with
+# **Kernel → Interrupt Kernel** or the ■ button in the toolbar. The last cell shows your points.
 
 # %%
+try:
+    import check_helpers
+except ModuleNotFoundError:
+    raise ModuleNotFoundError(
+        "check_helpers.py is missing. It comes in the zip with this notebook: put it in the "
+        "same folder as the notebook, then Kernel → Restart Kernel and run this cell again."
+    ) from None
+from check_helpers import time_limit
+
 import numpy as np
 from numpy.polynomial import legendre
 
-L = 2.5
-grid = np.linspace(-L, L, 1001)
+half_width = 2.5
+grid = np.linspace(-half_width, half_width, 1001)
 dx = grid[1] - grid[0]
 
 
 def design(x, m):
-    """Basis values P_1..P_m of x / L, shape (n, m)."""
-    return legendre.legvander(np.asarray(x, dtype=float) / L, m)[:, 1:]
+    """Basis values P_1..P_m of x / half_width, shape (n, m)."""
+    return legendre.legvander(np.asarray(x, dtype=float) / half_width, m)[:, 1:]
 
 
 def exact_samples(n, seed):
-    """Exact samples of exp(-(x^2 - 1)^2) on [-L, L] by inverse CDF."""
-    fine = np.linspace(-L, L, 20001)
+    """Exact samples of exp(-(x^2 - 1)^2) on [-half_width, half_width] by inverse CDF."""
+    fine = np.linspace(-half_width, half_width, 20001)
     w = np.exp(-((fine**2 - 1) ** 2))
     cdf = np.concatenate([[0.0], np.cumsum(0.5 * (w[1:] + w[:-1]) * np.diff(fine))])
     return np.interp(np.random.default_rng(seed).uniform(0, cdf[-1], n), cdf, fine)
@@ -84,9 +101,9 @@ sizes = np.arange(1, 9)
 
 # %% [markdown]
 # **Question 1.** Write `log_likelihood(theta, samples)` returning the average
-# $\frac1n\sum_i \ln p_\theta(x_i)$ with $\ln p_\theta(x) = -U_\theta(x) - \ln Z(\theta)$ and
-# $Z(\theta) = \sum_{\rm grid} e^{-U_\theta}\,\Delta x$ (`dx`). The number of basis functions is
-# `len(theta)`. Subtract the minimum of $U$ on the grid before exponentiating.
+# $\ell(\theta) = \frac1N\sum_i \ln P_\theta(x_i)$ with $\ln P_\theta(x) = -U_\theta(x) - \ln Z(\theta)$
+# and $Z(\theta) = \sum_{\rm grid} e^{-U_\theta}\,\Delta x$ (`dx`). The number of basis
+# functions is `len(theta)`. Subtract the minimum of $U$ on the grid before exponentiating.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -102,11 +119,12 @@ def log_likelihood(theta, samples):
     return float(np.mean(-design(samples, m) @ theta) - log_z)
     # END SOLUTION
 
-
-print(log_likelihood(fit_theta(4, x_train), x_test))
-
 # %% [raw]
 # # END SOLUTION
+
+# %%
+with time_limit(60):
+    print(log_likelihood(fit_theta(4, x_train), x_test))
 
 # %% [raw]
 # # BEGIN TESTS
@@ -123,7 +141,7 @@ def test_ll_gaussian(log_likelihood):
     ll = ch.number(ch.call(log_likelihood, theta, x), "log_likelihood(theta_gauss, [0.1, -0.5, 1.0])")
     ch.check(not np.isclose(ll, np.mean(-a * x**2) + 2 * L**2 / 3), "You forgot ln Z(theta): without normalisation the likelihood is meaningless.")
     ch.check(not np.isclose(ll, np.mean(-a * x**2) + theta[1] + 0.5 * np.log(np.pi / a)), "Sign of ln Z: ln p = -U - ln Z.")
-    ch.close(ll, exact, "log_likelihood(theta_gauss, [0.1, -0.5, 1.0])", rtol=1e-5, hint="mean(-U(x_i)) - ln Z, Z = sum(exp(-U_grid)) * dx; exact value for the Gaussian exp(-2 x^2).")
+    ch.close(ll, exact, "log_likelihood(theta_gauss, [0.1, -0.5, 1.0])", rtol=1e-5, hint="Compared with the exact value for the Gaussian exp(-2 x^2): the average of -U over the samples, minus ln Z.")
 
 
 test_ll_gaussian(log_likelihood)
@@ -141,7 +159,7 @@ def test_ll_one_function(log_likelihood):
     x = np.array([-1.0, 0.3, 2.0])
     exact = np.mean(-c * x / L) - np.log(z)
     ll = ch.number(ch.call(log_likelihood, np.array([c]), x), "log_likelihood([1.7], [-1, 0.3, 2])")
-    ch.close(ll, exact, "log_likelihood([1.7], [-1, 0.3, 2])", rtol=1e-8, hint="The number of basis functions is len(theta); ln p = -U - ln Z with Z = sum(exp(-U_grid)) * dx.")
+    ch.close(ll, exact, "log_likelihood([1.7], [-1, 0.3, 2])", rtol=1e-8, hint="The number of basis functions is len(theta); Z is the grid sum of exp(-U) times dx.")
 
 
 test_ll_one_function(log_likelihood)
@@ -166,13 +184,14 @@ test_ll_one_function(log_likelihood)
 # # BEGIN SOLUTION
 
 # %%
-ll_train = ...  # array of 8 training log-likelihoods
-ll_test = ...  # array of 8 held-out log-likelihoods
-# BEGIN SOLUTION NO PROMPT
-fits = [fit_theta(m, x_train) for m in sizes]
-ll_train = np.array([log_likelihood(t, x_train) for t in fits])
-ll_test = np.array([log_likelihood(t, x_test) for t in fits])
-# END SOLUTION
+with time_limit(120):
+    ll_train = ...  # array of 8 training log-likelihoods
+    ll_test = ...  # array of 8 held-out log-likelihoods
+    # BEGIN SOLUTION NO PROMPT
+    fits = [fit_theta(m, x_train) for m in sizes]
+    ll_train = np.array([log_likelihood(t, x_train) for t in fits])
+    ll_test = np.array([log_likelihood(t, x_test) for t in fits])
+    # END SOLUTION
 print(np.round(ll_train, 3))
 print(np.round(ll_test, 3))
 
@@ -183,9 +202,11 @@ print(np.round(ll_test, 3))
 # # BEGIN TESTS
 
 # %%
-def test_curves(ll_train, ll_test):
+def test_curves(log_likelihood, ll_train, ll_test):
     import numpy as np
     import check_helpers as ch
+    x = np.array([0.1, -0.5, 1.0])
+    ch.prerequisite("Q1", log_likelihood, (np.array([0.0, 4 * 2.5**2 / 3]), x), np.mean(-2.0 * x**2) - 0.5 * np.log(np.pi / 2.0), rtol=1e-5)
     train = ch.array(ll_train, "ll_train", shape=(8,))
     test = ch.array(ll_test, "ll_test", shape=(8,))
     ch.check(not np.allclose(train, test), "ll_train and ll_test are identical: evaluate ll_test on x_test.")
@@ -193,7 +214,7 @@ def test_curves(ll_train, ll_test):
     ch.check(np.all(np.diff(train) > -1e-6), "ll_train must not decrease with m (each model contains the smaller ones): fit on x_train and evaluate on x_train.")
 
 
-test_curves(ll_train, ll_test)
+test_curves(log_likelihood, ll_train, ll_test)
 
 # %%
 # HIDDEN
@@ -226,14 +247,18 @@ test_truth_level(ll_test, x_test)
 
 # %% [markdown]
 # **Question 3 — choose.** Store in `best_m` the basis size with the best held-out
-# likelihood. Compare the training/held-out gap at `best_m` with the gap at $m = 8$.
+# likelihood. The cell prints the gap between the training and the held-out likelihood for
+# every size: compare the gap at `best_m` with the gap at $m = 8$.
 
 # %% [raw]
 # # BEGIN SOLUTION
 
 # %%
-best_m = int(sizes[np.argmax(ll_test)])  # SOLUTION
-print(best_m, ll_train - ll_test)
+best_m = ...  # the basis size m with the best held-out likelihood
+# BEGIN SOLUTION NO PROMPT
+best_m = int(sizes[np.argmax(ll_test)])
+# END SOLUTION
+print(best_m, np.round(ll_train - ll_test, 3))
 
 # %% [raw]
 # # END SOLUTION
@@ -245,9 +270,12 @@ print(best_m, ll_train - ll_test)
 def test_best_m(best_m, ll_train, ll_test):
     import numpy as np
     import check_helpers as ch
+    train = ch.array(ll_train, "ll_train", shape=(8,))
+    test = ch.array(ll_test, "ll_test", shape=(8,))
+    ch.check(np.all(np.diff(train) > -1e-6) and not np.allclose(train, test), "ll_train and ll_test do not pass the check of Q2 yet: fix Q2 first.")
     m = ch.number(best_m, "best_m")
-    ch.check(m != 8 or np.argmax(ll_test) == 7, "best_m = 8 is the choice of the training likelihood, which always prefers the largest basis: choose by ll_test.")
-    ch.check(m == np.argmax(ll_test) + 1, f"best_m = {m}, but ll_test is largest at m = {np.argmax(ll_test) + 1}: sizes start at 1, so best_m = sizes[argmax].")
+    ch.check(m != 8 or np.argmax(test) == 7, "best_m = 8 is the choice of the training likelihood, which always prefers the largest basis: choose by ll_test.")
+    ch.check(m == np.argmax(test) + 1, f"best_m = {m}, but ll_test is largest at another size: sizes start at m = 1, while array positions start at 0.")
     ch.check(m in (4, 5), f"best_m = {m}: the true potential needs P_2 and P_4 (m >= 4) and 60 samples do not support many more.")
 
 
@@ -262,3 +290,11 @@ test_best_m(best_m, ll_train, ll_test)
 # %% [markdown]
 # **What you have.** A model-selection rule you can use with any basis: the training
 # relative entropy only ever improves, the held-out one finds the size the data can support.
+#
+# ## Your score
+#
+# The cell below reruns every check and shows the points per question and the total. These
+# are the checks you can see; your teacher's grading also runs hidden checks with other inputs.
+
+# %% editable=false deletable=false
+check_helpers.score(grader.check_all());

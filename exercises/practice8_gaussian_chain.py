@@ -2,7 +2,7 @@
 # # ASSIGNMENT CONFIG
 # name: practice8_gaussian_chain
 # export_cell: false
-# check_all_cell: true
+# check_all_cell: false
 # runs_on: default
 # strip_solutions_from_all_cells: false
 # files:
@@ -15,7 +15,7 @@
 # %% [markdown]
 # # Practice 8 — REM and force matching disagree: the centre-of-mass Gaussian chain
 #
-# An ideal chain of $N = 16$ beads joined by harmonic springs of constant $k$
+# An ideal chain of 16 beads joined by harmonic springs of constant $k$
 # ($U = \tfrac k2\sum_j (x_{j+1}-x_j)^2$, one Cartesian component — the others are independent
 # copies) is coarse-grained into $M = 4$ blocks of $n = 4$ beads, each represented by its
 # centre of mass $R_I$. The coarse model is again a chain of springs, of constant $K$, between
@@ -23,8 +23,23 @@
 # give **different** answers, because the mapped distribution is not a chain of independent
 # springs: neighbouring centre-of-mass bonds share the beads' fluctuations. You derive the REM
 # answer by hand, then measure both.
+#
+# **How to work.** Run the cells from the top. Type your answers in the cells that contain
+# `...`, run them, then run the `grader.check` cell below: a failed check says what is
+# probably wrong. Your functions are called inside `with time_limit(...)`, which stops an
+# endless loop after a while with a message; you can also stop a running cell yourself with
+# **Kernel → Interrupt Kernel** or the ■ button in the toolbar. The last cell shows your points.
 
 # %%
+try:
+    import check_helpers
+except ModuleNotFoundError:
+    raise ModuleNotFoundError(
+        "check_helpers.py is missing. It comes in the zip with this notebook: put it in the "
+        "same folder as the notebook, then Kernel → Restart Kernel and run this cell again."
+    ) from None
+from check_helpers import time_limit
+
 import numpy as np
 
 n_per_block, n_blocks, k_spring, beta = 4, 4, 2.0, 1.0
@@ -47,9 +62,9 @@ x_chain = sample_chain(20000, n_per_block * n_blocks, k_spring, beta, seed=8)
 # **Question 1 — REM by hand.** The coarse model has independent bonds $\Delta R$ with variance
 # $1/(\beta K)$, and REM matches $\langle\Delta R^2\rangle$: $K_{\rm REM} =
 # 1/(\beta\langle\Delta R^2\rangle)$. Write the bond between two neighbouring centres as a sum
-# of the $2n - 1$ bead bonds $b_m$ (each of variance $1/(\beta k)$, independent) that lie
-# between them: $\Delta R = \sum_m c_m b_m$ with $c_m = m/n$ for $m \le n$ and $c_m = (2n-m)/n$
-# for $n < m < 2n$. Sum the squares and write `k_rem_formula(n, k, beta=1.0)` returning
+# of the $2n - 1$ bead bonds $b_l$ (each of variance $1/(\beta k)$, independent) that lie
+# between them: $\Delta R = \sum_l c_l b_l$ with $c_l = l/n$ for $l \le n$ and $c_l = (2n-l)/n$
+# for $n < l < 2n$. Sum the squares and write `k_rem_formula(n, k, beta=1.0)` returning
 # $K_{\rm REM}$ in closed form.
 
 # %% [raw]
@@ -60,11 +75,12 @@ def k_rem_formula(n, k, beta=1.0):
     """REM spring constant between centres of mass of blocks of n beads."""
     return 3 * n * k / (2 * n**2 + 1)  # SOLUTION
 
-
-print(k_rem_formula(n_per_block, k_spring))
-
 # %% [raw]
 # # END SOLUTION
+
+# %%
+with time_limit(60):
+    print(k_rem_formula(n_per_block, k_spring))
 
 # %% [raw]
 # # BEGIN TESTS
@@ -74,11 +90,11 @@ def test_k_rem_formula(k_rem_formula):
     import numpy as np
     import check_helpers as ch
     for n in (1, 2, 3, 5):
-        c = np.array([m / n if m <= n else (2 * n - m) / n for m in range(1, 2 * n)])
+        c = np.array([j / n if j <= n else (2 * n - j) / n for j in range(1, 2 * n)])
         exact = 2.0 / np.sum(c**2)  # k = 2: K = 1 / (beta * sum(c^2) / (beta k))
         got = ch.number(ch.call(k_rem_formula, n, 2.0), f"k_rem_formula({n}, 2.0)")
-        ch.check(not (n > 1 and np.isclose(got, 2.0 / n)), "K = k/n treats the blocks as rigid springs in series; the centre-of-mass bond also contains the bonds inside both blocks, weighted by c_m.")
-        ch.close(got, exact, f"k_rem_formula({n}, 2.0)", rtol=1e-10, hint="sum of c_m^2 = (2 n^2 + 1) / (3 n), so K_REM = 3 n k / (2 n^2 + 1) (no beta).")
+        ch.check(not (n > 1 and np.isclose(got, 2.0 / n)), "K = k/n treats the blocks as rigid springs in series; the centre-of-mass bond also contains the bonds inside both blocks, weighted by c_l.")
+        ch.close(got, exact, f"k_rem_formula({n}, 2.0)", rtol=1e-10, hint="Write sum_l c_l^2 over l = 1..2n-1 in closed form (1^2 + 2^2 + ... + n^2 = n(n+1)(2n+1)/6 helps); <dR^2> is that sum times 1/(beta k).")
 
 
 test_k_rem_formula(k_rem_formula)
@@ -89,7 +105,7 @@ def test_k_rem_formula_other_k_and_beta(k_rem_formula):
     import numpy as np
     import check_helpers as ch
     n, k = 8, 0.7
-    c = np.array([m / n if m <= n else (2 * n - m) / n for m in range(1, 2 * n)])
+    c = np.array([j / n if j <= n else (2 * n - j) / n for j in range(1, 2 * n)])
     exact = k / np.sum(c**2)  # K = 1 / (beta <dR^2>), <dR^2> = sum(c^2) / (beta k): beta cancels
     for beta in (1.0, 2.5):
         got = ch.number(ch.call(k_rem_formula, n, k, beta=beta), f"k_rem_formula({n}, {k}, beta={beta})")
@@ -110,7 +126,7 @@ test_k_rem_formula_other_k_and_beta(k_rem_formula)
 
 # %% [markdown]
 # **Question 2 — REM measured.** Write `com_positions(x, n)` mapping configurations
-# `(n_samples, N)` to block centres `(n_samples, N // n)` (consecutive blocks of `n` beads).
+# `(n_samples, n * M)` to block centres `(n_samples, M)` (consecutive blocks of `n` beads).
 # Then measure `k_rem_measured` $= 1/(\beta\langle\Delta R^2\rangle)$ from `x_chain`, averaging
 # over samples and the three coarse bonds.
 
@@ -126,9 +142,13 @@ def com_positions(x, n):
     # END SOLUTION
 
 
-r_chain = com_positions(x_chain, n_per_block)
-k_rem_measured = 1 / (beta * np.mean(np.diff(r_chain, axis=1) ** 2))  # SOLUTION
-print(k_rem_measured, k_rem_formula(n_per_block, k_spring))
+with time_limit(60):
+    r_chain = com_positions(x_chain, n_per_block)
+    k_rem_measured = ...  # 1 / (beta <dR^2>) from r_chain
+    # BEGIN SOLUTION NO PROMPT
+    k_rem_measured = 1 / (beta * np.mean(np.diff(r_chain, axis=1) ** 2))
+    # END SOLUTION
+    print(k_rem_measured, k_rem_formula(n_per_block, k_spring))
 
 # %% [raw]
 # # END SOLUTION
@@ -149,14 +169,29 @@ def test_com(com_positions):
 test_com(com_positions)
 
 # %%
-# HIDDEN
-def test_k_rem_measured(k_rem_measured):
+def test_k_rem_measured(com_positions, k_rem_measured):
+    import numpy as np
     import check_helpers as ch
+    ch.prerequisite("the check above", com_positions, (np.arange(12.0).reshape(2, 6) ** 2, 3), [[5 / 3, 50 / 3], [149 / 3, 302 / 3]])
     got = ch.number(k_rem_measured, "k_rem_measured")
-    ch.close(got, 3 * 4 * 2.0 / (2 * 16 + 1), "k_rem_measured", rtol=0.03, hint="1 / (beta * mean of (R_{I+1} - R_I)^2) over samples and bonds; expected K_REM = 24/33.")
+    # <dR^2> = sum_l c_l^2 / (beta k) = (2 n^2 + 1) / (3 n beta k); 20,000 samples of 3 bonds: 1 % noise
+    ch.check(not np.isclose(got, 1 / (3 * 4 * 2.0 / (2 * 16 + 1)), rtol=0.03), "k_rem_measured is inverted: it is 1 / (beta <dR^2>), not <dR^2>.")
+    ch.close(got, 3 * 4 * 2.0 / (2 * 16 + 1), "k_rem_measured", rtol=0.03, hint="Average (R_{I+1} - R_I)^2 over the samples and the three coarse bonds of r_chain, then K = 1 / (beta <dR^2>).")
 
 
-test_k_rem_measured(k_rem_measured)
+test_k_rem_measured(com_positions, k_rem_measured)
+
+# %%
+# HIDDEN
+def test_com_other_blocks(com_positions):
+    import numpy as np
+    import check_helpers as ch
+    x = np.random.default_rng(4).normal(size=(3, 10))
+    got = ch.array(ch.call(com_positions, x, 2), "com_positions(3 x 10 configurations, 2)", shape=(3, 5))
+    ch.close(got, 0.5 * (x[:, 0::2] + x[:, 1::2]), "com_positions(3 x 10 configurations, 2)", rtol=1e-12, hint="Any block size n and any number of samples: one centre per consecutive block of n beads.")
+
+
+test_com_other_blocks(com_positions)
 
 # %% [raw]
 # # END TESTS
@@ -172,11 +207,11 @@ test_k_rem_measured(k_rem_measured)
 # %% [markdown]
 # **Question 3 — force matching.** The force on bead $j$ is
 # $f_j = k(x_{j+1}-x_j) - k(x_j-x_{j-1})$ (a term is absent at a chain end). Write
-# `mapped_forces(x, n, k)` returning the total force on each block, $F_I = \sum_{j\in I} f_j$,
-# shape `(n_samples, N // n)`. The model force is $K\,G_I$ with
+# `mapped_forces(x, n, k)` returning the total force on each block, $f_I = \sum_{j\in I} f_j$,
+# shape `(n_samples, M)`. The model force is $K\,G_I$ with
 # $G_I = (R_{I+1}-R_I) - (R_I-R_{I-1})$ (again without the missing neighbour at the ends).
-# Force matching minimises $\langle\sum_I (F_I - K G_I)^2\rangle$; store its solution
-# $K_{\rm FM} = \sum F_I G_I / \sum G_I^2$ (sums over samples and blocks) in `k_fm_measured`.
+# Force matching minimises $\langle\sum_I (f_I - K G_I)^2\rangle$; store its solution
+# $K_{\rm FM} = \sum f_I G_I / \sum G_I^2$ (sums over samples and blocks) in `k_fm_measured`.
 
 # %% [raw]
 # # BEGIN SOLUTION
@@ -194,15 +229,16 @@ def mapped_forces(x, n, k):
     # END SOLUTION
 
 
-k_fm_measured = ...  # sum(F G) / sum(G G)
-# BEGIN SOLUTION NO PROMPT
-forces = mapped_forces(x_chain, n_per_block, k_spring)
-d_r = np.diff(r_chain, axis=1)
-g = np.zeros_like(r_chain)
-g[:, :-1] += d_r
-g[:, 1:] -= d_r
-k_fm_measured = np.sum(forces * g) / np.sum(g * g)
-# END SOLUTION
+with time_limit(60):
+    k_fm_measured = ...  # sum(f_I G_I) / sum(G_I^2)
+    # BEGIN SOLUTION NO PROMPT
+    forces = mapped_forces(x_chain, n_per_block, k_spring)
+    d_r = np.diff(r_chain, axis=1)
+    g = np.zeros_like(r_chain)
+    g[:, :-1] += d_r
+    g[:, 1:] -= d_r
+    k_fm_measured = np.sum(forces * g) / np.sum(g * g)
+    # END SOLUTION
 print(k_fm_measured)
 
 # %% [raw]
@@ -225,25 +261,45 @@ def test_mapped_forces(mapped_forces):
 test_mapped_forces(mapped_forces)
 
 # %%
-# HIDDEN
-def test_k_fm(k_fm_measured):
+def test_k_fm(com_positions, mapped_forces, k_fm_measured):
     import numpy as np
     import check_helpers as ch
-    n, m_blocks, k = 4, 4, 2.0
-    beads = n * m_blocks
+    ch.prerequisite("Q2", com_positions, (np.arange(12.0).reshape(2, 6) ** 2, 3), [[5 / 3, 50 / 3], [149 / 3, 302 / 3]])
+    ch.prerequisite("the check above", mapped_forces, (np.array([[0.0, 1.0, 3.0, 2.0]]), 2, 2.0), [[4.0, -4.0]])
+    n, n_blocks, k = 4, 4, 2.0
+    beads = n * n_blocks
     pos = np.tril(np.ones((beads, beads - 1)), -1)  # bead positions as sums of independent bonds
-    com = np.kron(np.eye(m_blocks), np.full((1, n), 1 / n)) @ pos
+    com = np.kron(np.eye(n_blocks), np.full((1, n), 1 / n)) @ pos
     d = com[1:] - com[:-1]
     d_pad = np.vstack([np.zeros(beads - 1), d, np.zeros(beads - 1)])
     g = d_pad[1:] - d_pad[:-1]
     bead_force = k * (np.eye(beads, beads - 1) - np.eye(beads, beads - 1, -1))
-    f = np.kron(np.eye(m_blocks), np.ones((1, n))) @ bead_force
-    exact = np.sum(f * g) / np.sum(g * g)  # <F.G>/<G.G> with unit-variance bonds (the bond variance cancels)
+    f = np.kron(np.eye(n_blocks), np.ones((1, n))) @ bead_force
+    exact = np.sum(f * g) / np.sum(g * g)  # <f.G>/<G.G> with unit-variance bonds (the bond variance cancels)
     got = ch.number(k_fm_measured, "k_fm_measured")
-    ch.close(got, exact, "k_fm_measured", rtol=0.03, hint="K_FM = sum(F * G) / sum(G * G) over samples and blocks, with F = mapped_forces(x_chain, 4, 2.0).")
+    ch.close(got, exact, "k_fm_measured", rtol=0.03, hint="K_FM = sum(f_I G_I) / sum(G_I^2) over samples and blocks, with the block forces of x_chain (n = 4, k = 2) and G_I from the centres r_chain.")
 
 
-test_k_fm(k_fm_measured)
+test_k_fm(com_positions, mapped_forces, k_fm_measured)
+
+# %%
+# HIDDEN
+def test_mapped_forces_other(mapped_forces):
+    import numpy as np
+    import check_helpers as ch
+    x = np.random.default_rng(6).normal(size=(2, 9))
+    k = 0.5
+    bead = np.zeros_like(x)
+    for j in range(9):  # bead forces one by one
+        if j + 1 < 9:
+            bead[:, j] += k * (x[:, j + 1] - x[:, j])
+        if j > 0:
+            bead[:, j] -= k * (x[:, j] - x[:, j - 1])
+    got = ch.array(ch.call(mapped_forces, x, 3, k), "mapped_forces(2 x 9 configurations, 3, 0.5)", shape=(2, 3))
+    ch.close(got, bead.reshape(2, 3, 3).sum(axis=2), "mapped_forces(2 x 9 configurations, 3, 0.5)", rtol=1e-10, atol=1e-12, hint="Any n and k: no spring beyond the chain ends, block forces summed over consecutive blocks of n beads.")
+
+
+test_mapped_forces_other(mapped_forces)
 
 # %% [raw]
 # # END TESTS
@@ -285,17 +341,22 @@ print(ratio, bond_var_target, bond_var_rem, bond_var_fm)
 # # BEGIN TESTS
 
 # %%
-def test_ratio(ratio, bond_var_target, bond_var_rem, bond_var_fm):
+def test_ratio(k_rem_measured, k_fm_measured, ratio, bond_var_target, bond_var_rem, bond_var_fm):
+    import numpy as np
     import check_helpers as ch
+    k_rem, k_fm = ch.number(k_rem_measured, "k_rem_measured"), ch.number(k_fm_measured, "k_fm_measured")
+    ch.check(np.isclose(k_rem, 24 / 33, rtol=0.03), "k_rem_measured does not pass the check of Q2 yet: fix Q2 first.")
+    ch.check(np.isclose(k_fm, 6 / 7, rtol=0.03), "k_fm_measured does not pass the check of Q3 yet: fix Q3 first.")
     r = ch.number(ratio, "ratio")
-    ch.check(abs(r - 28 / 33) > 0.05, "ratio is inverted: k_fm_measured / k_rem_measured.")
-    ch.close(r, (6 / 7) / (24 / 33), "ratio", rtol=0.04, hint="Exact: K_FM / K_REM = (6/7) / (24/33) = 33/28 for n = 4, M = 4.")
+    ch.check(not np.isclose(r, k_rem / k_fm, rtol=1e-6), "ratio is inverted: k_fm_measured / k_rem_measured.")
+    ch.close(r, k_fm / k_rem, "ratio", rtol=1e-8, hint="ratio = k_fm_measured / k_rem_measured.")
     target = ch.number(bond_var_target, "bond_var_target")
-    ch.close(ch.number(bond_var_rem, "bond_var_rem"), target, "bond_var_rem", rtol=1e-8, hint="bond_var_rem = 1/(beta k_rem_measured) equals <dR^2> by construction (moment matching).")
-    ch.close(ch.number(bond_var_fm, "bond_var_fm"), target * 28 / 33, "bond_var_fm", rtol=0.04, hint="bond_var_fm = 1/(beta k_fm_measured): smaller than the target variance.")
+    ch.close(target, 1 / k_rem, "bond_var_target", rtol=1e-8, hint="bond_var_target = <(R_{I+1} - R_I)^2> over samples and bonds of r_chain.")
+    ch.close(ch.number(bond_var_rem, "bond_var_rem"), target, "bond_var_rem", rtol=1e-8, hint="bond_var_rem = 1/(beta k_rem_measured): it equals <dR^2> by construction (moment matching).")
+    ch.close(ch.number(bond_var_fm, "bond_var_fm"), 1 / k_fm, "bond_var_fm", rtol=1e-8, hint="bond_var_fm = 1/(beta k_fm_measured): smaller than the target variance.")
 
 
-test_ratio(ratio, bond_var_target, bond_var_rem, bond_var_fm)
+test_ratio(k_rem_measured, k_fm_measured, ratio, bond_var_target, bond_var_rem, bond_var_fm)
 
 # %% [raw]
 # # END TESTS
@@ -308,3 +369,11 @@ test_ratio(ratio, bond_var_target, bond_var_rem, bond_var_fm)
 # coarse-graining methods disagree when the coarse model cannot represent the mapped
 # distribution. REM matches the coarse structure (here the bond variance) exactly; force
 # matching matches the projected forces and gets a stiffer spring.
+#
+# ## Your score
+#
+# The cell below reruns every check and shows the points per question and the total. These
+# are the checks you can see; your teacher's grading also runs hidden checks with other inputs.
+
+# %% editable=false deletable=false
+check_helpers.score(grader.check_all());

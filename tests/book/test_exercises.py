@@ -257,7 +257,146 @@ WRONG_ANSWERS = [
     ("practice8_gaussian_chain", "q1", "def k_rem_formula(n, k, beta=1.0):\n    return k / n", "in series"),
     ("practice8_gaussian_chain", "q3",
      "_right = mapped_forces\ndef mapped_forces(x, n, k):\n    return -_right(x, n, k)", "Sign error"),
+    # hints aimed at the mistake made, and "fix Qn first" where a question builds on an earlier one
+    ("practice1_relative_entropy", "q1",
+     "def kl_divergence(p, q):\n    p, q = np.asarray(p, float), np.asarray(q, float)\n    v = p > 0\n"
+     "    return math.inf if np.any(q[v] == 0) else float(np.sum(p[v] * np.log(p[v] / q[v])))",
+     "normalise p and q inside"),
+    ("practice1_relative_entropy", "q3", "slope = -slope", "the slope per unit of ln(1/eps) is positive"),
+    ("practice1_relative_entropy", "q3", "slope = slope * np.log(100)", "Divide the change of smoothed_penalty"),
+    ("practice1_relative_entropy", "q4", "theta_reverse = theta_forward", "is the forward fit"),
+    ("practice2_pmf", "q2",
+     "_right = boltzmann_inversion\ndef boltzmann_inversion(density, beta=1.0):\n    return _right(density, 1.0)",
+     "beta is not used"),
+    ("practice2_pmf", "q2",
+     "_right = boltzmann_inversion\ndef boltzmann_inversion(density, beta=1.0):\n    return _right(density, 1 / beta)",
+     "You multiplied by beta"),
+    ("practice2_pmf", "q2",
+     "_right = boltzmann_inversion\ndef boltzmann_inversion(density, beta=1.0):\n"
+     "    f = -_right(density, beta)\n    return f - f[np.isfinite(f)].min()", "The sign is wrong"),
+    ("practice3_moment_matching", "q4",  # a closed-form answer dressed as Newton
+     "def newton_fit(mean_x2, theta0, beta=1.0, tol=1e-12, max_iter=100):\n"
+     "    t = 1 / (2 * beta * mean_x2)\n    return t, [theta0, t, t]", "is not a Newton step"),
+    ("practice3_moment_matching", "q4",
+     "def newton_fit(mean_x2, theta0, beta=1.0, tol=1e-12, max_iter=100):\n    return 1 / (2 * beta * mean_x2)",
+     "should be a tuple of 2 items"),
+    ("practice4_newton_rem", "q3", "n_iter = 100", "count one per Newton step"),
+    ("practice5_information", "q2",
+     "def mapped_distribution(p, labels):\n    return np.bincount(labels, minlength=4)", "add up their probabilities"),
+    ("practice5_information", "q2",
+     "def mapped_distribution(p, labels):\n    return np.bincount(labels, weights=p)", "still needs its entry"),
+    ("practice6_overfitting", "q3", "ll_test = ll_train", "fix Q2 first"),
+    ("practice7_dynamics", "q2", "theta_drift = -theta_drift", "standard errors from (-2, 1)"),
+    ("practice8_gaussian_chain", "q2", "k_rem_measured = 1 / k_rem_measured", "is inverted"),
+    ("practice8_gaussian_chain", "q4", "ratio = 1 / ratio", "ratio is inverted"),
 ]
+
+# a mistake in an earlier question: the later question says "fix Qn first" and none of its own
+# hints (practice, question, code, fragment that must appear, fragment that must not)
+DEPENDENT_MISTAKES = [
+    ("practice1_relative_entropy", "q1",
+     "_right = kl_divergence\ndef kl_divergence(p, q):\n    return _right(p, q) / np.log(2)",
+     "right for probabilities first", "Counts must"),
+    ("practice1_relative_entropy", "q3",
+     "_right = kl_divergence\ndef kl_divergence(p, q):\n    return _right(p, q) / np.log(2)", "Fix Q1 first", "finite"),
+    ("practice2_pmf", "q2",
+     "_right = histogram_density\ndef histogram_density(samples, edges):\n    return 2 * _right(samples, edges)",
+     "Fix Q1 first", "standard errors"),
+    ("practice2_pmf", "q3",
+     "_right = boltzmann_inversion\ndef boltzmann_inversion(density, beta=1.0):\n"
+     "    f = -_right(density, beta)\n    return f - f[np.isfinite(f)].min()", "Fix Q2 first", "Jacobian"),
+    ("practice2_pmf", "q4",
+     "_right = distance_pmf\ndef distance_pmf(r, edges, beta=1.0):\n    return 2 * _right(r, edges, beta)",
+     "Fix Q3 first", "note the 1/2"),
+    ("practice3_moment_matching", "q4",
+     "_right = gradient\ndef gradient(theta, mean_x2, beta=1.0):\n    return -_right(theta, mean_x2, beta)",
+     "Fix Q2 first", "Newton step"),
+    ("practice4_newton_rem", "q2",
+     "_right = model_averages\ndef model_averages(theta):\n    m, c = _right(theta)\n    return m, 2 * c",
+     "Fix Q1 first", "Sign error"),
+    ("practice4_newton_rem", "q3",
+     "_right = newton_step\ndef newton_step(theta, target_mean):\n"
+     "    return 2 * np.asarray(theta) - _right(theta, target_mean)", "Fix Q2 first", "halving"),
+    ("practice4_newton_rem", "q4",
+     "def fit(theta0, target_mean, tol=1e-10, max_iter=100):\n    return np.asarray(theta0, float), 0",
+     "Fix Q3 first", "moment matching"),
+    ("practice5_information", "q3",
+     "def mapped_distribution(p, labels):\n    return np.bincount(labels, minlength=4) / len(labels)",
+     "Fix Q2 first", "coarse ="),
+    ("practice6_overfitting", "q2",
+     "_right = log_likelihood\ndef log_likelihood(theta, samples):\n    return _right(theta, samples) + 1",
+     "Fix Q1 first", "must not decrease"),
+    ("practice7_dynamics", "q2",
+     "_right = euler_maruyama\ndef euler_maruyama(force, x0, dt, n_steps, beta=1.0, gamma=1.0, seed=0):\n"
+     "    return _right(lambda x: 2 * force(x), x0, dt, n_steps, beta, gamma, seed)", "Fix Q1 first",
+     "standard errors"),
+    ("practice7_dynamics", "q4",
+     "_right = binned_mean_force\ndef binned_mean_force(x, fx, edges):\n    return -_right(x, fx, edges)",
+     "Fix Q3 first", "entropic"),
+    ("practice8_gaussian_chain", "q3",
+     "_right = com_positions\ndef com_positions(x, n):\n    return 2 * _right(x, n)", "Fix Q2 first", "K_FM ="),
+    ("practice8_gaussian_chain", "q4", "k_fm_measured = 2 * k_fm_measured", "fix Q3 first", "ratio ="),
+]
+
+
+@pytest.mark.parametrize("name, question, code, fragment, absent", DEPENDENT_MISTAKES,
+                         ids=[f"{w[0][:9]}-{w[1]}-{i}" for i, w in enumerate(DEPENDENT_MISTAKES)])
+def test_a_mistake_is_reported_where_it_is_made(assignments, solution_envs, name, question, code, fragment,
+                                                absent):
+    env = dict(solution_envs[name])
+    exec(code, env)
+    results = run_question(question_file(assignments[name], question), env)
+    messages = "\n".join(r.message for r in results if not r.passed)
+    assert fragment in messages, messages
+    assert absent not in messages, messages
+
+
+# every answer the text asks for, by question: with only this answer left blank (a value back to
+# `...`, a function back to its `...` stub) the question's public checks fail and name it
+ANSWERS = {
+    "practice1_relative_entropy": {"q1": ["kl_divergence"], "q2": ["d_forward", "d_backward", "asymmetry"],
+                                   "q3": ["smoothed_penalty", "slope"], "q4": ["theta_forward", "theta_reverse"]},
+    "practice2_pmf": {"q1": ["histogram_density"], "q2": ["boltzmann_inversion", "f_double_well"],
+                      "q3": ["distance_pmf"], "q4": ["k_fit"]},
+    "practice3_moment_matching": {"q1": ["theta_by_hand"], "q2": ["gradient"], "q3": ["hessian"],
+                                  "q4": ["newton_fit", "theta_star"]},
+    "practice4_newton_rem": {"q1": ["model_averages"], "q2": ["newton_step"], "q3": ["theta_fit", "n_iter"],
+                             "q4": ["tilted_mean", "theta_tilted"]},
+    "practice5_information": {"q1": ["ising_probabilities"], "q2": ["coarse_labels", "mapped_distribution"],
+                              "q3": ["information_terms"], "q4": ["p_cg_best", "best_terms", "irreducible"]},
+    "practice6_overfitting": {"q1": ["log_likelihood"], "q2": ["ll_train", "ll_test"], "q3": ["best_m"]},
+    "practice7_dynamics": {"q1": ["euler_maruyama"], "q2": ["fit_drift", "theta_drift"], "q3": ["binned_mean_force"],
+                           "q4": ["pmf_from_mean_force", "barrier"]},
+    "practice8_gaussian_chain": {"q1": ["k_rem_formula"], "q2": ["com_positions", "k_rem_measured"],
+                                 "q3": ["mapped_forces", "k_fm_measured"],
+                                 "q4": ["ratio", "bond_var_target", "bond_var_rem", "bond_var_fm"]},
+}
+
+
+def _stub(name):
+    """The starter code of a function answer: a function whose body is still ``...``."""
+    namespace = {}
+    exec(f"def {name}(*args, **kwargs):\n    \"\"\"Starter code.\"\"\"\n    ...", namespace)
+    return namespace[name]
+
+
+@pytest.mark.parametrize("name", PRACTICES)
+def test_every_answer_is_checked_by_a_public_test(assignments, solution_envs, name):
+    from otter.test_files import ExceptionTestFile
+
+    info = assignments[name]
+    public = json.loads(info["student"].read_text())["metadata"]["otter"]["tests"]
+    assert sorted(ANSWERS[name]) == sorted(public)
+    for question, answers in ANSWERS[name].items():
+        for answer in answers:
+            env = dict(solution_envs[name])
+            assert answer in env, f"{name}: the solution does not define {answer}"
+            env[answer] = _stub(answer) if isinstance(env[answer], types.FunctionType) else ...
+            tests = ExceptionTestFile.from_metadata(public[question], f"{question}.py")
+            tests.run(env)
+            messages = "\n".join(r.message for r in tests.test_case_results if not r.passed)
+            assert messages, f"{name} {question}: the public checks pass with `{answer}` blank"
+            assert f"`{answer}`" in messages, messages
 
 
 @pytest.mark.parametrize("name, question, code, fragment", WRONG_ANSWERS,
@@ -519,13 +658,15 @@ def test_grader_check_in_a_plain_kernel(assignments, tmp_path):
         client.execute()
         outputs = {}
         for cell in notebook.cells:
-            if cell.cell_type == "code" and cell.source.startswith("grader.check("):
+            if cell.cell_type == "code" and cell.source.startswith(("grader.check(", "check_helpers.score(")):
                 text = "".join(o.get("text", "") + "".join(o.get("data", {}).get("text/plain", ""))
                                for o in cell.outputs)
                 outputs[cell.source] = (text, [o.get("output_type") for o in cell.outputs])
         return outputs
 
     blank = run(nbformat.read(info["student"], as_version=4))
+    score = blank.pop("check_helpers.score(grader.check_all());")[0]
+    assert re.search(r"q1\s+0 / 2 .*\n.*\n.*\n.*\n-+\ntotal\s+0 / 7", score), score
     assert len(blank) == 4
     for source, (text, types) in blank.items():
         assert "error" not in types, source
@@ -541,15 +682,47 @@ def test_grader_check_in_a_plain_kernel(assignments, tmp_path):
         if not mine.source.startswith(("grader.", "# Initialize Otter")):
             mine.source = theirs.source
     passed = run(solved)
+    assert re.search(r"total\s+7 / 7", passed.pop("check_helpers.score(grader.check_all());")[0])
     for source, (text, _) in passed.items():
         assert "passed" in text and "failed" not in text, text
     # an endless loop in the student's function: the check stops it and says so
     endless = nbformat.read(info["student"], as_version=4)
     where = next(i for i, c in enumerate(endless.cells) if c.source == 'grader.check("q1")')
-    endless.cells.insert(where + 1, nbformat.v4.new_code_cell("def kl_divergence(p, q):\n    return None"))
+    endless.cells.insert(where + 1, nbformat.v4.new_code_cell(  # then a right one, for the later questions
+        "def kl_divergence(p, q):\n    p, q = np.asarray(p) / np.sum(p), np.asarray(q) / np.sum(q)\n"
+        "    v = p > 0\n    return math.inf if np.any(q[v] == 0) else float(np.sum(p[v] * np.log(p[v] / q[v])))"))
     endless.cells.insert(where, nbformat.v4.new_code_cell("def kl_divergence(p, q):\n    while True:\n        pass"))
-    text, types = run(endless)['grader.check("q1")']
+    # a cell that raised, and a guarded cell whose call never ends: the checks name the error
+    answers = [c for c in endless.cells if "otter_answer_cell" in c.metadata.get("tags", [])]
+    answers[1].source = "with time_limit(60):\n    d_forward = 0.1\n    d_backward = 1 / 0"
+    answers[2].source = ("def smoothed_penalty(eps):\n    while True:\n        pass\n\n\n"
+                         "with time_limit(1):\n    slope = smoothed_penalty(1e-3)")
+    outputs = run(endless)
+    text, types = outputs['grader.check("q1")']
     assert "error" not in types and "did not finish within 10 s" in text, text
+    assert ("`d_backward` is not defined: the last run of the cell that defines it stopped (it raised "
+            "ZeroDivisionError: division by zero)") in outputs['grader.check("q2")'][0]
+    q3 = outputs['grader.check("q3")'][0]
+    assert "`slope` is not defined: the last run of the cell that defines it stopped (it raised TimeoutError: " \
+           "stopped after 1 s" in q3, q3
+
+
+def test_a_missing_check_helpers_says_where_to_put_it(assignments, tmp_path):
+    """Opened without check_helpers.py beside it, the notebook's first cell says what to do."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    info = assignments["practice2_pmf"]
+    alone = tmp_path / info["student"].name
+    alone.write_text(info["student"].read_text())
+    notebook = nbformat.read(alone, as_version=4)
+    notebook.cells = [c for c in notebook.cells if c.cell_type == "code"][:2]
+    NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    (error,) = [o for o in notebook.cells[1].outputs if o.output_type == "error"]
+    assert error.ename == "ModuleNotFoundError"
+    assert "check_helpers.py is missing. It comes in the zip with this notebook: put it in the same folder" \
+           in error.evalue, error.evalue
 
 
 def test_student_bundle_has_notebook_and_helpers(assignments):
