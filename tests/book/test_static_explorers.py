@@ -170,8 +170,9 @@ def exercise_explorer(browser, url, html_root, page_name, number_check, explorer
     latencies = []
     try:
         page.goto(url + page_name, wait_until="load")
+        assert page.locator(".remlib-explorer").count() == 1, (
+            f"{page_name} holds no static explorer (a book built before them? `make book` rebuilds it)")
         page.wait_for_selector(".remlib-explorer[data-ready]", timeout=20_000)
-        assert page.locator(".remlib-explorer").count() == 1
         # no ipywidget and no hint to download the page is left on an explorer page
         assert page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count() == 0
         assert page.locator('script[type="application/vnd.jupyter.widget-state+json"]').count() == 0
