@@ -116,8 +116,8 @@ def _specialised_kernel(force):
     A first-class function argument is an opaque call, and the array it returns is
     allocated and freed every step; with the force's Python source re-compiled with
     ``inline="always"`` and referenced as a constant, numba inlines it into the walker
-    loop and optimises the two together (same arithmetic, so the same numbers; about
-    1.6x fewer CPU-seconds per step for the 1-D double well).  The price is compiling
+    loop and optimises the two together (same arithmetic, so the same numbers, in fewer
+    CPU-seconds per step: see ``benchmarks/README.md``).  The price is compiling
     a new kernel per force in each process (a closure over the force cannot be cached
     on disk, hence plain ``numba.njit``), so it is used only for long runs
     (:data:`_SPECIALISE_WORK`).

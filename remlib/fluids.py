@@ -48,6 +48,23 @@ _JZG_B = [(1, 20, -2), (1, 21, -3), (2, 22, -2), (2, 23, -4), (3, 24, -2), (3, 2
 def lj_potential(r, *, shift_at=None):
     """Lennard-Jones pair energy :math:`4(r^{-12} - r^{-6})`, minus its value at ``shift_at``.
 
+    Parameters
+    ----------
+    r : array_like
+        Distances (reduced units, :math:`\\sigma = \\epsilon = 1`).
+    shift_at : float, optional
+        Distance at which the shifted potential is zero (usually the cutoff).
+
+    Returns
+    -------
+    ndarray, shape of ``r``
+        :math:`u(r)` in units of :math:`\\epsilon` (``inf`` at ``r = 0``).
+
+    Raises
+    ------
+    ValueError
+        If ``r`` cannot be converted to an array of floats.
+
     Examples
     --------
     >>> round(float(lj_potential(2 ** (1 / 6))), 6)
@@ -89,6 +106,11 @@ class JZGState:
         Excess (configurational) internal energy per particle.
     free_energy : float
         Excess Helmholtz energy per particle.
+
+    Examples
+    --------
+    >>> JZGState(pressure=5.31, energy=-4.76, free_energy=-2.0).energy
+    -4.76
     """
 
     pressure: float
@@ -108,6 +130,23 @@ def jzg_equation_of_state(density, temperature):
     with the temperature-dependent :math:`a_i, b_i` built from the 32 published
     coefficients :math:`x_k` (:math:`\\gamma = 3`) and :math:`c_i, d_i` from
     :math:`U = A - T\\,\\partial A/\\partial T`.
+
+    Parameters
+    ----------
+    density, temperature : float
+        Reduced number density :math:`\\rho` and temperature :math:`T` (> 0).
+
+    Returns
+    -------
+    JZGState
+        ``pressure``, and the excess ``energy`` and ``free_energy`` per particle.
+
+    Raises
+    ------
+    ValueError
+        If ``density`` or ``temperature`` is not a finite number > 0.
+    TypeError
+        If either is not a real number.
 
     Examples
     --------
@@ -176,6 +215,11 @@ def lj_fluid_frames(n_particles, density, temperature, n_frames, *, r_cut=2.5, s
     MonteCarloResult
         ``.frames`` (n_frames, n_particles, 3), ``.box``, ``.energies``, ``.acceptance``.
 
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or the box edge is below ``2 r_cut``.
+
     Examples
     --------
     >>> result = lj_fluid_frames(128, 0.5, 2.0, n_frames=3, burn_in=20, seed=0)
@@ -194,6 +238,27 @@ def lj_fluid_frames(n_particles, density, temperature, n_frames, *, r_cut=2.5, s
 
 def lj_table(r_cut=2.5, *, shift=True, r_min=0.6, n_grid=8192):
     """Tabulated LJ pair potential for :func:`remlib.montecarlo.metropolis_particles`.
+
+    Parameters
+    ----------
+    r_cut : float
+        Cutoff of the table.
+    shift : bool
+        Shift the potential to zero at ``r_cut``.
+    r_min : float
+        Start of the table (a hard core below, never reached at liquid temperatures).
+    n_grid : int
+        Grid points in :math:`s = r^2`.
+
+    Returns
+    -------
+    Table
+        The pair table (see :func:`remlib.tabulate_pair`).
+
+    Raises
+    ------
+    ValueError
+        If ``r_cut <= r_min`` or a value is out of range.
 
     Examples
     --------
@@ -216,6 +281,12 @@ class ThermoEstimate:
         Excess energy per particle (with tail and shift corrections) and its standard error.
     pressure, pressure_error : float
         Pressure (ideal + virial + tail correction) and its standard error.
+
+    Examples
+    --------
+    >>> est = ThermoEstimate(energy=-4.7, energy_error=0.02, pressure=5.3, pressure_error=0.1)
+    >>> abs(est.energy - (-4.76)) < 4 * est.energy_error
+    True
     """
 
     energy: float
@@ -237,6 +308,29 @@ def lj_thermodynamics(frames, box, temperature, *, r_cut=2.5, n_blocks=10):
     (the unshifted pair energy is used, so the shift only changes the sampled weights,
     by :math:`e^{\\beta u(r_c) N_{r<r_c}}`, a small effect at liquid densities).  Error
     bars come from :func:`remlib.block_standard_error` over ``n_blocks``.
+
+    Parameters
+    ----------
+    frames : array_like, shape (n_frames, n_particles, 3)
+        Frames of the truncated fluid (e.g. :func:`lj_fluid_frames`), in time order.
+    box : array_like, shape (3,)
+    temperature : float
+        The temperature the frames were sampled at.
+    r_cut : float
+        The cutoff they were sampled with.
+    n_blocks : int
+        Blocks for the standard errors (at most ``n_frames``).
+
+    Returns
+    -------
+    ThermoEstimate
+        ``energy`` and ``pressure`` with their standard errors.
+
+    Raises
+    ------
+    ValueError
+        If the frames, box, cutoff or ``n_blocks`` are invalid (e.g. fewer frames than
+        blocks).
 
     Examples
     --------

@@ -71,13 +71,22 @@ __all__ = ["Table", "MonteCarloResult", "tabulate_pair", "tabulate_bond", "tabul
 class Table:
     """A potential tabulated on a uniform grid of ``variable`` ("r2", "r" or "theta").
 
+    Made by :func:`tabulate_pair`, :func:`tabulate_bond` and :func:`tabulate_angle`;
+    calling it interpolates linearly.
+
     Attributes
     ----------
-    grid : ndarray
+    grid : ndarray, shape (n_grid,)
         Uniform grid of the tabulation variable (``r**2`` for pair tables).
-    values : ndarray
+    values : ndarray, shape (n_grid,)
         Energies (kT units times beta) at the grid points.
     variable : str
+
+    Examples
+    --------
+    >>> table = tabulate_bond(lambda r: (r - 1.0) ** 2, r_min=0.0, r_max=2.0, n_grid=3)
+    >>> table.grid.tolist(), table.values.tolist(), float(table(0.5))
+    ([0.0, 1.0, 2.0], [1.0, 0.0, 1.0], 0.5)
     """
 
     grid: np.ndarray
@@ -115,6 +124,31 @@ def tabulate_pair(function, *, r_min, r_cut, n_grid=4096):
 
     Below ``r_min`` the table is a hard core (infinite energy); beyond ``r_cut`` it is 0.
 
+    Parameters
+    ----------
+    function : callable
+        ``u(r)`` for an array of distances, returning one energy per distance (``+inf``
+        allowed, NaN and ``-inf`` not).
+    r_min : float
+        Start of the table; below it the pair has a hard core (> 0).
+    r_cut : float
+        Cutoff (> ``r_min``).
+    n_grid : int
+        Grid points in :math:`s = r^2` (>= 2).
+
+    Returns
+    -------
+    Table
+        ``grid`` (n_grid,) of :math:`s` and ``values`` (n_grid,) of :math:`u(\\sqrt s)`.
+
+    Raises
+    ------
+    ValueError
+        If ``r_cut <= r_min``, a bound is not positive, ``n_grid < 2``, or ``function``
+        returns the wrong shape, NaN or ``-inf``.
+    TypeError
+        If a bound is not a real number or ``n_grid`` not an integer.
+
     Examples
     --------
     >>> table = tabulate_pair(lambda r: 4 * (r**-12 - r**-6), r_min=0.8, r_cut=2.5)
@@ -133,6 +167,28 @@ def tabulate_pair(function, *, r_min, r_cut, n_grid=4096):
 def tabulate_bond(function, *, r_min, r_max, n_grid=2048):
     """Tabulate a bond potential u_b(r) on [r_min, r_max] (infinite outside).
 
+    Parameters
+    ----------
+    function : callable
+        ``u_b(r)`` for an array of bond lengths, one energy per length.
+    r_min, r_max : float
+        Range of the table, ``0 <= r_min < r_max``.
+    n_grid : int
+        Grid points (>= 2).
+
+    Returns
+    -------
+    Table
+        ``grid`` (n_grid,) of :math:`r` and ``values`` (n_grid,).
+
+    Raises
+    ------
+    ValueError
+        If ``r_max <= r_min``, ``r_min < 0``, ``n_grid < 2``, or ``function`` returns the
+        wrong shape, NaN or ``-inf``.
+    TypeError
+        If a bound is not a real number or ``n_grid`` not an integer.
+
     Examples
     --------
     >>> bond = tabulate_bond(lambda r: 50 * (r - 1) ** 2, r_min=0.5, r_max=1.5)
@@ -149,6 +205,26 @@ def tabulate_bond(function, *, r_min, r_max, n_grid=2048):
 
 def tabulate_angle(function, *, n_grid=1024):
     """Tabulate an angle potential u_a(θ) on [0, π].
+
+    Parameters
+    ----------
+    function : callable
+        ``u_a(theta)`` for an array of angles in radians (:math:`\\pi` = straight), one
+        energy per angle.
+    n_grid : int
+        Grid points over :math:`[0, \\pi]` (>= 2).
+
+    Returns
+    -------
+    Table
+        ``grid`` (n_grid,) of :math:`\\vartheta` and ``values`` (n_grid,).
+
+    Raises
+    ------
+    ValueError
+        If ``n_grid < 2`` or ``function`` returns the wrong shape, NaN or ``-inf``.
+    TypeError
+        If ``n_grid`` is not an integer.
 
     Examples
     --------
@@ -545,6 +621,13 @@ class MonteCarloResult:
     step_size : float
         Displacement half-width used after burn-in (tuned).
     box : ndarray, shape (3,)
+
+    Examples
+    --------
+    >>> table = tabulate_pair(lambda r: 4 * (r**-12 - r**-6), r_min=0.8, r_cut=2.5)
+    >>> run = metropolis_particles(lattice_positions(64, [5.0] * 3), [5.0] * 3, table, n_frames=2, seed=0)
+    >>> run.frames.shape, run.energies.shape
+    ((2, 64, 3), (2,))
     """
 
     frames: np.ndarray
@@ -572,6 +655,30 @@ def _kernel_tables(pair, bond, angle):
 
 def configuration_energy(positions, box, pair, *, chain_length=1, exclude=None, bond=None, angle=None):
     """Total potential energy of each frame (pairs + bonds + angles), shape (n_frames,).
+
+    Parameters
+    ----------
+    positions : array_like, shape (n_frames, n_particles, 3) or (n_particles, 3)
+        Configurations in ``[0, L)``.
+    box : array_like, shape (3,)
+        Edges :math:`L` of the periodic box.
+    pair : Table
+        Pair table from :func:`tabulate_pair`; its cutoff must not exceed half the box.
+    chain_length, exclude, bond, angle
+        Chains as in :func:`metropolis_particles` (``exclude`` defaults to 0 here: only
+        the particle itself is left out).
+
+    Returns
+    -------
+    ndarray, shape (n_frames,)
+        :math:`U` of each frame (``inf`` for an overlap inside a hard core).
+
+    Raises
+    ------
+    ValueError
+        If the box, the positions, the cutoff or the chain options are invalid.
+    TypeError
+        If a table is not a :class:`Table` over the right variable.
 
     Examples
     --------
@@ -688,6 +795,20 @@ def metropolis_particles(positions, box, pair, *, n_frames, beta=1.0, burn_in=20
     -------
     MonteCarloResult
 
+    Raises
+    ------
+    ValueError
+        If an argument is out of range, the cutoff exceeds half the box, the chain options
+        do not fit the particles, or the start has infinite energy.
+    TypeError
+        If a table is not a :class:`Table` over the right variable, or ``seed`` is not
+        None, an int or a Generator.
+
+    Warns
+    -----
+    RuntimeWarning
+        If fewer than 1 % of the production moves are accepted.
+
     Examples
     --------
     >>> table = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 0.0163, r_min=0.7, r_cut=2.5)
@@ -737,6 +858,14 @@ def metropolis_chains(positions, box, pair, *, n_chains, n_workers=None, seed=No
     list of MonteCarloResult
         One per chain; ``np.concatenate([c.frames for c in chains])`` pools the frames.
 
+    Raises
+    ------
+    ValueError
+        As :func:`metropolis_particles`, and if ``positions`` holds neither one nor
+        ``n_chains`` configurations.
+    TypeError
+        As :func:`metropolis_particles`.
+
     Examples
     --------
     >>> table = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 0.0163, r_min=0.7, r_cut=2.5)
@@ -765,6 +894,24 @@ def metropolis_chains(positions, box, pair, *, n_chains, n_workers=None, seed=No
 
 def lattice_positions(n_particles, box):
     """``n_particles`` points of a simple cubic lattice filling ``box`` (a safe MC start).
+
+    The lattice has :math:`\\lceil n^{1/3}\\rceil` points per edge, at the centres of
+    equal cells; the first ``n_particles`` of them are returned.
+
+    Parameters
+    ----------
+    n_particles : int
+        Number of points (>= 2).
+    box : array_like, shape (3,)
+
+    Returns
+    -------
+    ndarray, shape (n_particles, 3)
+
+    Raises
+    ------
+    ValueError
+        If the box is invalid or ``n_particles < 2``.
 
     Examples
     --------
