@@ -149,9 +149,10 @@
     this.status.innerHTML = data.summaries[k];
     if (!this.background.complete) return;
     this.canvases.forEach(function (canvas, p) {
-      var box = data.panels[p], ctx = canvas.getContext("2d");
-      ctx.setTransform(1, 0, 0, 1, -box[0], -box[1]);
-      ctx.drawImage(self.background, 0, 0);
+      var box = data.panels[p], ctx = canvas.getContext("2d"), w = canvas.width, h = canvas.height;
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.drawImage(self.background, box[0], box[1], w, h, 0, 0, w, h);  // this panel's part only
+      ctx.setTransform(1, 0, 0, 1, -box[0], -box[1]);  // the stored pixels are the whole figure's
       var clip = data.clips[p];
       states.forEach(function (s, a) {
         if (s < 0 || data.artists[a] !== p) return;
