@@ -93,6 +93,22 @@ def exclusion_range(exclude, n_particles):
 def wrap_positions(positions, box):
     """Wrap coordinates into the periodic box, :math:`x \\leftarrow x - L\\lfloor x/L\\rfloor`.
 
+    Parameters
+    ----------
+    positions : array_like, shape (..., 3)
+    box : array_like, shape (3,)
+        Edges :math:`L` of the periodic box (> 0).
+
+    Returns
+    -------
+    ndarray, shape of ``positions``
+        Coordinates in ``[0, L)``.
+
+    Raises
+    ------
+    ValueError
+        If ``box`` is not three positive edges or ``positions`` holds NaN or inf.
+
     Examples
     --------
     >>> wrap_positions([[1.5, -0.5, 2.0]], [1.0, 1.0, 1.0])
@@ -106,6 +122,25 @@ def wrap_positions(positions, box):
 
 def minimum_image(delta, box):
     """Minimum-image version of separation vectors ``delta`` (..., 3).
+
+    :math:`\\mathbf d \\leftarrow \\mathbf d - L \\operatorname{round}(\\mathbf d / L)`, the
+    shortest periodic image of each separation.
+
+    Parameters
+    ----------
+    delta : array_like, shape (..., 3)
+        Separation vectors.
+    box : array_like, shape (3,)
+
+    Returns
+    -------
+    ndarray, shape of ``delta``
+        Components in ``[-L/2, L/2)``.
+
+    Raises
+    ------
+    ValueError
+        If ``box`` is not three positive edges or ``delta`` holds NaN or inf.
 
     Examples
     --------
@@ -295,6 +330,11 @@ def pair_histogram(positions, box, *, r_max, bins, molecule=None, exclude=None, 
     edges : ndarray, shape (bins + 1,)
     counts : ndarray, shape (bins,) or (n_frames, bins)
 
+    Raises
+    ------
+    ValueError
+        If the box, the positions, ``r_max``, ``bins`` or the exclusions are invalid.
+
     Examples
     --------
     >>> pos = [[0.5, 0.5, 0.5], [1.5, 0.5, 0.5], [3.8, 0.5, 0.5]]
@@ -364,6 +404,11 @@ def radial_distribution(positions, box, *, r_max, bins, molecule=None, exclude=N
     r : ndarray, shape (bins,)
         Shell midpoints.
     g : ndarray, shape (bins,)
+
+    Raises
+    ------
+    ValueError
+        If the box, the positions, ``r_max``, ``bins`` or the exclusions are invalid.
 
     Examples
     --------
@@ -466,11 +511,26 @@ def _pair_list(pos, box, r_max, mol, exclude):
 def pair_list(positions, box, *, r_max, molecule=None, exclude=None):
     """Non-excluded pairs ``i < j`` of one frame closer than ``r_max`` (cell lists, O(N)).
 
+    Parameters
+    ----------
+    positions : array_like, shape (n_particles, 3)
+        One frame in ``[0, L)``.
+    box : array_like, shape (3,)
+    r_max : float
+        Cutoff, at most half the shortest edge.
+    molecule, exclude
+        Intramolecular exclusions as in :func:`pair_histogram`.
+
     Returns
     -------
     i, j : ndarray of int, shape (n_pairs,)
     delta : ndarray, shape (n_pairs, 3)
         Minimum-image separations :math:`\\mathbf{x}_j - \\mathbf{x}_i`.
+
+    Raises
+    ------
+    ValueError
+        If the box, the positions (one frame) or ``r_max`` are invalid.
 
     Examples
     --------
