@@ -270,9 +270,12 @@ print(best_m, np.round(ll_train - ll_test, 3))
 def test_best_m(best_m, ll_train, ll_test):
     import numpy as np
     import check_helpers as ch
-    train = ch.array(ll_train, "ll_train", shape=(8,))
-    test = ch.array(ll_test, "ll_test", shape=(8,))
-    ch.check(np.all(np.diff(train) > -1e-6) and not np.allclose(train, test), "ll_train and ll_test do not pass the check of Q2 yet: fix Q2 first.")
+    try:
+        train = ch.array(ll_train, "ll_train", shape=(8,))
+        test = ch.array(ll_test, "ll_test", shape=(8,))
+        ch.check(np.all(np.diff(train) > -1e-6) and not np.allclose(train, test), "they do not pass the check of Q2 yet")
+    except AssertionError as error:
+        raise AssertionError(f"This question uses ll_train and ll_test ({str(error).rstrip('.')}): fix Q2 first.") from None
     m = ch.number(best_m, "best_m")
     ch.check(m != 8 or np.argmax(test) == 7, "best_m = 8 is the choice of the training likelihood, which always prefers the largest basis: choose by ll_test.")
     ch.check(m == np.argmax(test) + 1, f"best_m = {m}, but ll_test is largest at another size: sizes start at m = 1, while array positions start at 0.")

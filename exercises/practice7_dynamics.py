@@ -112,7 +112,7 @@ def test_em_beta_gamma_seed(euler_maruyama):
     a = 1 - k * dt / gamma
     var = 2 * dt / (beta * gamma) * (1 - a ** (2 * n)) / (1 - a**2)
     z_var = (traj[-1].var() - var) / (var * np.sqrt(2 / (walkers - 1)))
-    ch.check(abs(z_var) < 5, f"With beta = 2, gamma = 1.5 the variance is off by {z_var:.1f} standard errors: drift F dt / gamma, noise sqrt(2 dt / (beta gamma)).")
+    ch.check(abs(z_var) < 5, f"With beta = 2, gamma = 1.5 the variance is off by {z_var:.1f} standard errors: drift f dt / gamma, noise sqrt(2 dt / (beta gamma)).")
     again = ch.array(ch.call(euler_maruyama, lambda x: -k * x, np.zeros(walkers), dt, n, beta=beta, gamma=gamma, seed=1), "euler_maruyama (second call)", shape=(n + 1, walkers))
     ch.check(np.array_equal(traj, again), "The same seed must give the same trajectory: use np.random.default_rng(seed).")
 

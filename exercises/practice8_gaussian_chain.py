@@ -162,7 +162,7 @@ def test_com(com_positions):
     import check_helpers as ch
     x = np.arange(12, dtype=float).reshape(2, 6) ** 2
     got = ch.array(ch.call(com_positions, x, 3), "com_positions(x, 3)", shape=(2, 2))
-    ch.check(not np.allclose(got, x[:, :6].reshape(2, 3, 2).mean(axis=2)[:, :2]), "Blocks are consecutive groups of n beads: reshape to (n_samples, N // n, n).")
+    ch.check(not np.allclose(got, x[:, :6].reshape(2, 3, 2).mean(axis=2)[:, :2]), "Blocks are consecutive groups of n beads: reshape to (n_samples, M, n).")
     ch.close(got, [[(0 + 1 + 4) / 3, (9 + 16 + 25) / 3], [(36 + 49 + 64) / 3, (81 + 100 + 121) / 3]], "com_positions(x, 3)", hint="Average the n positions of each block.")
 
 
@@ -344,9 +344,12 @@ print(ratio, bond_var_target, bond_var_rem, bond_var_fm)
 def test_ratio(k_rem_measured, k_fm_measured, ratio, bond_var_target, bond_var_rem, bond_var_fm):
     import numpy as np
     import check_helpers as ch
-    k_rem, k_fm = ch.number(k_rem_measured, "k_rem_measured"), ch.number(k_fm_measured, "k_fm_measured")
-    ch.check(np.isclose(k_rem, 24 / 33, rtol=0.03), "k_rem_measured does not pass the check of Q2 yet: fix Q2 first.")
-    ch.check(np.isclose(k_fm, 6 / 7, rtol=0.03), "k_fm_measured does not pass the check of Q3 yet: fix Q3 first.")
+    for value, name, question, exact in [(k_rem_measured, "k_rem_measured", "Q2", 24 / 33), (k_fm_measured, "k_fm_measured", "Q3", 6 / 7)]:
+        try:
+            ch.check(np.isclose(ch.number(value, name), exact, rtol=0.03), f"`{name}` does not pass the check of {question} yet")
+        except AssertionError as error:
+            raise AssertionError(f"This question uses {name} ({str(error).rstrip('.')}): fix {question} first.") from None
+    k_rem, k_fm = float(k_rem_measured), float(k_fm_measured)
     r = ch.number(ratio, "ratio")
     ch.check(not np.isclose(r, k_rem / k_fm, rtol=1e-6), "ratio is inverted: k_fm_measured / k_rem_measured.")
     ch.close(r, k_fm / k_rem, "ratio", rtol=1e-8, hint="ratio = k_fm_measured / k_rem_measured.")
