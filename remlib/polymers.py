@@ -93,6 +93,11 @@ def bead_spring_frames(n_chains, chain_length, n_frames, *, box, bond="harmonic"
     -------
     MonteCarloResult
 
+    Raises
+    ------
+    ValueError
+        If an argument is out of range, ``bond`` is unknown or the box is too small.
+
     Examples
     --------
     >>> run = bead_spring_frames(4, 8, 5, box=[8.0] * 3, burn_in=20, seed=0)
@@ -156,6 +161,14 @@ class BondedModel:
     chain_length, exclude : int
     n_functions : int
         Number of fitted coefficients.
+
+    Examples
+    --------
+    >>> from remlib.montecarlo import tabulate_pair
+    >>> pair = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 1.0, r_min=0.7, r_cut=2 ** (1 / 6))
+    >>> model = BondedModel(BSplineBasis(0.8, 1.2, 6), BSplineBasis(1.5, 3.1, 6), pair, chain_length=8)
+    >>> model.n_functions
+    10
     """
 
     def __init__(self, bond_basis, angle_basis, pair, chain_length, exclude=2, n_grid=2048):
@@ -211,6 +224,15 @@ class BondedResult:
         The relative entropy minimization (``method="rem"`` only).
     model_frames : ndarray or None, shape (n_frames, n_particles, 3)
         The model frames of the last re-sampling (``method="rem"`` only).
+
+    Examples
+    --------
+    >>> from remlib.montecarlo import tabulate_pair
+    >>> pair = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 1.0, r_min=0.7, r_cut=2 ** (1 / 6))
+    >>> model = BondedModel(BSplineBasis(0.8, 1.2, 6), BSplineBasis(1.5, 3.1, 6), pair, chain_length=8)
+    >>> result = BondedResult("boltzmann inversion", model, np.zeros(model.n_functions))
+    >>> round(float(result.bond_potential(np.array([1.0]))[0]), 6)
+    0.0
     """
 
     method: str
@@ -239,7 +261,7 @@ class BondedResult:
         axes[1].plot(np.degrees(a), self.angle_potential(a), label=label, **kwargs)
         axes[0].set_xlabel("bond length $r$")
         axes[1].set_xlabel(r"bond angle $\vartheta$ (degrees)")
-        axes[0].set_ylabel("$u$ / $k_BT$")
+        axes[0].set_ylabel("$u$ (energy units, $k_BT = 1/\\beta$)")
         axes[0].legend()
         return axes
 
@@ -267,9 +289,36 @@ def bonded_boltzmann_inversion(frames, box, chain_length, *, pair, exclude=2, n_
 
     projected on the splines (the same bases as :func:`fit_bonded_rem`).
 
+    Parameters
+    ----------
+    frames : array_like, shape (n_frames, n_chains * chain_length, 3)
+        Mapped target frames in ``[0, L)``.
+    box : array_like, shape (3,)
+    chain_length : int
+    pair : Table
+        Fixed CG pair potential, kept in the returned model.
+    exclude, n_bond, n_angle, beta
+        As in :func:`fit_bonded_rem`.
+
     Returns
     -------
     BondedResult
+        ``method="boltzmann inversion"``, its model and ``theta`` (bond coefficients,
+        then angle coefficients).
+
+    Raises
+    ------
+    ValueError
+        If the frames, box or chain options are invalid.
+
+    Examples
+    --------
+    >>> from remlib.montecarlo import tabulate_pair
+    >>> run = bead_spring_frames(4, 8, 10, box=[8.0] * 3, burn_in=20, seed=0)
+    >>> pair = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 1.0, r_min=0.7, r_cut=2 ** (1 / 6))
+    >>> fit = bonded_boltzmann_inversion(run.frames, run.box, 8, pair=pair)
+    >>> fit.method, fit.theta.shape
+    ('boltzmann inversion', (14,))
     """
     box = check_box(box)
     frames = check_positions(frames, box)
@@ -318,6 +367,21 @@ def fit_bonded_rem(frames, box, chain_length, *, pair, exclude=2, n_bond=8, n_an
     BondedResult
         ``rem`` is the :class:`~remlib.rem.REMResult` of the fit, ``model_frames`` the
         model frames of its last re-sampling.
+
+    Raises
+    ------
+    ValueError
+        If the frames, box, chain options or a count is invalid.
+
+    Examples
+    --------
+    >>> import warnings; warnings.simplefilter("ignore")   # two iterations do not converge
+    >>> from remlib.montecarlo import tabulate_pair
+    >>> run = bead_spring_frames(4, 8, 10, box=[8.0] * 3, burn_in=20, seed=0)
+    >>> pair = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 1.0, r_min=0.7, r_cut=2 ** (1 / 6))
+    >>> fit = fit_bonded_rem(run.frames, run.box, 8, pair=pair, n_model_frames=10, burn_in=5, max_iter=2, seed=1)
+    >>> fit.method, fit.theta.shape, fit.rem.n_iter <= 2
+    ('rem', (14,), True)
     """
     start = bonded_boltzmann_inversion(frames, box, chain_length, pair=pair, exclude=exclude, n_bond=n_bond,
                                        n_angle=n_angle, beta=beta)
@@ -337,6 +401,24 @@ def fit_bonded_rem(frames, box, chain_length, *, pair, exclude=2, n_bond=8, n_an
 
 def center_of_mass(frames, box, atoms_per_molecule):
     """Centre of mass of each molecule (equal masses, minimum image within the molecule), wrapped.
+
+    Parameters
+    ----------
+    frames : array_like, shape (n_frames, n_molecules * atoms_per_molecule, 3)
+        Positions in ``[0, L)``; molecule k holds atoms ``k * atoms_per_molecule ...``.
+    box : array_like, shape (3,)
+    atoms_per_molecule : int
+
+    Returns
+    -------
+    ndarray, shape (n_frames, n_molecules, 3)
+        Centres in ``[0, L)``.
+
+    Raises
+    ------
+    ValueError
+        If the box or the positions are invalid, or ``atoms_per_molecule`` does not divide
+        the number of atoms.
 
     Examples
     --------
@@ -364,7 +446,13 @@ class DimerLiquid:
         Mapped CG sites.
     com_forces : ndarray, shape (n_frames, n_molecules, 3)
         Mapped forces: sum of the intermolecular forces on each molecule's atoms.
-    box : ndarray
+    box : ndarray, shape (3,)
+
+    Examples
+    --------
+    >>> liquid = DimerLiquid(np.zeros((1, 4, 3)), np.zeros((1, 2, 3)), np.zeros((1, 2, 3)), np.full(3, 5.0))
+    >>> liquid.com.shape
+    (1, 2, 3)
     """
 
     frames: np.ndarray
@@ -380,6 +468,31 @@ def lj_dimer_frames(n_molecules, density, temperature, n_frames, *, bond_k=200.0
     Atoms of different molecules interact by the LJ potential shifted at ``r_cut``; the
     two atoms of a molecule by a harmonic bond :math:`\\tfrac{k}{2}(r - r_0)^2` only.
     ``density`` is the number of molecules per volume.
+
+    Parameters
+    ----------
+    n_molecules : int
+    density, temperature : float
+        Molecules per volume and the temperature (reduced units).
+    n_frames : int
+    bond_k, bond_r0 : float
+        The intramolecular harmonic bond.
+    r_cut : float
+        LJ cutoff (the box edge must be at least ``2 r_cut``).
+    burn_in, thin : int
+        Sweeps.
+    seed : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    DimerLiquid
+        Atomistic frames, the centres of mass ``com`` (n_frames, n_molecules, 3) and
+        their mapped forces ``com_forces`` (n_frames, n_molecules, 3).
+
+    Raises
+    ------
+    ValueError
+        If an argument is out of range or the box is too small for ``r_cut``.
 
     Examples
     --------
