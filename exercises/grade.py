@@ -9,7 +9,10 @@ result is one CSV gradebook::
 
 one row per submission: the points of every question, their sum, the practice's maximum,
 and a note when the submission could not be graded (the notebook is not valid JSON, it is
-another practice, its grading raised) or ran out of time (then its points are 0).
+another practice, its grading raised) or ran out of time (then its points are 0).  Next to
+it, ``<gradebook>-feedback/<student>.txt`` holds otter's report of each submission: the
+result of every test, hidden ones included (for the teacher), or the end of otter's output
+when grading failed.
 
 Submissions, in ``SUBMISSIONS``:
 
@@ -122,8 +125,9 @@ def _kill_processes_naming(folder):
 def grade_one(submission, autograder, timeout):
     """Grade one notebook with ``otter run`` in its own process group.
 
-    Returns ``({question: points}, note)``; the points are empty when grading failed or timed
-    out, and the note says why.
+    Returns ``({question: points}, note, report)``: the points are empty when grading failed
+    or timed out, the note then says why; the report is otter's output for every question (or
+    the end of its output when grading failed).
     """
     with tempfile.TemporaryDirectory(prefix="rem-grade-") as scratch:
         scratch = pathlib.Path(scratch)
@@ -140,12 +144,16 @@ def grade_one(submission, autograder, timeout):
             os.killpg(process.pid, signal.SIGKILL)  # otter and its children
             process.communicate()
             _kill_processes_naming(scratch)  # the kernel, which runs in a session of its own
-            return {}, f"timed out: grading took longer than {timeout:g} s (an endless loop?), 0 points"
+            note = f"timed out after {timeout:g} s (an endless loop?): 0 points"
+            return {}, note, note
         results = scratch / "results.json"
         if process.returncode != 0 or not results.is_file():
-            return {}, f"not graded: {_last_line(output)}"
-        tests = json.loads(results.read_text())["tests"]
-        return {t["name"]: float(t["score"]) for t in tests if "max_score" in t}, ""
+            tail = "\n".join(output.splitlines()[-40:])
+            return {}, f"not graded: {_last_line(output)}", f"not graded; the end of otter's output:\n{tail}"
+        tests = [t for t in json.loads(results.read_text())["tests"] if "max_score" in t]
+        report = "\n\n".join(f"{t['name']}: {float(t['score']):g} of {float(t['max_score']):g} points\n"
+                               f"{t.get('output', '')}" for t in tests)
+        return {t["name"]: float(t["score"]) for t in tests}, "", report
 
 
 def grade_class(practice, submissions, *, out=None, timeout=DEFAULT_TIMEOUT, jobs=1, dist=DIST,
@@ -169,7 +177,8 @@ def grade_class(practice, submissions, *, out=None, timeout=DEFAULT_TIMEOUT, job
     -------
     rows : list of dict
         One dict per submission with keys ``student``, the question names, ``total``,
-        ``possible`` and ``note`` (as written to the CSV).
+        ``possible`` and ``note`` (as written to the CSV; each submission's report goes to
+        ``<out>-feedback/<student>.txt``).
 
     Raises
     ------
@@ -186,11 +195,14 @@ def grade_class(practice, submissions, *, out=None, timeout=DEFAULT_TIMEOUT, job
     maxima = question_points(autograder)
     names = list(maxima)
     out = pathlib.Path(out) if out else submissions.with_name(f"{submissions.name}-grades.csv")
+    feedback = out.with_name(f"{out.stem}-feedback")
+    feedback.mkdir(parents=True, exist_ok=True)
 
     def task(item):
         student, path, problem = item
         start = time.perf_counter()
-        points, note = grade_one(path, autograder, timeout) if path else ({}, problem)
+        points, note, report = grade_one(path, autograder, timeout) if path else ({}, problem, problem)
+        (feedback / f"{student}.txt").write_text(report + "\n")
         if verbose:
             print(f"{student:30s} {time.perf_counter() - start:6.1f} s  "
                   f"{sum(points.values()):g} points  {note}", flush=True)
@@ -210,7 +222,7 @@ def grade_class(practice, submissions, *, out=None, timeout=DEFAULT_TIMEOUT, job
         writer.writeheader()
         writer.writerows(rows)
     if verbose:
-        print(f"{len(rows)} submissions graded into {out}; maximum points: "
+        print(f"{len(rows)} submissions graded into {out} (otter's reports in {feedback}); maximum points: "
               + ", ".join(f"{name} {value:g}" for name, value in maxima.items()) + f", total {possible:g}")
     return rows
 

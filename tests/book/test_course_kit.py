@@ -27,6 +27,7 @@ from book_helpers import load_module
 ROOT = Path(__file__).resolve().parents[2]
 EXERCISES = ROOT / "exercises"
 PRACTICE = "practice3_moment_matching"  # the shortest practice to grade
+OTHER = "practice1_relative_entropy"  # a submission of the wrong practice
 TIME_LIMIT = 60.0  # seconds per submission in the test (a solution takes 7-20 s here)
 
 
@@ -38,8 +39,8 @@ grade = load_module("exercises_grade", EXERCISES / "grade.py")
 def kit(tmp_path_factory):
     """The kit of one practice, built (without grading the solution) into a temporary dist."""
     dist = tmp_path_factory.mktemp("dist")
-    (info,) = build.build_all(dist, run_tests=False, only=[PRACTICE], verbose=False)
-    return dist, info
+    built = {b["name"]: b for b in build.build_all(dist, run_tests=False, only=[PRACTICE, OTHER], verbose=False)}
+    return dist, built[PRACTICE]
 
 
 def documented_layout():
@@ -120,6 +121,7 @@ def class_folder(kit, tmp_path_factory):
     nbformat.write(hanging, folder / "erin.ipynb")  # an endless loop at the top level
     (folder / "frank.ipynb").write_text('{"cells": [')  # broken: not JSON
     (folder / "gina").mkdir()  # a folder without a notebook
+    shutil.copy(dist / OTHER / "student" / f"{OTHER}.ipynb", folder / "harry.ipynb")  # another practice
     return folder
 
 
@@ -146,7 +148,7 @@ def test_gradebook_of_a_class(kit, gradebook):
     possible = sum(maxima.values())
     assert list(table[0]) == ["student", *questions, "total", "possible", "note"]
     by_student = {row["student"]: row for row in table}
-    assert sorted(by_student) == ["alice", "bob", "carol", "dave", "erin", "frank", "gina"]
+    assert sorted(by_student) == ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "harry"]
     points = {s: {q: float(r[q]) for q in questions} for s, r in by_student.items()}
     for student, row in by_student.items():
         assert float(row["total"]) == pytest.approx(sum(points[student].values())), student
@@ -163,14 +165,30 @@ def test_gradebook_of_a_class(kit, gradebook):
     assert float(by_student["carol"]["total"]) == 0.0 and by_student["carol"]["note"] == ""
     # hanging: stopped at the limit, zero, with a note
     assert float(by_student["erin"]["total"]) == 0.0
-    assert by_student["erin"]["note"].startswith(f"timed out: grading took longer than {TIME_LIMIT:g} s")
+    assert by_student["erin"]["note"] == f"timed out after {TIME_LIMIT:g} s (an endless loop?): 0 points"
     # broken and empty: a note that says why
     assert float(by_student["frank"]["total"]) == 0.0
     assert by_student["frank"]["note"].startswith("not graded:") and "JSON" in by_student["frank"]["note"]
     assert by_student["gina"]["note"] == "not graded: the folder must hold one notebook, it holds none"
+    assert float(by_student["harry"]["total"]) == 0.0
+    assert by_student["harry"]["note"].startswith("not graded:") and f"assignment '{OTHER}'" in by_student["harry"]["note"]
     assert [r["student"] for r in rows] == [r["student"] for r in table]
-    # five otter runs (about 10-20 s each) and one at the limit, two at a time
+    # six otter runs (about 10-20 s each) and one at the limit, two at a time
     assert elapsed < 4 * TIME_LIMIT
+
+
+def test_feedback_reports(gradebook, class_folder):
+    rows, table, elapsed = gradebook
+    feedback = class_folder.parent / "grades-feedback"
+    assert sorted(p.stem for p in feedback.glob("*.txt")) == sorted(r["student"] for r in table)
+    alice = (feedback / "alice.txt").read_text()
+    assert all(re.search(rf"^{q}: (\S+) of \1 points$", alice, re.MULTILINE) for q in table[0] if q[:1] == "q")
+    assert "failed" not in alice
+    bob = (feedback / "bob.txt").read_text()
+    q1 = bob[bob.index("q1:"):bob.index("q2:")]
+    assert q1.startswith("q1: 0 of") and "Test case failed" in q1 and "AssertionError" in q1
+    assert (feedback / "erin.txt").read_text().startswith("timed out")
+    assert "NotJSONError" in (feedback / "frank.txt").read_text()
 
 
 def test_no_grading_process_is_left_behind(gradebook):
