@@ -58,6 +58,12 @@ class SampleEstimate:
         The estimate.
     stderr : float
         Its standard error (standard deviation of the estimate over repeated samplings).
+
+    Examples
+    --------
+    >>> est = SampleEstimate(0.52, 0.01)
+    >>> abs(est.value - 0.5) < 3 * est.stderr
+    True
     """
 
     value: float

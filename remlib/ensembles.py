@@ -49,6 +49,13 @@ class EnsembleAverages:
         Effective number of independent samples (``inf`` for exact quadrature).
     log_partition : float or None
         :math:`\ln Z(\theta)` when the ensemble knows it (grids).
+
+    Examples
+    --------
+    >>> from remlib.basis import PolynomialBasis
+    >>> avg = GridEnsemble(np.linspace(-10, 10, 2001)).averages(PolynomialBasis([2]), [0.5])
+    >>> avg.mean.shape, avg.cov.shape, avg.n_effective
+    ((1,), (1, 1), inf)
     """
 
     mean: np.ndarray

@@ -33,7 +33,31 @@ __all__ = ["information_decomposition", "InformationDecomposition"]
 
 @dataclass(frozen=True)
 class InformationDecomposition:
-    """Result of :func:`information_decomposition` (all divergences in nats)."""
+    r"""Result of :func:`information_decomposition` (all divergences in nats).
+
+    Attributes
+    ----------
+    total : float
+        :math:`D(P_{AA} \| Q_{recon})`.
+    coarse : float
+        :math:`D(P_{map} \| p_{CG})`.
+    reconstruction : float
+        :math:`\sum_R P_{map}(R) D(P_{AA}(\cdot|R) \| q(\cdot|R))`.
+    p_map : ndarray, shape (n_cg,)
+        The mapped distribution :math:`P_{map}`.
+    q_recon : ndarray, shape (n_micro,)
+        :math:`Q_{recon}` over microstates.
+    p_conditional : ndarray, shape (n_micro,)
+        :math:`P_{AA}(r \mid M(r))` (0 where :math:`P_{map} = 0`).
+    backmap : ndarray, shape (n_micro,)
+        The back-mapping :math:`q(r \mid M(r))` used.
+
+    Examples
+    --------
+    >>> parts = information_decomposition([0.1, 0.2, 0.3, 0.4], [0, 0, 1, 1], [0.5, 0.5])
+    >>> round(parts.total, 6) == round(parts.coarse + parts.reconstruction, 6)
+    True
+    """
 
     #: :math:`D(P_{AA} \| Q_{recon})`
     total: float

@@ -42,6 +42,14 @@ class ParameterEstimate:
     stderr : ndarray, shape (n_functions,)
         Their standard errors (see the function for when they hold; ``inf`` when the
         data do not determine them).
+
+    Examples
+    --------
+    >>> from remlib.basis import PolynomialBasis
+    >>> x = np.linspace(-1, 1, 5)
+    >>> fit = force_matching(x, -2 * x, PolynomialBasis([2]))
+    >>> fit.theta.round(6).tolist(), fit.stderr.round(6).tolist()
+    ([1.0], [0.0])
     """
 
     theta: np.ndarray
@@ -60,6 +68,12 @@ class MeanForceResult:
         Average force in each bin (NaN in empty bins).
     stderr : ndarray, shape (n_bins,)
         Its standard error (NaN in bins with fewer than two samples).
+
+    Examples
+    --------
+    >>> binned = mean_force([0.1, 0.2, 0.6, 0.9], [1.0, 3.0, 2.0, 2.0], [0.0, 0.5, 1.0])
+    >>> binned.centers.tolist(), binned.mean_force.tolist()
+    ([0.25, 0.75], [2.0, 2.0])
     """
 
     centers: np.ndarray
@@ -79,6 +93,12 @@ class PathEntropyResult:
         Standard error of ``mean`` from the spread over walkers (NaN for one walker).
     per_walker : ndarray, shape (n_walkers,)
         The estimate for each walker's path.
+
+    Examples
+    --------
+    >>> result = PathEntropyResult(0.5, 0.1, np.array([0.4, 0.6]))
+    >>> bool(result.per_walker.mean() == result.mean)
+    True
     """
 
     mean: float

@@ -290,6 +290,12 @@ class PeptideTrajectory:
     wall_time : float
         Seconds the simulation took when it was run (not when loaded from cache).
     from_cache : bool
+
+    Examples
+    --------
+    >>> run = PeptideTrajectory(np.zeros(3), np.zeros(3), np.zeros((3, 10, 3), np.float32), np.zeros(3), {}, 0.0)
+    >>> run.n_frames
+    3
     """
 
     phi: np.ndarray

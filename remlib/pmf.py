@@ -62,6 +62,12 @@ class PMFResult:
     error : ndarray, same shape as ``pmf``
         Delta-method standard error of :math:`F_k` for independent samples (``inf`` in
         empty bins).
+
+    Examples
+    --------
+    >>> result = pmf_from_samples([0.2, 0.4, 0.6, 1.5], [0.0, 1.0, 2.0])
+    >>> result.centers.tolist(), result.pmf.round(4).tolist()
+    ([0.5, 1.5], [0.0, 1.0986])
     """
 
     centers: np.ndarray | tuple

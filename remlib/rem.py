@@ -85,6 +85,15 @@ class REMResult:
     target_mean, model_mean : ndarray, shape (m,)
         :math:`\langle\phi\rangle_\mathrm{target}` and :math:`\langle\phi\rangle_\theta` at the
         result (equal at the optimum without regularization: moment matching).
+
+    Examples
+    --------
+    >>> from remlib.basis import PolynomialBasis
+    >>> from remlib.ensembles import GridEnsemble
+    >>> x = np.linspace(-5, 5, 1001)
+    >>> result = minimize_relative_entropy(PolynomialBasis([2]), GridEnsemble(x), x, weights=np.exp(-x**2))
+    >>> result.converged, round(float(result.theta[0]), 4), result.history["theta"].shape[1]
+    (True, 1.0, 1)
     """
 
     theta: np.ndarray
