@@ -21,6 +21,7 @@ it only needs numpy and the standard library.
 
 import ast
 import contextlib
+import dis
 import math
 import re
 import signal
@@ -157,8 +158,6 @@ _STUB_OPS = {"RESUME", "NOP", "LOAD_CONST", "RETURN_VALUE", "RETURN_CONST", "POP
 
 def _is_stub(func):
     """Whether ``func``'s body does nothing (``...`` or ``pass``, maybe with a docstring)."""
-    import dis
-
     code = getattr(func, "__code__", None)
     return code is not None and all(
         op.opname in _STUB_OPS and (op.opname not in ("LOAD_CONST", "RETURN_CONST") or op.argval is None)
