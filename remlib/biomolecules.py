@@ -117,6 +117,13 @@ def torus_grid(n_intervals):
     weights : ndarray, shape ((n+1)**2,)
         Quadrature weights; they sum to :math:`(2\pi)^2`.
 
+    Raises
+    ------
+    ValueError
+        If ``n_intervals < 2``.
+    TypeError
+        If ``n_intervals`` is not an integer.
+
     Examples
     --------
     >>> grid, weights = torus_grid(4)
@@ -191,6 +198,12 @@ def basin_populations(phi, psi, *, weights=None, n_blocks=None):
     errors : dict name -> float
         Only when ``n_blocks`` is given.
 
+    Raises
+    ------
+    ValueError
+        If ``phi`` and ``psi`` differ in shape or are not finite, ``weights`` has the wrong
+        shape, negative entries or a zero sum, or there are fewer samples than ``n_blocks``.
+
     Examples
     --------
     >>> pops = basin_populations(np.radians([-80.0, -70.0]), np.radians([70.0, -40.0]))
@@ -250,6 +263,12 @@ def map_to_beads(positions, groups, *, masses=None):
     Returns
     -------
     ndarray, shape (n_frames, n_beads, 3)
+
+    Raises
+    ------
+    ValueError
+        If ``positions`` is not (n_frames, n_atoms, 3), ``groups`` is empty or lists atoms
+        out of range, or ``masses`` are not ``n_atoms`` positive numbers.
 
     Examples
     --------

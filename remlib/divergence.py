@@ -97,6 +97,12 @@ def kl_divergence(p, q):
     -------
     float
 
+    Raises
+    ------
+    ValueError
+        If ``p`` or ``q`` is empty, holds NaN, inf or negative entries, sums to zero, or
+        the two differ in shape.
+
     Examples
     --------
     >>> from remlib.divergence import kl_divergence
@@ -150,6 +156,12 @@ def kl_gaussian(mean0, cov0, mean1, cov1):
     Returns
     -------
     float
+
+    Raises
+    ------
+    ValueError
+        If a mean or covariance has the wrong shape or non-finite entries, or a covariance
+        is not symmetric positive definite.
 
     Examples
     --------
@@ -231,6 +243,12 @@ def kl_from_energies(u_p, u_q, x, *, beta=1.0):
     float
         ``inf`` if ``q`` vanishes where ``p`` does not.
 
+    Raises
+    ------
+    ValueError
+        If the energies differ in shape, hold NaN or ``-inf``, do not match the grid, the
+        grid is not strictly increasing, or ``beta`` is not positive.
+
     Examples
     --------
     >>> import numpy as np
@@ -280,6 +298,12 @@ def kl_divergence_grid(p, q, x):
     Returns
     -------
     float
+
+    Raises
+    ------
+    ValueError
+        If the densities are empty, hold NaN, inf or negative values, integrate to zero,
+        differ in shape, or do not match a strictly increasing grid.
 
     Examples
     --------
@@ -338,6 +362,13 @@ def relative_entropy_from_samples(u_cg, u_aa, *, beta=1.0, free_energy_cg, free_
     SampleEstimate
         ``(value, stderr)`` in nats.
 
+    Raises
+    ------
+    ValueError
+        If ``u_cg`` and ``u_aa`` differ in shape, hold fewer than 2 samples or non-finite
+        values, ``mapping_entropy`` is neither a number nor one value per sample, or
+        ``beta`` is not positive.
+
     Examples
     --------
     >>> from remlib.divergence import relative_entropy_from_samples
@@ -378,6 +409,17 @@ def log_likelihood_from_energies(energies, log_partition, *, beta=1.0):
         density whose likelihood is wanted).
     beta : float
         Inverse temperature.
+
+    Returns
+    -------
+    float
+        :math:`\ell` in nats per sample.
+
+    Raises
+    ------
+    ValueError
+        If ``energies`` is empty, not 1-D or not finite, ``log_partition`` is not one
+        finite number, or ``beta`` is not positive.
 
     Examples
     --------
@@ -421,6 +463,14 @@ def log_likelihood(basis, theta, samples, ensemble):
     float
         :math:`\ell(\theta)`; ``-inf`` if a sample lies outside the ensemble's
         ``support`` (e.g. beyond the grid), where the model has zero probability.
+
+    Raises
+    ------
+    TypeError
+        If ``ensemble`` has no ``log_partition`` and ``beta`` (e.g. a sampling ensemble),
+        or ``basis`` is not a :class:`~remlib.basis.Basis`.
+    ValueError
+        If ``theta`` or ``samples`` do not fit the basis or are not finite.
 
     Examples
     --------

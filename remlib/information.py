@@ -137,6 +137,15 @@ def information_decomposition(p_aa, mapping, p_cg, backmap=None):
         excludes a reachable state) and the distributions ``.p_map``,
         ``.q_recon``, ``.p_conditional``, ``.backmap``.
 
+    Raises
+    ------
+    ValueError
+        If a distribution is not 1-D, empty, negative or sums to zero, ``mapping`` does
+        not give one label per microstate, uses a label without a CG state or leaves a CG
+        state without microstates, or ``backmap`` does not sum to 1 within each CG state.
+    TypeError
+        If ``mapping`` does not hold integer labels.
+
     Examples
     --------
     >>> from remlib.information import information_decomposition

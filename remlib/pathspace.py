@@ -220,6 +220,12 @@ def path_relative_entropy(trajectory, dt, force_p, force_q, *, beta=1.0, gamma=1
     PathEntropyResult
         ``.mean``, ``.stderr`` (over walkers) and ``.per_walker`` in nats.
 
+    Raises
+    ------
+    ValueError
+        If ``dt``, ``beta`` or ``gamma`` is not positive, the trajectory has the wrong shape
+        or non-finite values, or a force returns the wrong shape or non-finite values.
+
     Examples
     --------
     Ornstein–Uhlenbeck with stiffness 2 against stiffness 1, started in equilibrium: the

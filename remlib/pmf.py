@@ -232,6 +232,13 @@ def pmf_on_grid(energy, grids, *, axis=0, beta=1.0):
     F : ndarray
         Shape ``(len(grids[axis]),)`` (or the kept axes' shape), minimum 0.
 
+    Raises
+    ------
+    ValueError
+        If a grid is empty or not strictly increasing, ``energy`` has the wrong shape, NaN
+        or ``-inf`` values or is ``+inf`` everywhere, ``axis`` is out of range, or ``beta``
+        is not positive.
+
     Examples
     --------
     >>> import numpy as np

@@ -516,6 +516,14 @@ def relative_entropy_objective(basis, ensemble, target, theta, *, weights=None):
         :math:`S(\theta)`; ``inf`` if target data (of weight > 0) lie outside the
         ensemble's ``support`` (e.g. beyond the grid), where the model has zero probability.
 
+    Raises
+    ------
+    TypeError
+        If ``ensemble`` has no ``log_partition`` (a sampling ensemble) or ``basis`` is not
+        a :class:`~remlib.basis.Basis`.
+    ValueError
+        If ``theta``, the target samples or their weights do not fit the basis.
+
     Examples
     --------
     A harmonic model :math:`U = \theta x^2` on target data with :math:`\langle x^2\rangle = 1/2`
