@@ -64,8 +64,7 @@ class StaticControl:
         Keyword values of ``model.compute`` (numbers, strings or tuples), in the order shown.
     labels : sequence of str, optional
         What the reader sees for each value (default: the value formatted with ``%g``).
-    default : object, optional
-        The value shown first (default: the ipywidget's value, else the first one).
+        The static explorer starts at the value closest to the live control's.
 
     Examples
     --------
@@ -76,22 +75,21 @@ class StaticControl:
     'select'
     """
 
-    def __init__(self, values, labels=None, default=None):
+    def __init__(self, values, labels=None):
         self.values = list(values)
         if not self.values:
             raise ValueError("values must hold at least one control value")
         self.labels = [str(v) for v in labels] if labels is not None else [_label(v) for v in self.values]
         if len(self.labels) != len(self.values):
             raise ValueError(f"labels has {len(self.labels)} entries for {len(self.values)} values")
-        self.default = default
         numeric = all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in self.values)
         self.kind = "range" if numeric else "select"
 
     def index(self, value):
-        """Position of ``value`` among the values (the closest one for numbers)."""
+        """Position of ``value`` among the values (the closest one for numbers; else the first)."""
         if self.kind == "range":
             return int(np.argmin(np.abs(np.asarray(self.values, dtype=float) - value)))
-        return self.values.index(value)
+        return self.values.index(value) if value in self.values else 0
 
     def sampling(self):
         """How finely the control is sampled, in words."""
@@ -292,8 +290,7 @@ def explorer_payload(explorer, grid, scale=SCALE):
     finally:
         figure.set_dpi(live_dpi)
         explorer.update()  # back to the widget's own state
-    defaults = [c.index(c.default if c.default is not None else explorer.controls[n].value)
-                for n, c in zip(names, controls)]
+    defaults = [c.index(explorer.controls[n].value) for n, c in zip(names, controls)]
     return {
         "title": explorer.title,
         "width": width, "height": height, "scale": scale, "background": background,
