@@ -257,6 +257,21 @@ def alanine_dipeptide_system(phi=-80.0, psi=150.0, *, hydrogen_mass=4.0, constra
     Returns
     -------
     topology, positions, system
+        OpenMM ``Topology``, ``Quantity`` of shape (22, 3) in nm, and ``System``.
+
+    Raises
+    ------
+    ValueError
+        If ``phi``/``psi`` are not numbers, ``hydrogen_mass`` is not positive or
+        ``constraints`` is unknown.
+    ImportError
+        If OpenMM is not installed.
+
+    Examples
+    --------
+    >>> topology, positions, system = alanine_dipeptide_system()
+    >>> topology.getNumAtoms(), system.getNumParticles(), len(positions)
+    (22, 22, 22)
     """
     openmm, app, unit = _openmm()
     hydrogen_mass = as_positive_scalar(hydrogen_mass, "hydrogen_mass")
@@ -526,6 +541,20 @@ def simulate_alanine_dipeptide(temperature=300.0, n_steps=250_000, *, cache_dir=
     Returns
     -------
     PeptideTrajectory
+
+    Raises
+    ------
+    ValueError
+        If a parameter is out of range (e.g. ``n_steps`` not a multiple of
+        ``report_interval``) or a cached file does not match its parameters.
+    ImportError
+        If OpenMM is needed (no cached run) and not installed.
+
+    Examples
+    --------
+    >>> run = simulate_alanine_dipeptide(300.0, 100, report_interval=50, equilibration_steps=0, cache_dir=None)
+    >>> run.n_frames, run.from_cache, bool(np.all(np.abs(run.phi) <= np.pi))
+    (2, False, True)
     """
     parameters = simulation_parameters(temperature, n_steps, seed=seed, **options)
     path = _cache_path(parameters, cache_dir)
@@ -569,6 +598,11 @@ def simulate_alanine_dipeptide_runs(runs, *, processes=2):
     -------
     list of PeptideTrajectory
         In the order of ``runs``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`simulate_alanine_dipeptide`, for any run; or if ``processes < 1``.
 
     Examples
     --------
