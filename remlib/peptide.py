@@ -546,7 +546,7 @@ def simulate_alanine_dipeptide(temperature=300.0, n_steps=250_000, *, cache_dir=
     ------
     ValueError
         If a parameter is out of range (e.g. ``n_steps`` not a multiple of
-        ``report_interval``) or a cached file does not match its parameters.
+        ``report_interval``, or a seed outside OpenMM's range).
     ImportError
         If OpenMM is needed (no cached run) and not installed.
 
