@@ -145,11 +145,11 @@ def _same(a, b):
     return a == b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
-def _visit(indices, n):
-    """Several distinct indices across a control's range, the first one not the current one."""
+def _visit(current, n):
+    """Several distinct positions across a control's range, each one a move (not ``current``)."""
     picks = [n - 1, 0, n // 3, (2 * n) // 3]
     picks = [i for k, i in enumerate(picks) if i not in picks[:k]]
-    return [i for i in picks if i != indices] + ([indices] if n > 1 else [])
+    return [i for i in picks if i != current] + ([current] if n > 1 else [])
 
 
 def exercise_explorer(browser, url, html_root, page_name, number_check, explorer):
@@ -195,6 +195,7 @@ def exercise_explorer(browser, url, html_root, page_name, number_check, explorer
             indices[control] = step["value"]
             values = {c: grid[c].values[indices[c]] for c in names}
             expected = number_check(explorer.model.compute(**values), values)
+            _check_numbers(step["status"], expected)
             for index in _visit(indices[control], n):
                 move = page.evaluate(_MOVE, [control, index, "set"])
                 assert move["value"] == index
