@@ -4,7 +4,9 @@ Prints a markdown table. For every practice: the time of ``otter assign`` with g
 solution (what ``make assignments`` does), the time of otter's grading of the solution
 notebook alone (``otter run``'s code path, in a fresh kernel), and the slowest
 ``grader.check("qN")`` over its questions, called through ``otter.Notebook.check`` with the
-solution's variables and the public tests the student sees.
+solution's variables and the public tests the student sees.  Also the time of the largest call
+a check makes with a valid but slow answer (practice 2's histogram as a Python loop), against
+the per-call limit of ``check_helpers.DEFAULT_TIMEOUT``.
 
 Usage: ``python exercises/benchmark_checks.py [--out DIR]`` (default: a temporary folder).
 """
@@ -65,6 +67,31 @@ def slowest_check(info):
     return max(times)
 
 
+LOOP_HISTOGRAM = """
+def histogram_density(samples, edges):
+    counts = [0] * (len(edges) - 1)
+    for s in samples:
+        for i in range(len(edges) - 1):
+            if edges[i] <= s < edges[i + 1]:
+                counts[i] += 1
+                break
+    return np.array([c / (len(samples) * (edges[i + 1] - edges[i])) for i, c in enumerate(counts)])
+"""
+"""A valid but slow answer to practice 2's Q1: a Python loop over samples and bins."""
+
+
+def slowest_call_of_a_loop_answer(info):
+    """Practice 2's Q3 check (200,000 samples through ``histogram_density``) with the loop
+    answer: the time of its slowest checked call, to compare with ``DEFAULT_TIMEOUT``."""
+    import check_helpers
+
+    env = solution_namespace(info["solution"])
+    exec(LOOP_HISTOGRAM, env)
+    start = time.perf_counter()
+    env["distance_pmf"](env["r_samples"], env["edges_r"])
+    return time.perf_counter() - start, check_helpers.DEFAULT_TIMEOUT
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=None, help="output folder (default: temporary)")
@@ -85,12 +112,16 @@ def main(argv=None):
             assert results.total == results.possible
             check_time, question = slowest_check(info)
             rows.append((info["name"], assign_time, grade_time, check_time, question))
+            if info["name"] == "practice2_pmf":
+                loop_time, limit = slowest_call_of_a_loop_answer(info)
         total = time.perf_counter() - total_start
     print("| practice | otter assign + grading (s) | otter grading alone (s) | slowest grader.check (s) |")
     print("|---|---|---|---|")
     for name, assign_time, grade_time, check_time, question in rows:
         print(f"| {name} | {assign_time:.1f} | {grade_time:.1f} | {check_time:.2f} ({question}) |")
-    print(f"\nall practices: {sum(r[1] for r in rows):.0f} s to build and grade, "
+    print(f"\npractice 2, Q3 with a Python-loop histogram_density: {loop_time:.2f} s for the checked "
+          f"call (limit {limit:g} s per call)")
+    print(f"all practices: {sum(r[1] for r in rows):.0f} s to build and grade, "
           f"{sum(r[2] for r in rows):.0f} s to grade the solutions again; whole script {total:.0f} s")
 
 

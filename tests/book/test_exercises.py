@@ -10,6 +10,11 @@ temporary folder. Then, for every practice:
 * typical wrong answers fail with the teaching message written for them;
 * bad student functions (wrong type, wrong shape, NaN, an exception, an endless loop) get a
   clear message within the time limit;
+* every answer cell of a student notebook is editable, and every answer the text asks for,
+  left blank alone, fails a public check that names it;
+* a mistake in an earlier question makes a later one say "fix Qn first", not its own hints;
+* a name whose cell raised, timed out or never ran is reported as such, and the last cell
+  prints the points per question and the total;
 * ``grader.check`` works in a plain Jupyter kernel (the student's view).
 """
 
