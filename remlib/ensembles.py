@@ -19,6 +19,7 @@ import numpy as np
 from remlib._numba import njit
 from remlib._stats import effective_sample_size, logsumexp, weighted_moments
 from remlib._validation import (
+    as_count,
     as_float_array,
     as_generator,
     as_positive_int,
@@ -233,9 +234,8 @@ class GridEnsemble:
 
         Parameters
         ----------
-        design : ndarray, shape (n_points, m)
-            :math:`\phi(R_k)` from :meth:`design`.
-        theta : ndarray, shape (m,)
+        design, theta
+            As in :meth:`log_partition_from_design`.
 
         Returns
         -------
@@ -457,7 +457,7 @@ class MetropolisEnsemble:
         if np.any(step <= 0):
             raise ValueError("step_size must be > 0")
         self.step_size = np.broadcast_to(step, (self.dim,)).copy()
-        self.n_samples = as_positive_int(n_samples, "n_samples")
+        self.n_samples = as_count(n_samples, "n_samples", 2 * 8 * self.dim)  # samples and their energies
         self.beta = as_positive_scalar(beta, "beta")
         self.burn_in = as_positive_int(burn_in, "burn_in", minimum=0)
         self.thin = as_positive_int(thin, "thin")

@@ -78,11 +78,12 @@ def dihedral_angle(a, b, c, d):
     Returns
     -------
     float or ndarray, shape (n,)
+        :math:`\phi \in (-\pi, \pi]`.
 
     Raises
     ------
     ValueError
-        If a point does not have 3 coordinates in its last axis or holds NaN or inf.
+        As :func:`bond_angle`.
 
     Examples
     --------
@@ -221,11 +222,8 @@ def chain_bond_angles(frames, box, chain_length):
 
     Parameters
     ----------
-    frames : array_like, shape (n_frames, n_particles, 3) or (n_particles, 3)
-        Positions in ``[0, L)``; particle ``k * chain_length + j`` is bead j of chain k.
-    box : array_like, shape (3,)
-    chain_length : int
-        Beads per chain (>= 2), dividing ``n_particles``.
+    frames, box, chain_length
+        As in :func:`chain_bond_lengths`.
 
     Returns
     -------
@@ -235,7 +233,7 @@ def chain_bond_angles(frames, box, chain_length):
     Raises
     ------
     ValueError
-        If the box, the positions or ``chain_length`` are invalid.
+        As :func:`chain_bond_lengths`.
 
     Examples
     --------
