@@ -336,7 +336,7 @@ with time_limit(60):
 # # BEGIN TESTS
 
 # %%
-def test_irreducible(mapped_distribution, irreducible, p_cg_best, best_terms, states):
+def test_irreducible(mapped_distribution, information_terms, irreducible, p_cg_best, best_terms, states):
     import numpy as np
     import check_helpers as ch
     ch.prerequisite("Q2", mapped_distribution, (np.array([0.1, 0.2, 0.3, 0.4]), np.array([1, 0, 1, 2])), [0.2, 0.4, 0.4, 0.0])
@@ -347,13 +347,15 @@ def test_irreducible(mapped_distribution, irreducible, p_cg_best, best_terms, st
     entropy = lambda x: -np.sum(x[x > 0] * np.log(x[x > 0]))
     # sum_R P_map(R) ln Omega(R) - (H(P_AA) - H(P_map)), Omega(R) = 16
     exact = np.log(16) - (entropy(p) - entropy(p_map))
+    uniform = np.full(4, 0.25)  # total = D(P_AA || 1/64), coarse = D(P_map || 1/4)
+    ch.prerequisite("Q3", information_terms, (p, labels, uniform), (np.log(64) - entropy(p), np.log(4) - entropy(p_map), exact), rtol=1e-8)
     ch.close(ch.array(p_cg_best, "p_cg_best", shape=(4,)), p_map, "p_cg_best", rtol=1e-8, hint="The best coarse model is the mapped distribution of p_aa.")
     terms = [ch.number(v, f"best_terms[{i}]") for i, v in enumerate(ch.parts(best_terms, "best_terms", 3))]
     ch.close(terms, [exact, 0.0, exact], "best_terms", rtol=1e-8, atol=1e-12, hint="information_terms(p_aa, labels, p_cg_best): for the best model the coarse term vanishes and the total is the reconstruction term.")
     ch.close(ch.number(irreducible, "irreducible"), exact, "irreducible", rtol=1e-8, hint="irreducible is the reconstruction term (third entry) for p_cg_best.")
 
 
-test_irreducible(mapped_distribution, irreducible, p_cg_best, best_terms, states)
+test_irreducible(mapped_distribution, information_terms, irreducible, p_cg_best, best_terms, states)
 
 # %% [raw]
 # # END TESTS

@@ -328,6 +328,9 @@ DEPENDENT_MISTAKES = [
     ("practice5_information", "q3",
      "def mapped_distribution(p, labels):\n    return np.bincount(labels, minlength=4) / len(labels)",
      "Fix Q2 first", "coarse ="),
+    ("practice5_information", "q4",
+     "_right = information_terms\ndef information_terms(p_aa, labels, p_cg):\n"
+     "    t, c, r = _right(p_aa, labels, p_cg)\n    return t, c, 2 * r", "Fix Q3 first", "best_terms"),
     ("practice6_overfitting", "q2",
      "_right = log_likelihood\ndef log_likelihood(theta, samples):\n    return _right(theta, samples) + 1",
      "Fix Q1 first", "must not decrease"),
