@@ -36,7 +36,7 @@ from typing import NamedTuple
 import numpy as np
 
 from remlib._numba import njit
-from remlib._validation import as_float_array, as_positive_int, as_positive_scalar
+from remlib._validation import as_flag, as_float_array, as_positive_int, as_positive_scalar, as_theta, check_memory
 
 __all__ = ["Basis", "PolynomialBasis", "GaussianBasis", "BSplineBasis", "FourierBasis", "SeparableBasis"]
 
@@ -127,11 +127,11 @@ class Basis:
 
     def energy(self, x, theta):
         r""":math:`U(x;\theta) = \Phi(x)\,\theta`, shape ``(n_samples,)``."""
-        return self(x) @ self._check_theta(theta)
+        return self(x) @ as_theta(theta, self.n_functions)
 
     def force(self, x, theta):
         r"""Force :math:`-\nabla_x U(x;\theta)`: shape ``(n_samples,)`` for 1-D bases, else ``(n_samples, dim)``."""
-        theta = self._check_theta(theta)
+        theta = as_theta(theta, self.n_functions)
         if self.dim == 1:
             return -(self.derivative(x) @ theta)
         return -np.einsum("kid,i->kd", self.gradient(x), theta)
@@ -155,13 +155,6 @@ class Basis:
         if array.ndim != 2 or array.shape[1] != self.dim:
             raise ValueError(f"x must have shape (n, {self.dim}) for this {self.dim}-dimensional basis, got {array.shape}")
         return array
-
-    def _check_theta(self, theta):
-        theta = as_float_array(theta, "theta", ndim=(0, 1))
-        theta = theta.reshape(-1)
-        if theta.shape != (self.n_functions,):
-            raise ValueError(f"theta must have {self.n_functions} entries (one per basis function), got {theta.size}")
-        return theta
 
     def _spec(self):
         """The numba spec (:class:`_Spec`) of this basis, or ``None`` if it has none."""
@@ -310,10 +303,18 @@ class BSplineBasis(Basis):
 
     and :math:`\sum_i B_i(x) = 1` on ``[lower, upper]`` (partition of unity).
 
+    With ``vanish_at_upper=True`` the knots are spaced :math:`h = (\mathrm{upper} -
+    \mathrm{lower}) / m` and only the :math:`m` splines whose support ends at or before
+    ``upper`` are kept (:math:`t_{i+4} \le t_{m+3} = \mathrm{upper}`): every potential
+    :math:`\sum_i \theta_i B_i` then goes to zero at ``upper`` with two continuous
+    derivatives (no jump in value or force at a cutoff), at the price of not representing
+    a constant near ``upper`` (no partition of unity there).
+
     Outside the interval (a choice made for pair potentials on ``[r_min, r_cut]``):
 
     * ``x > upper``: every function is **zero** (the potential is cut at ``upper``;
-      it jumps there by :math:`U(\mathrm{upper}^-)` unless the fit makes that small).
+      it jumps there by :math:`U(\mathrm{upper}^-)` unless the fit makes that small, or
+      ``vanish_at_upper`` removes the jump).
     * ``x < lower``: calling the basis raises ``ValueError``; the compiled samplers
       treat it as an infinite wall (the move is rejected).
 
@@ -328,6 +329,8 @@ class BSplineBasis(Basis):
         The interval, ``lower < upper``.
     n_functions : int
         Number of splines :math:`m \ge 4`.
+    vanish_at_upper : bool
+        Keep only splines that vanish at ``upper`` with their first two derivatives.
 
     Examples
     --------
@@ -338,37 +341,44 @@ class BSplineBasis(Basis):
     1.0
     >>> basis([1.5]).tolist()                # zero beyond upper
     [[0.0, 0.0, 0.0, 0.0, 0.0]]
+    >>> smooth = BSplineBasis(0.0, 1.0, 5, vanish_at_upper=True)
+    >>> float(np.abs(smooth([1.0])).max()), float(np.abs(smooth.derivative([1.0])).max())  # u, u' vanish at upper
+    (0.0, 0.0)
     """
 
-    def __init__(self, lower, upper, n_functions):
+    def __init__(self, lower, upper, n_functions, vanish_at_upper=False):
         lower = as_float_array(lower, "lower", ndim=0).item()
         upper = as_float_array(upper, "upper", ndim=0).item()
         if not upper > lower:
             raise ValueError(f"upper must be greater than lower, got lower={lower}, upper={upper}")
         self.lower, self.upper = lower, upper
         self.n_functions = as_positive_int(n_functions, "n_functions", minimum=4)
-        self.spacing = (upper - lower) / (self.n_functions - 3)
+        check_memory("n_functions", self.n_functions, 8.0 * self.n_functions**2)  # an (m, m) Hessian
+        self.vanish_at_upper = as_flag(vanish_at_upper, "vanish_at_upper")
+        # splines of the full uniform basis on [lower, upper]; the last three are dropped if vanish_at_upper
+        self._n_full = self.n_functions + 3 if self.vanish_at_upper else self.n_functions
+        self.spacing = (upper - lower) / (self._n_full - 3)
 
     @property
     def knots(self):
         """The uniform knots :math:`t_0, \\dots, t_{m+3}`."""
-        return self.lower + (np.arange(self.n_functions + 4) - 3) * self.spacing
+        return self.lower + (np.arange(self._n_full + 4) - 3) * self.spacing
 
     def _local(self, x):
         if np.any(x < self.lower):
             raise ValueError(f"x contains values below lower={self.lower}, where BSplineBasis is not defined")
         s = (x - self.lower) / self.spacing  # same arithmetic as the compiled _bspline_values
-        inside = s <= self.n_functions - 3 + _UPPER_SLACK
+        inside = s <= self._n_full - 3 + _UPPER_SLACK
         s = np.where(inside, s, 0.0)
-        k = np.minimum(np.floor(s).astype(np.int64), self.n_functions - 4)
+        k = np.minimum(np.floor(s).astype(np.int64), self._n_full - 4)
         return inside, k, np.minimum(s - k, 1.0)
 
     def _scatter(self, inside, k, local):
-        out = np.zeros((k.size, self.n_functions))
+        out = np.zeros((k.size, self._n_full))
         rows = np.arange(k.size)
         for j in range(4):
             out[rows, k + j] = np.where(inside, local[j], 0.0)
-        return out
+        return out[:, :self.n_functions]
 
     def _design(self, x):
         inside, k, u = self._local(x)
@@ -384,10 +394,13 @@ class BSplineBasis(Basis):
         return self._scatter(inside, k, local)
 
     def _spec(self):
+        if self.vanish_at_upper:
+            return None  # the compiled kernels know the full basis only
         return _single_spec(_BSPLINE, [self.lower, self.upper, float(self.n_functions)], self.n_functions)
 
     def __repr__(self):
-        return f"BSplineBasis(lower={self.lower}, upper={self.upper}, n_functions={self.n_functions})"
+        smooth = ", vanish_at_upper=True" if self.vanish_at_upper else ""
+        return f"BSplineBasis(lower={self.lower}, upper={self.upper}, n_functions={self.n_functions}{smooth})"
 
 
 class FourierBasis(Basis):
@@ -414,6 +427,7 @@ class FourierBasis(Basis):
 
     def __init__(self, order, *, sine=True):
         self.order = as_positive_int(order, "order")
+        check_memory("order", self.order, 8.0 * (2 * self.order) ** 2)  # an (m, m) Hessian
         if not isinstance(sine, (bool, np.bool_)):
             raise TypeError(f"sine must be True or False, got {type(sine).__name__}")
         self.sine = bool(sine)

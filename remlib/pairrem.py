@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from remlib._particle_ensemble import FrameFeatures, ParticleEnsemble, blas_on_one_thread
-from remlib._validation import as_float_array, as_positive_int, as_positive_scalar
+from remlib._validation import as_count, as_float_array, as_positive_int, as_positive_scalar, as_theta
 from remlib.basis import BSplineBasis
+from remlib.engines import CGSystem, get_engine
 from remlib.montecarlo import Table, metropolis_particles
 from remlib.neighbors import (
     check_box,
@@ -38,6 +39,7 @@ from remlib.neighbors import (
     radial_distribution,
 )
 from remlib.rem import REMResult, minimize_relative_entropy
+from remlib.tables import INNER_FRACTION, continued_design, pair_energy_force
 
 __all__ = ["PairModel", "PairPotentialResult", "fit_pair_potential_rem", "iterative_boltzmann_inversion",
            "pair_force_matching", "pair_forces"]
@@ -76,8 +78,14 @@ class PairModel:
             raise TypeError(f"basis must be a remlib.basis.BSplineBasis, got {type(basis).__name__}")
         self.basis = basis
         self.r_min, self.r_cut = basis.lower, basis.upper
-        self.s_grid = np.linspace(self.r_min**2, self.r_cut**2, as_positive_int(n_grid, "n_grid", minimum=16))
+        self.s_grid = np.linspace(self.r_min**2, self.r_cut**2, as_count(n_grid, "n_grid", 8 * 8, minimum=16))
         self.design = basis(np.sqrt(self.s_grid))
+        self.n_functions = basis.n_functions
+        # the grid of the MD engines' frames, down to the table's inner distance with the same spacing
+        spacing = self.s_grid[1] - self.s_grid[0]
+        below = int(np.ceil((self.r_min**2 - (INNER_FRACTION * self.r_min) ** 2) / spacing))
+        self._md_s_grid = self.s_grid[0] + spacing * np.arange(-below, self.s_grid.size)
+        self._md_design = continued_design(basis, np.sqrt(self._md_s_grid))
 
     def table(self, theta):
         """The tabulated pair potential :math:`u(r) = \\sum_i \\theta_i B_i(r)` for the MC kernel."""
@@ -87,19 +95,37 @@ class PairModel:
         """Pair sums :math:`\\Phi_i = \\sum_{I<J} B_i(r_{IJ})` per frame, shape (n_frames, n_functions)."""
         return pair_grid_weights(frames, box, r_cut=self.r_cut, s_grid=self.s_grid) @ self.design
 
+    def continued_features(self, frames, box):
+        """Pair sums of the basis continued below r_min (:func:`remlib.tables.continued_design`).
+
+        For frames of an MD engine, which runs the potential continued below the hard
+        core; pairs down to the tables' inner distance ``INNER_FRACTION * r_min`` count.
+        """
+        return pair_grid_weights(frames, box, r_cut=self.r_cut, s_grid=self._md_s_grid) @ self._md_design
+
+    def system(self, theta, box, beta, md=True):
+        """The model at ``theta`` for an engine (:class:`remlib.engines.CGSystem`); ``md``: with the MD tables."""
+        pair = None
+        if md:
+            r = np.linspace(INNER_FRACTION * self.r_min, self.r_cut, 2000)
+            pair = (r, *pair_energy_force(self, theta, r))
+        return CGSystem(box, beta, {"pair": self.table(theta)}, pair)
+
     def potential(self, r, theta):
         """:math:`u(r)` (inf below r_min, 0 beyond r_cut)."""
-        r = np.asarray(r, dtype=float)
+        r = as_float_array(r, "r", allow_empty=True)
+        if np.any(r < 0):
+            raise ValueError("r must contain distances >= 0")
+        theta = as_theta(theta, self.basis.n_functions)
         inside = r >= self.r_min
         u = np.full(r.shape, np.inf)
-        u[inside] = self.basis(r[inside]) @ np.asarray(theta, float)
+        u[inside] = self.basis(r[inside]) @ theta
         return u
 
 
-def _pair_ensemble(model, box, start, beta, n_model_frames, burn_in, thin, seed, n_chains):
-    return ParticleEnsemble(lambda theta: {"pair": model.table(theta)}, lambda frames: model.features(frames, box),
-                            model.basis.n_functions, box, start, beta=beta, n_frames=n_model_frames,
-                            burn_in=burn_in, thin=thin, seed=seed, n_chains=n_chains)
+def _pair_ensemble(model, box, start, beta, n_model_frames, burn_in, thin, seed, n_chains, engine):
+    engine = get_engine(engine, burn_in=burn_in, thin=thin, n_chains=n_chains)
+    return ParticleEnsemble(model, box, start, beta=beta, n_frames=n_model_frames, engine=engine, seed=seed)
 
 
 @dataclass
@@ -125,6 +151,13 @@ class PairPotentialResult:
     rem : REMResult or None
         The relative entropy minimization itself (``method="rem"`` only): Newton steps,
         model re-samplings (``rem.n_resamples``) and its history.
+
+    Examples
+    --------
+    >>> model = PairModel(BSplineBasis(0.9, 2.5, 6))
+    >>> fit = PairPotentialResult("rem", model, np.zeros(6), np.array([1.0, 2.0]), np.zeros(2))
+    >>> fit.method, fit.rem is None
+    ('rem', True)
     """
 
     method: str
@@ -162,14 +195,14 @@ class PairPotentialResult:
         ax.plot(self.r, self.potential, label=kwargs.pop("label", self.method), **kwargs)
         ax.axhline(0.0, color="0.7", lw=0.8)
         ax.set_xlabel("$r$")
-        ax.set_ylabel("$u(r)$ / $k_BT$")
+        ax.set_ylabel("$u(r)$ (energy units, $k_BT = 1/\\beta$)")
         ax.legend()
         return ax
 
 
 # --------------------------------------------------------------------------- shared set-up
 
-def _setup(frames, box, r_cut, n_functions, r_min):
+def _setup(frames, box, r_cut, n_functions, r_min, smooth_cutoff):
     box = check_box(box)
     frames = check_positions(frames, box)
     r_cut = check_cutoff(r_cut, box, "r_cut")
@@ -185,7 +218,7 @@ def _setup(frames, box, r_cut, n_functions, r_min):
     if closest < r_min * (1 - 1e-12):
         raise ValueError(f"r_min={r_min}: the target has pairs at r={closest:.4g} inside the model's hard core; "
                          "lower r_min to at most the closest target distance")
-    return frames, box, PairModel(BSplineBasis(r_min, r_cut, n_functions))
+    return frames, box, PairModel(BSplineBasis(r_min, r_cut, n_functions, vanish_at_upper=smooth_cutoff))
 
 
 def _closest_distance(frame, box, r_cut):
@@ -236,7 +269,7 @@ def _result(method, model, theta, converged, n_iter, history, rem=None):
 @blas_on_one_thread
 def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, beta=1.0, theta0=None,
                            n_model_frames=100, burn_in=100, thin=2, n_chains=1, max_iter=30, tol=1e-6,
-                           regularization=0.0, seed=None):
+                           regularization=0.0, smooth_cutoff=True, engine=None, seed=None):
     """Fit a pair potential by relative entropy minimization (Chaimovich & Shell 2011).
 
     Minimises :math:`S(\\theta) = \\beta\\langle U_\\theta\\rangle_\\mathrm{target} + \\ln Z(\\theta)`
@@ -279,12 +312,32 @@ def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, be
         Ridge term :math:`\\tfrac{\\lambda}{2}\\|\\theta\\|^2`.  It guards the rarely sampled splines
         next to the hard core; for dense liquids (LJ at rho = 0.8) ``1e-2`` makes the
         Newton iteration converge in about 15 steps instead of creeping along them.
+    smooth_cutoff : bool
+        Only splines that vanish at ``r_cut`` with two derivatives
+        (``BSplineBasis(..., vanish_at_upper=True)``), so u and its force go smoothly to
+        zero there and an MD engine runs the same model as the Monte Carlo (default).
+        ``False`` uses the full basis, whose potential may jump at ``r_cut``.
+    engine : None, "montecarlo", "openmm", "lammps" or an engine object
+        What samples the model (:mod:`remlib.engines`): default remlib's Monte Carlo
+        with ``burn_in``, ``thin`` and ``n_chains``; an engine object brings its own
+        settings (e.g. ``OpenMMEngine(thin=200)`` on a GPU, ``LammpsEngine()``).
     seed : None, int or numpy.random.Generator
 
     Returns
     -------
     PairPotentialResult
         ``rem`` is the :class:`~remlib.rem.REMResult` of the fit, ``history`` its history.
+
+    Raises
+    ------
+    ValueError
+        If the frames, box, cutoff or a count is invalid, the target has pairs inside
+        the hard core below ``r_min``, or some spline sees no target pair.
+
+    Warns
+    -----
+    RuntimeWarning
+        If the fit does not converge within ``max_iter`` steps.
 
     Examples
     --------
@@ -296,13 +349,13 @@ def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, be
     >>> fit.theta.shape, fit.method
     ((8,), 'rem')
     """
-    frames, box, model = _setup(frames, box, r_cut, n_functions, r_min)
+    frames, box, model = _setup(frames, box, r_cut, n_functions, r_min, smooth_cutoff)
     beta = as_positive_scalar(beta, "beta")
     target = model.features(frames, box)
     _check_sampled(target, model)
     if theta0 is None:
         theta0 = _boltzmann_inversion(model, *_target_rdf(frames, box, model, 4 * n_functions), beta)
-    ensemble = _pair_ensemble(model, box, frames[-1], beta, n_model_frames, burn_in, thin, seed, n_chains)
+    ensemble = _pair_ensemble(model, box, frames[-1], beta, n_model_frames, burn_in, thin, seed, n_chains, engine)
     rem = minimize_relative_entropy(FrameFeatures(model.basis.n_functions), ensemble, target, theta0=theta0,
                                     tol=tol, max_iter=max_iter, regularization=regularization)
     return _result("rem", model, rem.theta, rem.converged, rem.n_iter, rem.history, rem)
@@ -311,7 +364,7 @@ def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, be
 @blas_on_one_thread
 def iterative_boltzmann_inversion(frames, box, *, r_cut, n_functions=16, r_min=None, beta=1.0, bins=None,
                                   n_iterations=10, n_model_frames=100, burn_in=100, thin=2, n_chains=1, tol=0.0,
-                                  seed=None):
+                                  smooth_cutoff=True, engine=None, seed=None):
     """Iterative Boltzmann inversion (Reith, Pütz & Müller-Plathe 2003) in the spline basis.
 
     .. math::
@@ -323,7 +376,37 @@ def iterative_boltzmann_inversion(frames, box, *, r_cut, n_functions=16, r_min=N
     squares (bins where either g vanishes are skipped).  Stops after ``n_iterations`` or
     when the RMS deviation of g(r) from the target falls below ``tol``.  The model runs
     as in :func:`fit_pair_potential_rem` (``n_model_frames``, ``burn_in``, ``thin``,
-    ``n_chains``).
+    ``n_chains``, ``smooth_cutoff``, ``engine``).
+
+    Parameters
+    ----------
+    frames : array_like, shape (n_frames, n_particles, 3)
+        Mapped target configurations (sites in ``[0, L)``).
+    box : array_like, shape (3,)
+    r_cut, n_functions, r_min, beta, smooth_cutoff, engine
+        As in :func:`fit_pair_potential_rem`.
+    bins : int, optional
+        Bins of g(r) on ``[r_min, r_cut]`` (default ``4 * n_functions``).
+    n_iterations : int
+        Largest number of updates.
+    n_model_frames, burn_in, thin, n_chains : int
+        Model Monte Carlo per iteration, as in :func:`fit_pair_potential_rem`.
+    tol : float
+        Stop when the RMS deviation of g(r) from the target is below ``tol`` (0: run all
+        ``n_iterations``).
+    seed : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    PairPotentialResult
+        ``history["g_rms"]`` (n_iter,) per iteration, ``history["r"], history["g_target"],
+        history["g_model"]`` (bins,) of the last model run.
+
+    Raises
+    ------
+    ValueError
+        If the frames, box, cutoff or a count is invalid, or the target has pairs inside
+        the hard core below ``r_min``.
 
     Examples
     --------
@@ -333,23 +416,19 @@ def iterative_boltzmann_inversion(frames, box, *, r_cut, n_functions=16, r_min=N
     ...                                     n_iterations=2, n_model_frames=20, burn_in=20, seed=1)
     >>> len(ibi.history["g_rms"])
     2
-
-    Returns
-    -------
-    PairPotentialResult
-        ``history["g_rms"]`` per iteration, ``history["r"], history["g_target"],
-        history["g_model"]`` of the last model run.
     """
-    frames, box, model = _setup(frames, box, r_cut, n_functions, r_min)
+    frames, box, model = _setup(frames, box, r_cut, n_functions, r_min, smooth_cutoff)
     beta = as_positive_scalar(beta, "beta")
+    tol = as_positive_scalar(tol, "tol", allow_zero=True)
+    n_iterations = as_positive_int(n_iterations, "n_iterations")
     _check_sampled(model.features(frames, box), model)
-    bins = 4 * n_functions if bins is None else as_positive_int(bins, "bins")
+    bins = 4 * n_functions if bins is None else as_count(bins, "bins", 8 * len(frames))
     r, g_target = _target_rdf(frames, box, model, bins)
     theta = _boltzmann_inversion(model, r, g_target, beta)
-    ensemble = _pair_ensemble(model, box, frames[-1], beta, n_model_frames, burn_in, thin, seed, n_chains)
+    ensemble = _pair_ensemble(model, box, frames[-1], beta, n_model_frames, burn_in, thin, seed, n_chains, engine)
     g_rms = []
     converged = False
-    for iteration in range(as_positive_int(n_iterations, "n_iterations")):
+    for iteration in range(n_iterations):
         g_model = _target_rdf(ensemble.sample(theta), box, model, bins)[1]
         g_rms.append(float(np.sqrt(np.mean((g_model - g_target) ** 2))))
         if g_rms[-1] <= tol:
@@ -380,7 +459,23 @@ def _force_design(frame, box, model, molecule=None, exclude=None):
 def pair_forces(frames, box, model, theta):
     """Forces :math:`\\mathbf{F}_I = -\\nabla_I \\sum_{J<K} u(r_{JK})` of a spline pair potential.
 
-    Returns an array of shape (n_frames, n_particles, 3).
+    Parameters
+    ----------
+    frames : array_like, shape (n_frames, n_particles, 3) or (n_particles, 3)
+        Positions in ``[0, L)``.
+    box : array_like, shape (3,)
+    model : PairModel
+        The spline basis of :math:`u(r) = \\sum_i \\theta_i B_i(r)`.
+    theta : array_like, shape (n_functions,)
+
+    Returns
+    -------
+    ndarray, shape (n_frames, n_particles, 3)
+
+    Raises
+    ------
+    ValueError
+        If the box or the positions are invalid, or the model's cutoff exceeds half the box.
 
     Examples
     --------
@@ -398,7 +493,7 @@ def pair_forces(frames, box, model, theta):
     return np.stack([(_force_design(f, box, model) @ theta).reshape(-1, 3) for f in frames])
 
 
-def pair_force_matching(frames, forces, box, *, r_cut, n_functions=16, r_min=None):
+def pair_force_matching(frames, forces, box, *, r_cut, n_functions=16, r_min=None, smooth_cutoff=True):
     """Pair force matching (multiscale coarse-graining, Izvekov & Voth 2005) in the spline basis.
 
     Minimises :math:`\\chi^2(\\theta) = \\langle \\sum_I |\\mathbf{F}_I - \\mathbf{F}_I(R;\\theta)|^2\\rangle`,
@@ -411,7 +506,7 @@ def pair_force_matching(frames, forces, box, *, r_cut, n_functions=16, r_min=Non
     frames : array_like, shape (n_frames, n_particles, 3)
     forces : array_like, shape (n_frames, n_particles, 3)
         Mapped reference forces on the sites.
-    box, r_cut, n_functions, r_min
+    box, r_cut, n_functions, r_min, smooth_cutoff
         As in :func:`fit_pair_potential_rem`.
 
     Returns
@@ -419,20 +514,26 @@ def pair_force_matching(frames, forces, box, *, r_cut, n_functions=16, r_min=Non
     PairPotentialResult
         ``history["residual"]``: mean squared force residual per component.
 
+    Raises
+    ------
+    ValueError
+        If frames and forces differ in shape, or the box, cutoff or ``n_functions`` is
+        invalid.
+
     Examples
     --------
-    Forces generated by a spline potential are matched exactly (up to u(r_cut) = 0):
+    Forces generated by a spline potential are matched exactly:
 
     >>> from remlib.fluids import lj_fluid_frames
     >>> target = lj_fluid_frames(108, 0.5, 2.0, n_frames=3, burn_in=50, seed=0)
-    >>> model = PairModel(BSplineBasis(0.8, 2.5, 8))
-    >>> theta = np.array([5.0, 1.0, -1.0, -0.5, -0.2, 0.0, 0.0, 0.0])
+    >>> model = PairModel(BSplineBasis(0.8, 2.5, 8, vanish_at_upper=True))
+    >>> theta = np.array([5.0, 1.0, -1.0, -0.5, -0.2, -0.1, -0.05, 0.02])
     >>> forces = pair_forces(target.frames, target.box, model, theta)
     >>> fm = pair_force_matching(target.frames, forces, target.box, r_cut=2.5, n_functions=8, r_min=0.8)
     >>> np.round(fm.theta, 6).tolist() == theta.tolist()
     True
     """
-    frames, box, model = _setup(frames, box, r_cut, n_functions, r_min)
+    frames, box, model = _setup(frames, box, r_cut, n_functions, r_min, smooth_cutoff)
     forces = as_float_array(forces, "forces", ndim=3)
     if forces.shape != frames.shape:
         raise ValueError(f"forces must have the shape of frames {frames.shape}, got {forces.shape}")

@@ -28,14 +28,24 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from remlib._particle_ensemble import FrameFeatures, ParticleEnsemble, blas_on_one_thread
-from remlib._validation import as_generator, as_positive_int, as_positive_scalar
+from remlib._validation import (
+    as_generator,
+    as_positive_int,
+    as_positive_scalar,
+    as_count,
+    check_instance,
+    check_memory,
+    check_table,
+)
 from remlib.basis import BSplineBasis
+from remlib.engines import CGSystem, get_engine
 from remlib.fluids import lj_potential
 from remlib.geometry import chain_bond_angles, chain_bond_lengths
 from remlib.montecarlo import metropolis_particles, tabulate_angle, tabulate_bond, tabulate_pair
 from remlib.neighbors import check_box, check_positions, pair_list, wrap_positions
 from remlib.pmf import pmf_from_samples
 from remlib.rem import REMResult, minimize_relative_entropy
+from remlib.tables import INNER_FRACTION, bond_grid, bonded_energy_force, continued_design, pair_repulsion
 
 __all__ = ["bead_spring_frames", "BondedModel", "BondedResult", "fit_bonded_rem", "bonded_boltzmann_inversion",
            "lj_dimer_frames", "DimerLiquid", "center_of_mass", "reference_tables"]
@@ -107,7 +117,7 @@ def bead_spring_frames(n_chains, chain_length, n_frames, *, box, bond="harmonic"
     box = check_box(box)
     rng = as_generator(seed)
     chain_length = as_positive_int(chain_length, "chain_length", minimum=2)
-    start = _lattice_walks(as_positive_int(n_chains, "n_chains"), chain_length, box, rng)
+    start = _lattice_walks(as_count(n_chains, "n_chains", 3 * 8 * chain_length), chain_length, box, rng)
     return metropolis_particles(start, box, n_frames=n_frames, beta=1.0 / as_positive_scalar(temperature, "temperature"),
                                 burn_in=burn_in, thin=thin, step_size=0.05, seed=rng,
                                 **reference_tables(chain_length, bond_k, bond_r0, r_cut, bond=bond))
@@ -172,8 +182,13 @@ class BondedModel:
     """
 
     def __init__(self, bond_basis, angle_basis, pair, chain_length, exclude=2, n_grid=2048):
-        self.bond_basis, self.angle_basis, self.pair = bond_basis, angle_basis, pair
-        self.chain_length, self.exclude = chain_length, exclude
+        check_instance(bond_basis, BSplineBasis, "bond_basis", "a remlib.BSplineBasis")
+        check_instance(angle_basis, BSplineBasis, "angle_basis", "a remlib.BSplineBasis")
+        self.bond_basis, self.angle_basis, self.pair = bond_basis, angle_basis, check_table(pair, "pair", "r2")
+        self.chain_length = as_positive_int(chain_length, "chain_length", minimum=3)
+        self.exclude = as_positive_int(exclude, "exclude", minimum=0)
+        n_grid = as_positive_int(n_grid, "n_grid", minimum=2)
+        check_memory("n_grid", n_grid, 2 * 8 * n_grid)
         self.n_bond = bond_basis.n_functions - 1
         self.n_functions = self.n_bond + angle_basis.n_functions - 1
         self._r = np.linspace(bond_basis.lower, bond_basis.upper, n_grid)
@@ -197,6 +212,32 @@ class BondedModel:
         return {"pair": self.pair, "bond": bond, "angle": angle, "chain_length": self.chain_length,
                 "exclude": self.exclude}
 
+    def system(self, theta, box, beta, md=True):
+        """The model at ``theta`` for an engine (:class:`remlib.engines.CGSystem`); ``md``: with the MD tables.
+
+        MD tables continue the bond and angle potentials outside their ranges (tangent plus
+        wall, as :func:`remlib.tables.write_lammps_bond_table` writes them) and the fixed pair
+        table below its ``r_min`` (tangent plus :func:`remlib.tables.pair_repulsion`).
+        """
+        tables = self.tables(theta)
+        pair = bond = angle = None
+        if md:
+            tb, ta = self.split(theta)
+            r = bond_grid(self.bond_basis, 2000)
+            bond = (r, *bonded_energy_force(self.bond_basis, tb, r))
+            t = np.linspace(0.0, np.pi, 1801)
+            angle = (t, *bonded_energy_force(self.angle_basis, ta, t))
+            pair = _continued_table(self.pair)
+        return CGSystem(box, beta, tables, pair, bond, angle, self.chain_length, self.exclude)
+
+    def continued_features(self, frames, box):
+        """:meth:`features` of the bond and angle bases continued outside their ranges (MD engine frames)."""
+        r = chain_bond_lengths(frames, box, self.chain_length)
+        t = chain_bond_angles(frames, box, self.chain_length)
+        fb = continued_design(self.bond_basis, r.reshape(-1), above=True).reshape(*r.shape, -1).sum(axis=1)
+        fa = continued_design(self.angle_basis, t.reshape(-1), above=True).reshape(*t.shape, -1).sum(axis=1)
+        return np.hstack([fb[:, :-1], fa[:, :-1]])
+
     def features(self, frames, box):
         """Per-frame sums :math:`[\\sum_b B_i(r_b), \\sum_a C_j(\\vartheta_a)]`, shape (n_frames, n_functions)."""
         r = chain_bond_lengths(frames, box, self.chain_length)
@@ -204,6 +245,19 @@ class BondedModel:
         fb = self.bond_basis(r.reshape(-1)).reshape(*r.shape, -1).sum(axis=1)
         fa = self.angle_basis(np.maximum(t.reshape(-1), self.angle_basis.lower)).reshape(*t.shape, -1).sum(axis=1)
         return np.hstack([fb[:, :-1], fa[:, :-1]])
+
+
+def _continued_table(table, n_points=2000):
+    """``(r, u, f)`` of a fixed MC pair table on [INNER_FRACTION r_min, r_cut], continued below r_min."""
+    r_min, r_cut = np.sqrt(table.grid[0]), np.sqrt(table.grid[-1])
+    r = np.linspace(INNER_FRACTION * r_min, r_cut, n_points)
+    inside = r >= r_min
+    u = np.empty_like(r)
+    u[inside] = table(r[inside])
+    f = -np.gradient(u[inside], r[inside]) if inside.sum() > 1 else np.zeros(inside.sum())
+    u_wall, f_wall = pair_repulsion(r[~inside], r_min)
+    u[~inside] = u[inside][0] - f[0] * (r[~inside] - r_min) + u_wall
+    return r, u, np.concatenate([f[0] + f_wall, f])
 
 
 @dataclass
@@ -332,7 +386,7 @@ def bonded_boltzmann_inversion(frames, box, chain_length, *, pair, exclude=2, n_
 @blas_on_one_thread
 def fit_bonded_rem(frames, box, chain_length, *, pair, exclude=2, n_bond=8, n_angle=8, beta=1.0,
                    n_model_frames=100, burn_in=100, thin=2, n_chains=1, max_iter=30, tol=1e-6, regularization=1e-2,
-                   seed=None):
+                   engine=None, seed=None):
     """REM for the bond and angle potentials of a chain, with a fixed pair interaction.
 
     The features are :math:`\\Phi = [\\sum_b B_i(r_b), \\sum_a C_j(\\vartheta_a)]`; the model
@@ -354,9 +408,9 @@ def fit_bonded_rem(frames, box, chain_length, *, pair, exclude=2, n_bond=8, n_an
     n_bond, n_angle : int
         Numbers of splines.
     beta : float
-    n_model_frames, burn_in, thin, n_chains, max_iter, tol, seed
+    n_model_frames, burn_in, thin, n_chains, max_iter, tol, engine, seed
         As in :func:`remlib.pairrem.fit_pair_potential_rem` (``n_chains`` independent model
-        runs in parallel threads).
+        runs in parallel threads; ``engine`` the sampler of :mod:`remlib.engines`).
     regularization : float
         Ridge term :math:`\\tfrac{\\lambda}{2}\\|\\theta\\|^2` of the REM objective: the edge
         splines of bond and angle ranges see few samples, and without it a noisy Newton
@@ -389,9 +443,8 @@ def fit_bonded_rem(frames, box, chain_length, *, pair, exclude=2, n_bond=8, n_an
     frames = check_positions(frames, box)
     model = start.model
     target = model.features(frames, box)
-    ensemble = ParticleEnsemble(model.tables, lambda f: model.features(f, box), model.n_functions, box, frames[-1],
-                                beta=beta, n_frames=n_model_frames, burn_in=burn_in, thin=thin, seed=seed,
-                                n_chains=n_chains)
+    engine = get_engine(engine, burn_in=burn_in, thin=thin, n_chains=n_chains)
+    ensemble = ParticleEnsemble(model, box, frames[-1], beta=beta, n_frames=n_model_frames, engine=engine, seed=seed)
     rem = minimize_relative_entropy(FrameFeatures(model.n_functions), ensemble, target, theta0=start.theta,
                                     tol=tol, max_iter=max_iter, regularization=regularization)
     return BondedResult("rem", model, rem.theta, rem.converged, rem.history, rem, ensemble.frames)
@@ -428,6 +481,9 @@ def center_of_mass(frames, box, atoms_per_molecule):
     box = check_box(box)
     frames = check_positions(frames, box)
     n_frames, n, _ = frames.shape
+    atoms_per_molecule = as_positive_int(atoms_per_molecule, "atoms_per_molecule")
+    if n % atoms_per_molecule:
+        raise ValueError(f"atoms_per_molecule={atoms_per_molecule} does not divide the number of atoms {n}")
     x = frames.reshape(n_frames, n // atoms_per_molecule, atoms_per_molecule, 3)
     d = x - x[:, :, :1]
     d -= box * np.floor(d / box + 0.5)
@@ -500,7 +556,7 @@ def lj_dimer_frames(n_molecules, density, temperature, n_frames, *, bond_k=200.0
     >>> liquid.com.shape, liquid.com_forces.shape
     ((2, 64, 3), (2, 64, 3))
     """
-    n_molecules = as_positive_int(n_molecules, "n_molecules", minimum=2)
+    n_molecules = as_count(n_molecules, "n_molecules", 2 * 3 * 8, minimum=2)
     density = as_positive_scalar(density, "density")
     box = np.full(3, (n_molecules / density) ** (1 / 3))
     rng = as_generator(seed)

@@ -1,36 +1,69 @@
-"""Export fitted pair potentials as LAMMPS and GROMACS tables.
+"""Export fitted CG potentials as LAMMPS and GROMACS tables, and read them back.
 
-A fitted potential :math:`u(r) = \\sum_i \\theta_i B_i(r)` (a
-:class:`remlib.pairrem.PairPotentialResult`) is written with its exact force
+A fitted potential :math:`u(r) = \\sum_i \\theta_i B_i(r)` is written with its exact force
 :math:`f(r) = -u'(r) = -\\sum_i \\theta_i B_i'(r)` from the spline derivatives, so a
 production engine sees the same model.
 
-* LAMMPS (``pair_style table linear N`` + ``pair_coeff * * file KEYWORD``): a section
-  ``KEYWORD`` / ``N n R r_lo r_hi`` / blank line / ``n`` lines ``index r u f`` on
-  ``[r_min, r_cut]``.
+* LAMMPS pair tables (``pair_style table linear N`` + ``pair_coeff * * file KEYWORD``): a
+  section ``KEYWORD`` / ``N n R r_lo r_hi`` / blank line / ``n`` lines ``index r u f``.
+  The CG model has a hard core below ``r_min`` (the closest target pair), which MD
+  cannot run; the table therefore starts at ``r_inner < r_min`` and continues ``u``
+  below ``r_min`` with its tangent plus a steep, smooth repulsion,
+  :math:`u(r) = u_0 + u_0'(r - r_0) + A[(r_0/r)^{12} - 1 + 12(r - r_0)/r_0]` with
+  :math:`r_0 = r_\\mathrm{min}` (value and force continuous at :math:`r_0`), so LAMMPS
+  never stops with "Pair distance < table inner cutoff".
+* LAMMPS bond and angle tables (``bond_style table``, ``angle_style table``) of a
+  :class:`remlib.polymers.BondedResult`: outside the fitted range (where the Monte Carlo
+  model has a hard wall) the potential continues with its tangent plus a stiff
+  harmonic wall :math:`\\tfrac{K}{2}d^2` (``d`` the distance from the range); angles in
+  degrees over ``[0, 180]``, angle forces :math:`-\\mathrm dU/\\mathrm d\\vartheta` per degree.
 * GROMACS (tabulated user interactions, ``table.xvg``): seven columns
-  ``r, f, -f', g, -g', h, -h'`` from ``r = 0`` in steps of ``spacing`` (0.002 nm is the
-  GROMACS default); the potential goes into the repulsion columns ``h, -h'`` (use
-  ``C6 = 0, C12 = 1`` for the pair), the Coulomb and dispersion columns are zero.  Below
-  ``r_min`` the potential is continued linearly with the force at ``r_min`` (GROMACS
-  tables must start at 0; the CG model never samples there).
+  ``r, f, -f', g, -g', h, -h'`` from ``r = 0`` in steps of ``spacing``; the potential
+  goes into the repulsion columns ``h, -h'`` (use ``C6 = 0, C12 = 1``).  Below
+  ``r_min`` it is continued linearly with the force at ``r_min`` (GROMACS tables start
+  at 0).  GROMACS 2020 and later cannot run tabulated non-bonded potentials (the Verlet
+  scheme has no user tables); see :func:`write_gromacs_table`.
+
+A pair potential that does not vanish at ``r_cut`` jumps there: Monte Carlo feels the
+step, MD does not, so an engine would run a different model from the one REM
+optimised.  The writers warn with the size of the jump in :math:`k_BT`; fits with
+``smooth_cutoff=True`` (the default of :mod:`remlib.pairrem`) have no jump.
 
 Values are in the model's reduced units times ``length`` and ``energy`` (e.g.
 ``length=0.34`` nm and ``energy=0.996`` kJ/mol for argon).
 """
+import warnings
+
 import numpy as np
 
 from remlib._validation import as_path, as_positive_int, as_positive_scalar, check_memory
 
-__all__ = ["write_lammps_table", "read_lammps_table", "write_gromacs_table", "read_gromacs_table"]
+__all__ = ["write_lammps_table", "read_lammps_table", "write_lammps_bond_table", "write_lammps_angle_table",
+           "read_lammps_angle_table", "write_gromacs_table", "read_gromacs_table", "continued_design",
+           "pair_repulsion", "harmonic_wall", "pair_energy_force", "bonded_energy_force", "cutoff_jump"]
+
+#: Where a LAMMPS pair table starts, as a fraction of r_min (the repulsion there is ~4000 A).
+INNER_FRACTION = 0.5
+#: Height scale A of the repulsion below r_min, in the model's energy units.
+REPULSION = 1.0
+#: Stiffness K of the harmonic walls outside the bond and angle ranges (per length² or rad²).
+WALL = 1.0e4
 
 
 def _model_of(potential):
     """The PairModel of a fitted potential (TypeError for anything else)."""
     model = getattr(potential, "model", None)
-    if model is None or getattr(potential, "theta", None) is None:
+    if model is None or getattr(potential, "theta", None) is None or not hasattr(model, "r_cut"):
         raise TypeError("potential must be a PairPotentialResult (with .model and .theta), "
                         f"got {type(potential).__name__}")
+    return model
+
+
+def _bonded_model_of(result):
+    """The BondedModel of a bonded fit (TypeError for anything else)."""
+    model = getattr(result, "model", None)
+    if model is None or not hasattr(model, "bond_basis") or getattr(result, "theta", None) is None:
+        raise TypeError(f"result must be a BondedResult (with .model and .theta), got {type(result).__name__}")
     return model
 
 
@@ -64,58 +97,277 @@ def _parse_rows(path, numbered_lines, columns):
     return data
 
 
-def _energy_force(potential, r):
-    """u(r) and f(r) = -u'(r) of a fitted pair potential on [r_min, r_cut]."""
-    basis = _model_of(potential).basis
-    return basis(r) @ potential.theta, -(basis.derivative(r) @ potential.theta)
+def continued_design(basis, x, *, above=False):
+    """Design matrix of a spline basis continued linearly (tangent) outside ``[lower, upper]``.
+
+    Below ``lower`` row ``x`` is :math:`B_i(l) + B_i'(l)(x - l)`, and with ``above=True``
+    beyond ``upper`` likewise from ``upper``; inside it is :math:`B_i(x)`.  A potential
+    :math:`\\theta\\cdot B` continued this way stays linear in :math:`\\theta`, with value
+    and slope continuous at the edges, so frames of an MD engine (which may step a
+    little beyond the range where the Monte Carlo model has a hard wall) still have
+    features.  Without ``above``, beyond ``upper`` the rows are the basis' own (zero).
+
+    Examples
+    --------
+    >>> from remlib.basis import BSplineBasis
+    >>> basis = BSplineBasis(1.0, 2.0, 4)
+    >>> theta = np.array([1.0, 2.0, 3.0, 4.0])   # a linear function on [1, 2]
+    >>> (continued_design(basis, np.array([0.5, 1.5, 2.5]), above=True) @ theta).round(6).tolist()
+    [1.5, 2.5, 3.5]
+    """
+    x = np.asarray(x, dtype=float)
+    upper = basis.upper if above else np.inf
+    clipped = np.clip(x, basis.lower, upper)
+    design = basis(clipped)
+    for edge, outside in ((basis.lower, x < basis.lower), (upper, x > upper)):
+        if outside.any():
+            design[outside] += (x[outside] - edge)[:, None] * basis.derivative(np.array([edge]))
+    return design
 
 
-def write_lammps_table(path, potential, *, n_points=1000, keyword="REM", length=1.0, energy=1.0):
+def pair_repulsion(r, r_min, height=REPULSION):
+    """Energy and force of the repulsion added below ``r_min``: :math:`A[(r_0/r)^{12} - 1 + 12(r - r_0)/r_0]`.
+
+    Zero with zero slope at and above ``r_min``. Returns ``(u, f = -du/dr)``.
+
+    Examples
+    --------
+    >>> u, f = pair_repulsion(np.array([0.5, 1.0, 1.2]), 1.0)
+    >>> u.round(1).tolist(), f.round(1).tolist()
+    ([4089.0, 0.0, 0.0], [98292.0, 0.0, 0.0])
+    """
+    r = np.asarray(r, dtype=float)
+    below = r < r_min
+    ratio = np.where(below, r_min / np.where(below, r, r_min), 1.0)
+    u = np.where(below, height * (ratio**12 - 1 + 12 * (r - r_min) / r_min), 0.0)
+    f = np.where(below, height * (12 * ratio**12 / np.where(below, r, r_min) - 12 / r_min), 0.0)
+    return u, f
+
+
+def harmonic_wall(x, lower, upper, stiffness=WALL):
+    """Energy and force (-dU/dx) of :math:`\\tfrac{K}{2}d^2`, d the distance of ``x`` outside ``[lower, upper]``.
+
+    Examples
+    --------
+    >>> [v.tolist() for v in harmonic_wall(np.array([0.0, 1.5, 3.0]), 1.0, 2.0, 2.0)]
+    [[1.0, 0.0, 1.0], [2.0, -0.0, -2.0]]
+    """
+    x = np.asarray(x, dtype=float)
+    d = np.where(x < lower, x - lower, np.where(x > upper, x - upper, 0.0))
+    return 0.5 * stiffness * d**2, -stiffness * d
+
+
+def pair_energy_force(model, theta, r, height=REPULSION):
+    """u(r) and f(r) = -u'(r) of a pair model as MD runs it (continued below r_min, zero beyond r_cut)."""
+    theta = np.asarray(theta, dtype=float)
+    u_wall, f_wall = pair_repulsion(r, model.r_min, height)
+    u = continued_design(model.basis, r) @ theta + u_wall
+    f = -(_continued_derivative(model.basis, r) @ theta) + f_wall
+    return u, f
+
+
+def bonded_energy_force(basis, theta, x, stiffness=WALL):
+    """u(x) and -u'(x) of a bond or angle potential continued outside its range by tangent and wall."""
+    theta = np.asarray(theta, dtype=float)
+    u_wall, f_wall = harmonic_wall(x, basis.lower, basis.upper, stiffness)
+    u = continued_design(basis, x, above=True) @ theta + u_wall
+    f = -(_continued_derivative(basis, x, above=True) @ theta) + f_wall
+    return u, f
+
+
+def _continued_derivative(basis, x, above=False):
+    """Derivative of :func:`continued_design` with respect to x."""
+    x = np.asarray(x, dtype=float)
+    upper = basis.upper if above else np.inf
+    derivative = basis.derivative(np.clip(x, basis.lower, upper))
+    for edge, outside in ((basis.lower, x < basis.lower), (upper, x > upper)):
+        if outside.any():
+            derivative[outside] = basis.derivative(np.array([edge]))
+    return derivative
+
+
+def bond_grid(basis, n_points, margin=0.5):
+    """Even grid over a bond basis' range widened by ``margin`` times its width (from at least lower / 10)."""
+    width = basis.upper - basis.lower
+    return np.linspace(max(basis.lower - margin * width, 0.1 * basis.lower), basis.upper + margin * width, n_points)
+
+
+def cutoff_jump(model, theta):
+    """The step :math:`u(r_c^-)` of a pair potential at its cutoff (0 for a smooth-cutoff basis)."""
+    return float((model.basis(np.array([model.r_cut * (1 - 1e-12)])) @ np.asarray(theta, dtype=float))[0])
+
+
+def _warn_jump(potential, model, beta):
+    jump = cutoff_jump(model, potential.theta)
+    if abs(jump) * beta > 1e-6:
+        warnings.warn(f"the pair potential jumps by {jump * beta:.3g} k_BT at r_cut = {model.r_cut:g} (the "
+                      "table cuts it there); MD does not feel that step, Monte Carlo does, so the engine runs "
+                      "a different model. Fit with smooth_cutoff=True for a potential that vanishes at r_cut.",
+                      UserWarning, stacklevel=3)
+
+
+def _check_keyword(keyword):
+    if not isinstance(keyword, str) or not keyword or any(c.isspace() for c in keyword):
+        raise ValueError(f"keyword must be a non-empty word without spaces, got {keyword!r}")
+
+
+def _write_section(path, comment, keyword, header, x, u, f):
+    lines = [f"# {comment}", "", keyword, header, ""]
+    lines += [f"{k + 1} {a:.12g} {b:.12g} {c:.12g}" for k, (a, b, c) in enumerate(zip(x, u, f))]
+    with open(path, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path
+
+
+def write_lammps_table(path, potential, *, n_points=2000, keyword="REM", length=1.0, energy=1.0,
+                       r_inner=None, beta=1.0):
     """Write ``potential`` as a LAMMPS ``pair_style table`` file and return the path.
+
+    The table runs from ``r_inner`` to ``r_cut`` in ``n_points`` even steps.  Below the
+    model's ``r_min`` (its hard core, which MD cannot run) the potential continues with
+    its tangent plus the steep repulsion of :func:`pair_repulsion` (value and force
+    continuous at ``r_min``; about 4000 energy units at the default ``r_inner``), said so
+    in the file header.  Use ``pair_style table linear N`` with ``N >= n_points``.
 
     Parameters
     ----------
     path : str or path-like
     potential : PairPotentialResult
     n_points : int
-        Table points, evenly spaced in r on ``[r_min, r_cut]`` (``N n R r_min r_cut``).
+        Table points (``N n R r_inner r_cut``).
     keyword : str
         Section name used in ``pair_coeff * * path keyword``.
     length, energy : float
         Unit conversion factors applied to r and u (forces get ``energy / length``).
+    r_inner : float, optional
+        First distance, in model units (default ``0.5 * r_min``; at most ``r_min``).
+    beta : float
+        :math:`1/k_BT` of the model, used to report a jump at ``r_cut`` in :math:`k_BT`.
+
+    Warns
+    -----
+    UserWarning
+        If the potential does not vanish at ``r_cut`` (the table then jumps there).
 
     Examples
     --------
     >>> import tempfile, os
     >>> from remlib.basis import BSplineBasis
     >>> from remlib.pairrem import PairModel, PairPotentialResult
-    >>> model = PairModel(BSplineBasis(0.9, 2.5, 6))
-    >>> fit = PairPotentialResult("rem", model, np.array([3.0, 0.5, -1.0, -0.3, 0.0, 0.0]), None, None)
+    >>> model = PairModel(BSplineBasis(0.9, 2.5, 6, vanish_at_upper=True))
+    >>> fit = PairPotentialResult("rem", model, np.array([3.0, 0.5, -1.0, -0.3, -0.1, 0.0]), None, None)
     >>> path = write_lammps_table(os.path.join(tempfile.mkdtemp(), "cg.table"), fit, n_points=50)
     >>> table = read_lammps_table(path)
-    >>> table["keyword"], table["r"].size, round(float(table["r"][-1]), 3)
-    ('REM', 50, 2.5)
+    >>> table["keyword"], table["r"].size, round(float(table["r"][0]), 3), round(float(table["r"][-1]), 3)
+    ('REM', 50, 0.45, 2.5)
     """
     path = as_path(path)
     n_points = as_positive_int(n_points, "n_points", minimum=2, maximum=10**7)
     length = as_positive_scalar(length, "length")
     energy = as_positive_scalar(energy, "energy")
-    if not isinstance(keyword, str) or not keyword or any(c.isspace() for c in keyword):
-        raise ValueError(f"keyword must be a non-empty word without spaces, got {keyword!r}")
+    beta = as_positive_scalar(beta, "beta")
+    _check_keyword(keyword)
     model = _model_of(potential)
-    r = np.linspace(model.r_min, model.r_cut, n_points)
-    u, f = _energy_force(potential, r)
-    r_out, u_out, f_out = r * length, u * energy, f * energy / length
-    lines = [f"# pair potential from remlib ({getattr(potential, 'method', 'fit')}); u and f = -du/dr",
-             "", keyword, f"N {n_points} R {r_out[0]:.12g} {r_out[-1]:.12g}", ""]
-    lines += [f"{k + 1} {a:.12g} {b:.12g} {c:.12g}" for k, (a, b, c) in enumerate(zip(r_out, u_out, f_out))]
-    with open(path, "w") as handle:
-        handle.write("\n".join(lines) + "\n")
-    return path
+    r_inner = INNER_FRACTION * model.r_min if r_inner is None else as_positive_scalar(r_inner, "r_inner")
+    if r_inner > model.r_min:
+        raise ValueError(f"r_inner={r_inner} must be at most r_min={model.r_min}")
+    _warn_jump(potential, model, beta)
+    r = np.linspace(r_inner, model.r_cut, n_points)
+    u, f = pair_energy_force(model, potential.theta, r)
+    comment = (f"pair potential from remlib ({getattr(potential, 'method', 'fit')}); u and f = -du/dr; below "
+               f"r_min = {model.r_min * length:.6g} (the model's hard core) u continues with its tangent plus "
+               f"a steep repulsion A[(r0/r)^12 - 1 + 12 (r - r0)/r0], A = {REPULSION * energy:g}")
+    return _write_section(path, comment, keyword, f"N {n_points} R {r[0] * length:.12g} {r[-1] * length:.12g}",
+                          r * length, u * energy, f * energy / length)
+
+
+def write_lammps_bond_table(path, result, *, n_points=2000, keyword="BOND", length=1.0, energy=1.0, margin=0.5):
+    """Write the bond potential of a bonded fit as a LAMMPS ``bond_style table`` file.
+
+    The table covers the fitted range widened by ``margin`` times its width on both
+    sides (from at least a tenth of the lower end); outside the fitted range the
+    potential continues with its tangent plus the wall of :func:`harmonic_wall`.  Use
+    ``bond_style table linear N`` and ``bond_coeff 1 path keyword``.
+
+    Parameters
+    ----------
+    path : str or path-like
+    result : BondedResult
+    n_points : int
+    keyword : str
+    length, energy : float
+        Unit conversion factors.
+    margin : float
+        Extra range on each side, as a fraction of the fitted range.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from remlib.basis import BSplineBasis
+    >>> from remlib.polymers import BondedModel, BondedResult
+    >>> from remlib.montecarlo import tabulate_pair
+    >>> pair = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 1.0, r_min=0.7, r_cut=2 ** (1 / 6))
+    >>> model = BondedModel(BSplineBasis(0.9, 1.1, 5), BSplineBasis(1.5, 3.0, 5), pair, 4)
+    >>> fit = BondedResult("rem", model, np.array([2.0, 0.0, -0.5, 1.0, 1.0, 0.5, 0.0, 0.2]))
+    >>> table = read_lammps_table(write_lammps_bond_table(os.path.join(tempfile.mkdtemp(), "b"), fit))
+    >>> round(float(table["r"][0]), 3), round(float(table["r"][-1]), 3)
+    (0.8, 1.2)
+    """
+    path = as_path(path)
+    n_points = as_positive_int(n_points, "n_points", minimum=2, maximum=10**7)
+    length = as_positive_scalar(length, "length")
+    energy = as_positive_scalar(energy, "energy")
+    margin = as_positive_scalar(margin, "margin", allow_zero=True)
+    _check_keyword(keyword)
+    model = _bonded_model_of(result)
+    basis, theta = model.bond_basis, model.split(result.theta)[0]
+    r = bond_grid(basis, n_points, margin)
+    u, f = bonded_energy_force(basis, theta, r)
+    comment = (f"bond potential from remlib ({getattr(result, 'method', 'fit')}); u and f = -du/dr; outside the "
+               f"fitted range [{basis.lower * length:.6g}, {basis.upper * length:.6g}] tangent plus a harmonic wall "
+               f"K = {WALL * energy / length**2:g}")
+    return _write_section(path, comment, keyword, f"N {n_points}", r * length, u * energy, f * energy / length)
+
+
+def write_lammps_angle_table(path, result, *, n_points=1801, keyword="ANGLE", energy=1.0):
+    """Write the angle potential of a bonded fit as a LAMMPS ``angle_style table`` file.
+
+    Angles :math:`\\vartheta` in degrees from 0 to 180 (LAMMPS requires the whole range),
+    energies and forces :math:`-\\mathrm dU/\\mathrm d\\vartheta` per degree (LAMMPS
+    converts them to radians); outside the fitted range the potential continues with its
+    tangent plus the wall of :func:`harmonic_wall` (K per rad²).  Use
+    ``angle_style table linear N`` and ``angle_coeff 1 path keyword``.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from remlib.basis import BSplineBasis
+    >>> from remlib.polymers import BondedModel, BondedResult
+    >>> from remlib.montecarlo import tabulate_pair
+    >>> pair = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 1.0, r_min=0.7, r_cut=2 ** (1 / 6))
+    >>> model = BondedModel(BSplineBasis(0.9, 1.1, 5), BSplineBasis(1.5, 3.0, 5), pair, 4)
+    >>> fit = BondedResult("rem", model, np.array([2.0, 0.0, -0.5, 1.0, 1.0, 0.5, 0.0, 0.2]))
+    >>> table = read_lammps_angle_table(write_lammps_angle_table(os.path.join(tempfile.mkdtemp(), "a"), fit))
+    >>> table["angle"][[0, -1]].tolist()
+    [0.0, 180.0]
+    """
+    path = as_path(path)
+    n_points = as_positive_int(n_points, "n_points", minimum=2, maximum=10**7)
+    energy = as_positive_scalar(energy, "energy")
+    _check_keyword(keyword)
+    model = _bonded_model_of(result)
+    basis, theta = model.angle_basis, model.split(result.theta)[1]
+    angle = np.linspace(0.0, np.pi, n_points)
+    u, f = bonded_energy_force(basis, theta, angle)
+    comment = (f"angle potential from remlib ({getattr(result, 'method', 'fit')}); angle in degrees, u, and "
+               f"f = -du/dangle per degree; outside the fitted range [{np.degrees(basis.lower):.6g}, "
+               f"{np.degrees(basis.upper):.6g}] tangent plus a harmonic wall K = {WALL * energy:g} per rad^2")
+    return _write_section(path, comment, keyword, f"N {n_points}", np.degrees(angle), u * energy,
+                          f * energy * np.pi / 180)
 
 
 def read_lammps_table(path, keyword=None):
-    """Read one section of a LAMMPS pair table: dict with ``keyword``, ``r``, ``energy``, ``force``.
+    """Read one section of a LAMMPS pair or bond table: dict with ``keyword``, ``r``, ``energy``, ``force``.
 
     Checks that the section has the ``N`` entries its header declares, numbered 1..N,
     with finite values and increasing distances, and that ``R lo hi`` matches the first
@@ -151,20 +403,47 @@ def read_lammps_table(path, keyword=None):
     return {"keyword": name, "r": data[:, 1], "energy": data[:, 2], "force": data[:, 3]}
 
 
-def write_gromacs_table(path, potential, *, spacing=0.002, extension=1.0, length=1.0, energy=1.0):
+def read_lammps_angle_table(path, keyword=None):
+    """Read one section of a LAMMPS angle table: dict with ``keyword``, ``angle`` (degrees), ``energy``, ``force``.
+
+    The checks of :func:`read_lammps_table`, and the angles must span 0 to 180 degrees.
+    """
+    table = read_lammps_table(path, keyword)
+    angle = table.pop("r")
+    if not np.allclose([angle[0], angle[-1]], [0.0, 180.0]):
+        raise ValueError(f"{path}: section {table['keyword']}: angles must run from 0 to 180 degrees, "
+                         f"got {angle[0]:g} to {angle[-1]:g}")
+    return {"keyword": table["keyword"], "angle": angle, "energy": table["energy"], "force": table["force"]}
+
+
+def write_gromacs_table(path, potential, *, spacing=0.002, extension=1.0, length=1.0, energy=1.0, beta=1.0):
     """Write ``potential`` as a GROMACS tabulated-interaction file (``table.xvg``).
 
     Columns ``r, f, -f', g, -g', h, -h'`` from 0 to ``r_cut + extension`` (in output
     units) with step ``spacing``: f = g = 0, h = u, -h' = -u' (zero beyond r_cut).
+
+    GROMACS 2020 and later cannot run tabulated non-bonded (pair) potentials: the group
+    cut-off scheme was removed and the Verlet scheme takes only plain cut-off and PME
+    Lennard-Jones.  This file is for GROMACS 2019 and older (``cutoff-scheme = group``);
+    the call warns.  What works: tabulated *bonded* interactions (bond type 8/9, angle
+    type 8, dihedral type 8) in current GROMACS; pair potentials go to LAMMPS
+    (:func:`write_lammps_table`), OpenMM or HOOMD (see :mod:`remlib.engines`).
+
+    Warns
+    -----
+    UserWarning
+        Always (the GROMACS version issue above), and if the potential jumps at ``r_cut``.
 
     Examples
     --------
     >>> import tempfile, os
     >>> from remlib.basis import BSplineBasis
     >>> from remlib.pairrem import PairModel, PairPotentialResult
-    >>> model = PairModel(BSplineBasis(0.9, 2.5, 6))
-    >>> fit = PairPotentialResult("rem", model, np.array([3.0, 0.5, -1.0, -0.3, 0.0, 0.0]), None, None)
-    >>> path = write_gromacs_table(os.path.join(tempfile.mkdtemp(), "table.xvg"), fit, spacing=0.01)
+    >>> model = PairModel(BSplineBasis(0.9, 2.5, 6, vanish_at_upper=True))
+    >>> fit = PairPotentialResult("rem", model, np.array([3.0, 0.5, -1.0, -0.3, -0.1, 0.0]), None, None)
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True):   # the GROMACS-version warning
+    ...     path = write_gromacs_table(os.path.join(tempfile.mkdtemp(), "table.xvg"), fit, spacing=0.01)
     >>> read_gromacs_table(path).shape
     (351, 7)
     """
@@ -173,16 +452,22 @@ def write_gromacs_table(path, potential, *, spacing=0.002, extension=1.0, length
     extension = as_positive_scalar(extension, "extension", allow_zero=True)
     length = as_positive_scalar(length, "length")
     energy = as_positive_scalar(energy, "energy")
+    beta = as_positive_scalar(beta, "beta")
     model = _model_of(potential)
+    warnings.warn("GROMACS 2020 and later cannot run tabulated non-bonded potentials (Verlet scheme); this table "
+                  "needs GROMACS <= 2019 with cutoff-scheme = group. Run pair potentials with LAMMPS "
+                  "(write_lammps_table), OpenMM or HOOMD; GROMACS runs tabulated bonded interactions.",
+                  UserWarning, stacklevel=2)
+    _warn_jump(potential, model, beta)
     check_memory("spacing", spacing, 8 * 8 * (model.r_cut * length + extension) / spacing)
     r_out = np.arange(0.0, model.r_cut * length + extension + 0.5 * spacing, spacing)
     r = r_out / length
     u = np.zeros_like(r)
     f = np.zeros_like(r)
     inside = (r >= model.r_min) & (r <= model.r_cut)
-    u[inside], f[inside] = _energy_force(potential, r[inside])
+    u[inside], f[inside] = pair_energy_force(model, potential.theta, r[inside])
     below = r < model.r_min
-    u_min, f_min = (v[0] for v in _energy_force(potential, np.array([model.r_min])))
+    u_min, f_min = (v[0] for v in pair_energy_force(model, potential.theta, np.array([model.r_min])))
     u[below] = u_min + f_min * (model.r_min - r[below])
     f[below] = f_min
     zero = np.zeros_like(r)

@@ -23,8 +23,10 @@ BOX = np.full(3, (N / DENSITY) ** (1 / 3))
 
 @pytest.fixture(scope="module")
 def truth():
-    """A pair potential exactly representable in the basis (LJ projected on the splines) and its frames."""
-    model = PairModel(BSplineBasis(R_MIN, R_CUT, M))
+    """A pair potential exactly representable in the basis (LJ projected on the splines) and its frames.
+
+    The basis is the fits' default: splines that vanish at r_cut (``smooth_cutoff=True``)."""
+    model = PairModel(BSplineBasis(R_MIN, R_CUT, M, vanish_at_upper=True))
     r = np.linspace(R_MIN, R_CUT, 300)
     theta = np.linalg.lstsq(model.basis(r), lj_potential(r, shift_at=R_CUT), rcond=None)[0]
     run = metropolis_particles(lattice_positions(N, BOX), BOX, model.table(theta), n_frames=200, beta=BETA,
@@ -169,7 +171,7 @@ def test_model_chains_run_while_blas_keeps_to_one_thread(truth, monkeypatch):
     """A spinning OpenBLAS worker would take the core of the second chain (see blas_on_one_thread)."""
     from threadpoolctl import threadpool_info
 
-    import remlib._particle_ensemble as particle_ensemble
+    import remlib.engines as engines
 
     seen = []
 
@@ -177,7 +179,7 @@ def test_model_chains_run_while_blas_keeps_to_one_thread(truth, monkeypatch):
         seen.extend(info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas")
         return metropolis_chains(*args, **kwargs)
 
-    monkeypatch.setattr(particle_ensemble, "metropolis_chains", recording)
+    monkeypatch.setattr(engines, "metropolis_chains", recording)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # one Newton step does not converge
         fit_pair_potential_rem(truth[2], BOX, r_cut=R_CUT, n_functions=M, r_min=R_MIN, beta=BETA,

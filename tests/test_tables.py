@@ -1,31 +1,90 @@
-"""LAMMPS and GROMACS table export: files parse back and forces equal -dU/dr."""
+"""LAMMPS and GROMACS table export: files parse back, forces equal -dU/dr, the continuation
+below r_min and outside the bonded ranges is smooth, jumps and GROMACS pair tables warn."""
+import warnings
+
 import numpy as np
 import pytest
 
 from remlib.basis import BSplineBasis
 from remlib.fluids import lj_potential
+from remlib.montecarlo import tabulate_pair
 from remlib.pairrem import PairModel, PairPotentialResult
-from remlib.tables import read_gromacs_table, read_lammps_table, write_gromacs_table, write_lammps_table
+from remlib.polymers import BondedModel, BondedResult
+from remlib.tables import (
+    continued_design,
+    read_gromacs_table,
+    read_lammps_angle_table,
+    read_lammps_table,
+    write_gromacs_table,
+    write_lammps_angle_table,
+    write_lammps_bond_table,
+    write_lammps_table,
+)
 
 
-@pytest.fixture
-def fit():
-    model = PairModel(BSplineBasis(0.85, 2.5, 14))
+def _lj_fit(smooth):
+    model = PairModel(BSplineBasis(0.85, 2.5, 14, vanish_at_upper=smooth))
     r = np.linspace(0.85, 2.5, 400)
     theta = np.linalg.lstsq(model.basis(r), lj_potential(r, shift_at=2.5), rcond=None)[0]
     return PairPotentialResult("rem", model, theta, r, model.potential(r, theta))
 
 
+@pytest.fixture
+def fit():
+    return _lj_fit(smooth=True)
+
+
+@pytest.fixture
+def bonded():
+    pair = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 1.0, r_min=0.7, r_cut=2 ** (1 / 6))
+    model = BondedModel(BSplineBasis(0.85, 1.15, 7), BSplineBasis(1.6, 3.0, 7), pair, 4)
+    r = np.linspace(0.85, 1.15, 50)
+    t = np.linspace(1.6, 3.0, 50)
+    ones = np.ones((50, 1))  # the potentials up to a constant (the last spline's coefficient is 0)
+    theta_b = np.linalg.lstsq(np.hstack([model.bond_basis(r)[:, :-1], ones]), 200 * (r - 1.0) ** 2, rcond=None)[0]
+    theta_a = np.linalg.lstsq(np.hstack([model.angle_basis(t)[:, :-1], ones]), 3 * (1 + np.cos(t)), rcond=None)[0]
+    return BondedResult("rem", model, np.concatenate([theta_b[:-1], theta_a[:-1]]))
+
+
+def test_smooth_basis_vanishes_at_the_cutoff(fit):
+    """Value, slope and curvature of every spline of the smooth basis are 0 at r_cut (cubic B-splines)."""
+    basis = fit.model.basis
+    h = basis.spacing
+    for r in (2.5 - 1e-9, 2.5):
+        assert np.abs(basis([r])).max() < 1e-20 and np.abs(basis.derivative([r])).max() < 1e-12
+    # curvature -> 0 at the cutoff: the last spline is ((r_cut - r)/h)^3 / 6 there, B'' = (r_cut - r) / h^3
+    r = 2.5 - np.array([2e-3, 1e-3, 0.0])
+    second = (basis(r[:1]) - 2 * basis(r[1:2]) + basis(r[2:])) / 1e-6
+    assert np.abs(second).max() < 1.01 * 2e-3 / h**3
+    # the smooth basis is the full basis on m + 3 splines without its last three
+    full = BSplineBasis(0.85, 2.5, basis.n_functions + 3)
+    x = np.linspace(0.85, 2.5, 77)
+    np.testing.assert_allclose(basis(x), full(x)[:, : basis.n_functions], atol=1e-15)
+    assert fit.potential[-1] == 0.0
+
+
 def test_lammps_table_round_trip_and_forces(fit, tmp_path):
-    path = write_lammps_table(tmp_path / "cg.table", fit, n_points=2001, keyword="CG_LJ")
-    text = (tmp_path / "cg.table").read_text().splitlines()
-    assert "CG_LJ" in text and "N 2001 R 0.85 2.5" in text
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a smooth fit writes without a jump warning
+        path = write_lammps_table(tmp_path / "cg.table", fit, n_points=2001, keyword="CG_LJ")
+    text = (tmp_path / "cg.table").read_text()
+    assert "CG_LJ" in text.splitlines() and "N 2001 R 0.425 2.5" in text and "steep repulsion" in text
     table = read_lammps_table(path, "CG_LJ")
-    np.testing.assert_allclose(table["r"], np.linspace(0.85, 2.5, 2001))
-    np.testing.assert_allclose(table["energy"], fit.model.potential(table["r"], fit.theta), rtol=1e-10, atol=1e-11)
-    # forces equal -dU/dr (central differences of the written energies, O(h^2))
-    du = np.gradient(table["energy"], table["r"])
-    np.testing.assert_allclose(table["force"][1:-1], -du[1:-1], atol=2e-3 * np.abs(table["force"]).max())
+    r, u, f = table["r"], table["energy"], table["force"]
+    np.testing.assert_allclose(r, np.linspace(0.425, 2.5, 2001))
+    inside = r >= 0.85
+    np.testing.assert_allclose(u[inside], fit.model.potential(r[inside], fit.theta), rtol=1e-10, atol=1e-11)
+    # forces equal -dU/dr everywhere, including the continuation (central differences, O(h^2))
+    du = np.gradient(u, r)
+    smooth = r > 0.5
+    np.testing.assert_allclose(f[smooth][1:-1], -du[smooth][1:-1], rtol=2e-2, atol=2e-3 * np.abs(f[inside]).max())
+    # below r_min: repulsive, rising steeply, continuous value and force at r_min
+    below = ~inside
+    assert np.all(np.diff(u[below]) < 0) and np.all(f[below] > 0) and u[0] > 1000
+    k = np.flatnonzero(inside)[0]
+    step = r[1] - r[0]
+    assert abs(u[k - 1] - u[k]) < 2 * abs(f[k]) * step and abs(f[k - 1] - f[k]) < 0.05 * abs(f[k]) + 1e-9
+    assert u[-1] == 0.0 and f[-1] == 0.0
 
 
 def test_lammps_table_units(fit, tmp_path):
@@ -36,8 +95,18 @@ def test_lammps_table_units(fit, tmp_path):
     np.testing.assert_allclose(scaled["force"], 0.996 / 0.34 * plain["force"])
 
 
-def test_gromacs_table_columns_and_forces(fit, tmp_path):
-    data = read_gromacs_table(write_gromacs_table(tmp_path / "table.xvg", fit, spacing=0.002, extension=1.0))
+def test_jump_at_the_cutoff_warns_in_kbt(tmp_path):
+    fit = _lj_fit(smooth=False)
+    jump = float(fit.model.basis([2.5])[0] @ fit.theta)
+    assert abs(jump) > 1e-4  # the least-squares fit of the full basis does not vanish exactly at r_cut
+    with pytest.warns(UserWarning, match=f"jumps by {2 * jump:.3g} k_BT"):
+        write_lammps_table(tmp_path / "jump.table", fit, n_points=50, beta=2.0)
+
+
+def test_gromacs_table_warns_and_holds_the_potential(fit, tmp_path):
+    with pytest.warns(UserWarning, match="GROMACS 2020 and later cannot run tabulated non-bonded"):
+        path = write_gromacs_table(tmp_path / "table.xvg", fit, spacing=0.002, extension=1.0)
+    data = read_gromacs_table(path)
     r, u, f = data[:, 0], data[:, 5], data[:, 6]
     np.testing.assert_allclose(np.diff(r), 0.002)
     assert r[0] == 0.0 and r[-1] == pytest.approx(3.5)
@@ -53,17 +122,73 @@ def test_gromacs_table_columns_and_forces(fit, tmp_path):
     assert u[below][-1] == pytest.approx(u[inside][0] + f[inside][0] * (0.85 - r[below][-1]))
 
 
-def test_bad_export_input(fit, tmp_path):
+def test_continued_design_is_the_tangent():
+    basis = BSplineBasis(1.0, 2.0, 6)
+    theta = np.array([3.0, -1.0, 0.5, 2.0, -0.5, 1.0])
+    for edge, x in ((1.0, np.array([0.5, 0.9])), (2.0, np.array([2.1, 2.7]))):
+        u_edge = basis([edge])[0] @ theta
+        slope = basis.derivative([edge])[0] @ theta
+        np.testing.assert_allclose(continued_design(basis, x, above=True) @ theta, u_edge + slope * (x - edge))
+    inside = np.linspace(1.0, 2.0, 9)
+    np.testing.assert_array_equal(continued_design(basis, inside, above=True), basis(inside))
+    np.testing.assert_array_equal(continued_design(basis, np.array([2.5])), basis([2.5]))  # pairs: zero beyond
+
+
+def _away_from(x, edges):
+    """Interior grid points more than 1.5 steps from every edge (central differences stay on one side)."""
+    step = x[1] - x[0]
+    away = np.min(np.abs(x[:, None] - np.asarray(edges)[None]), axis=1) > 1.5 * step
+    away[[0, -1]] = False
+    return away
+
+
+def test_bond_table(bonded, tmp_path):
+    table = read_lammps_table(write_lammps_bond_table(tmp_path / "bond.table", bonded, n_points=1001))
+    r, u, f = table["r"], table["energy"], table["force"]
+    assert table["keyword"] == "BOND" and r[0] == pytest.approx(0.7) and r[-1] == pytest.approx(1.3)
+    inside = (r >= 0.85) & (r <= 1.15)
+    np.testing.assert_allclose(u[inside], bonded.bond_potential(r[inside]), atol=1e-10)
+    assert np.ptp(u[inside] - 200 * (r[inside] - 1) ** 2) < 1e-6  # the harmonic bond, up to a constant
+    du = np.gradient(u, r)
+    away = _away_from(r, [0.85, 1.15])  # the walls start there: the force has a kink
+    np.testing.assert_allclose(f[away], -du[away], atol=1e-2 * np.abs(f).max())
+    # walls outside the range push back in
+    assert np.all(f[r < 0.8] > 0) and np.all(f[r > 1.2] < 0) and u[0] > u[inside][0] and u[-1] > u[inside][-1]
+
+
+def test_angle_table_in_degrees(bonded, tmp_path):
+    table = read_lammps_angle_table(write_lammps_angle_table(tmp_path / "angle.table", bonded, n_points=1801))
+    angle, u, f = table["angle"], table["energy"], table["force"]
+    np.testing.assert_allclose(angle, np.linspace(0, 180, 1801))
+    radians = np.radians(angle)
+    inside = (radians >= 1.6) & (radians <= 3.0)
+    np.testing.assert_allclose(u[inside], bonded.angle_potential(radians[inside]), atol=1e-10)
+    # the force column is -dU/d(angle in degrees)
+    du = np.gradient(u, angle)
+    away = _away_from(angle, np.degrees([1.6, 3.0]))
+    np.testing.assert_allclose(f[away], -du[away], atol=1e-2 * np.abs(f[inside]).max())
+
+
+def test_bad_export_input(fit, bonded, tmp_path):
     with pytest.raises(ValueError, match="keyword"):
         write_lammps_table(tmp_path / "x", fit, keyword="two words")
+    with pytest.raises(ValueError, match="r_inner"):
+        write_lammps_table(tmp_path / "x", fit, r_inner=1.0)
     with pytest.raises(TypeError, match="PairPotentialResult"):
         write_gromacs_table(tmp_path / "x", object())
+    with pytest.raises(TypeError, match="BondedResult"):
+        write_lammps_bond_table(tmp_path / "x", fit)
+    with pytest.raises(TypeError, match="PairPotentialResult"):
+        write_lammps_table(tmp_path / "x", bonded)
     (tmp_path / "broken.table").write_text("CG\nN 3 R 1 2\n\n1 1.0 0 0\n2 1.5 0 0\n")
     with pytest.raises(ValueError, match="3 rows"):
         read_lammps_table(tmp_path / "broken.table")
+    (tmp_path / "short.table").write_text("A\nN 2\n\n1 0.0 0 0\n2 90.0 0 0\n")
+    with pytest.raises(ValueError, match="0 to 180"):
+        read_lammps_angle_table(tmp_path / "short.table")
 
 
-def test_pair_result_plot(fit):
+def test_plots_label_energy_units(fit, bonded):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -71,3 +196,5 @@ def test_pair_result_plot(fit):
     r, u = ax.lines[0].get_data()
     np.testing.assert_allclose(u, fit.potential)
     assert ax.get_legend().get_texts()[0].get_text() == "rem"
+    for label in (ax.get_ylabel(), bonded.plot()[0].get_ylabel()):
+        assert "energy units" in label and "/ $k_BT$" not in label
