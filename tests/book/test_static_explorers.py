@@ -80,11 +80,22 @@ from remlib.widgets import {function}
 """
 
 
+#: an ordinary widget next to an explorer: it stays a widget, with its manager
+MIXED_CELL = """
+```{code-cell} ipython3
+import ipywidgets
+
+ipywidgets.IntSlider(value=3, min=0, max=10, description="n")
+```
+"""
+
+
 @pytest.fixture(scope="module")
 def explorer_book(tmp_path_factory):
     """A throw-away book with one page per explorer, built like the real one; its URL."""
     pages = {"book/index": NOTEBOOK_HEADER + "# Explorers\n\nOne page per explorer.\n"}
     pages.update({f"book/{name}": explorer_page(name) for name in EXPLORERS})
+    pages["book/mixed"] = explorer_page("motion_explorer") + MIXED_CELL
     directory = make_book(tmp_path_factory.mktemp("explorer_book"), pages)
     code, log = build(directory)
     assert code == 0, log[-4000:]
@@ -242,3 +253,22 @@ def test_static_explorer_on_a_throwaway_book(browser, explorer_book, explorers, 
 @pytest.mark.parametrize("name", list(EXPLORERS))
 def test_static_explorer_in_the_built_book(browser, real_book, explorers, name):
     _run(browser, real_book, EXPLORERS[name][0], name, explorers)
+
+
+def test_a_page_with_an_explorer_and_a_widget_keeps_the_widget(browser, explorer_book):
+    """The widget state and manager are dropped only from pages whose widgets were all explorers."""
+    html, url = explorer_book
+    text = (html / "book" / "mixed.html").read_text(encoding="utf-8")
+    assert 'type="application/vnd.jupyter.widget-state+json"' in text and "html-manager/embed-amd.js" in text
+    assert text.count('type="application/vnd.jupyter.widget-view+json"') == 1   # the IntSlider only
+    page = browser.new_page()
+    try:
+        page.goto(url + "book/mixed.html", wait_until="load")
+        page.wait_for_selector(".remlib-explorer[data-ready]", timeout=20_000)
+        page.wait_for_selector(".widget-slider, .widget-hslider", timeout=20_000)
+        assert page.get_by_role("slider", name="basis size m", exact=True).count() == 1
+    finally:
+        page.close()
+    for name in EXPLORERS:   # an explorer-only page carries neither
+        text = (html / "book" / f"{name}.html").read_text(encoding="utf-8")
+        assert "widget-state+json" not in text and "embed-amd.js" not in text and "require.js" not in text
