@@ -242,6 +242,11 @@ fig, ax = plt.subplots()
 ax.plot([0, 1], [0, 1])
 plt.show()
 ```
+
+```{code-cell} ipython3
+a_long_line_of_code = ["wraps at the column's width instead of running off the page"] * 2 + ["end"]
+print(a_long_line_of_code)
+```
 """
 
 

@@ -99,6 +99,9 @@ _INSPECT = r"""() => {
     mathErrors: [...document.querySelectorAll('mjx-merror')].map(e => e.getAttribute('data-mjx-error') || e.textContent),
     images: [...document.images].map(i => ({src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0})),
     links: [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href')),
+    codeCutOff: [...main.querySelectorAll('pre')]
+      .filter(e => e.scrollWidth > e.clientWidth + 1)
+      .map(e => e.textContent.split('\n').reduce((a, b) => (b.length > a.length ? b : a), '').slice(0, 80)),
     widgets: widgetScripts.map(s => {
       const area = s.parentElement;
       const view = area.querySelector('.widget-subarea, .jupyter-widgets, .lm-Widget');
@@ -214,6 +217,8 @@ def check_page(browser, base_url, root, name, screenshot_dir):
                 problems.append(f"image did not load: {image['src']}")
         for href in broken_local_links(root, name, info["links"]):
             problems.append(f"broken internal link: {href}")
+        for line in info["codeCutOff"]:
+            problems.append(f"code cut off at the right edge (it scrolls sideways): {line!r}")
         for i, widget in enumerate(info["widgets"]):
             if not widget["rendered"]:
                 problems.append(f"widget #{i} rendered nothing")
@@ -287,6 +292,7 @@ def test_the_checks_catch_broken_pages(browser, tmp_path):
         '<img src="missing.png" alt="missing">'
         '<a href="other.html#here">ok</a> <a href="nowhere.html">dead</a> '
         '<a href="other.html#gone">dead anchor</a>'
+        '<pre style="white-space: pre; overflow-x: auto; width: 200px">' + "x = 1  # " + "long " * 40 + "</pre>"
         "<script>throw new Error('boom-4711')</script>"
         '<script src="https://cdn.jsdelivr.net/npm/x@1/x.js"></script>'
         "</main></body></html>"
@@ -302,4 +308,5 @@ def test_the_checks_catch_broken_pages(browser, tmp_path):
     assert "nowhere.html" in problems and "other.html#gone" in problems
     assert "other.html#here" not in problems
     assert "boom-4711" in problems
+    assert "code cut off" in problems
     assert "another host" in problems
