@@ -13,7 +13,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from remlib._stats import effective_sample_size, weighted_moments
-from remlib._validation import as_generator, as_positive_int
+from remlib._validation import as_generator, as_positive_int, check_memory
 from remlib.basis import Basis
 from remlib.ensembles import EnsembleAverages
 
@@ -82,8 +82,10 @@ class ParticleEnsemble:
     def __init__(self, model, box, start, *, beta, n_frames, engine, seed):
         self.model, self.box, self.beta, self.engine = model, box, beta, engine
         self.dim = model.n_functions
-        self.states = np.repeat(start[None], engine.n_chains, axis=0)
         n_frames = as_positive_int(n_frames, "n_model_frames")
+        check_memory("n_model_frames", n_frames, 8.0 * 3 * n_frames * start.shape[0])
+        check_memory("n_chains", engine.n_chains, 8.0 * 3 * engine.n_chains * start.shape[0])
+        self.states = np.repeat(start[None], engine.n_chains, axis=0)
         self.frames_per_chain = -(-n_frames // engine.n_chains)
         self.rng = as_generator(seed)
         self.frames = None

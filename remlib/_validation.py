@@ -52,6 +52,17 @@ def as_positive_int(value, name, *, minimum=1, maximum=None):
     return int(value)
 
 
+def as_count(value, name, bytes_each, *, minimum=1):
+    """A count (:func:`as_positive_int`) whose result takes ``bytes_each`` bytes per unit.
+
+    Refused by :func:`check_memory` before anything is allocated when ``value * bytes_each``
+    exceeds :func:`memory_limit`.
+    """
+    value = as_positive_int(value, name, minimum=minimum)
+    check_memory(name, value, float(value) * bytes_each)
+    return value
+
+
 def as_real_scalar(value, name, *, finite=True):
     """Return ``value`` as a float after checking it is a real number (not a string or a bool)."""
     value = _unwrap_0d(value)
@@ -203,6 +214,27 @@ def outside_support(ensemble, samples, weights=None):
     if weights is not None:
         outside &= np.asarray(weights, dtype=float) > 0
     return outside
+
+
+_TABLE_MAKERS = {"r2": "tabulate_pair", "r": "tabulate_bond", "theta": "tabulate_angle"}
+
+
+def check_table(table, name, variable, *, optional=False):
+    """``table`` is a :class:`remlib.montecarlo.Table` over ``variable`` ("r2", "r" or "theta").
+
+    The message names the argument and the table kinds, never the table's contents.
+    """
+    from remlib.montecarlo import Table
+
+    if table is None and optional:
+        return None
+    maker = _TABLE_MAKERS[variable]
+    if not isinstance(table, Table):
+        raise TypeError(f"{name} must be a Table from remlib.{maker}, got {type(table).__name__}")
+    if table.variable != variable:
+        raise TypeError(f"{name} must be a table from remlib.{maker} (over {variable}), got a table over "
+                        f"{table.variable} (from remlib.{_TABLE_MAKERS.get(table.variable, '?')})")
+    return table
 
 
 def as_choice(value, name, choices):

@@ -12,7 +12,7 @@ positions onto a few beads for a bead-level CG model.
 import numpy as np
 
 from remlib._stats import block_standard_error
-from remlib._validation import as_float_array, as_positive_int
+from remlib._validation import as_float_array, as_positive_int, check_memory
 from remlib.basis import Basis
 from remlib.geometry import wrap_angle
 
@@ -59,6 +59,7 @@ class TorsionBasis(Basis):
         if self.cross_order > self.order:
             raise ValueError(f"cross_order must be <= order ({self.order}), got {self.cross_order}")
         self.n_functions = 4 * self.order + 4 * self.cross_order**2
+        check_memory("order", self.order, 8.0 * self.n_functions**2)  # an (m, m) Hessian
 
     @staticmethod
     def _harmonics(angle, order):
@@ -133,6 +134,7 @@ def torus_grid(n_intervals):
     0.5
     """
     n = as_positive_int(n_intervals, "n_intervals", minimum=2)
+    check_memory("n_intervals", n, 3 * 8.0 * (n + 1) ** 2)  # (n + 1)^2 points and weights
     nodes = np.linspace(-np.pi, np.pi, n + 1)
     w1 = np.full(n + 1, 2 * np.pi / n)
     w1[[0, -1]] *= 0.5
@@ -283,11 +285,16 @@ def map_to_beads(positions, groups, *, masses=None):
     masses = np.ones(n_atoms) if masses is None else as_float_array(masses, "masses", ndim=1)
     if masses.shape != (n_atoms,) or np.any(masses <= 0):
         raise ValueError(f"masses must be {n_atoms} positive numbers, got shape {masses.shape}")
+    if isinstance(groups, (str, bytes)) or not hasattr(groups, "__len__"):
+        raise TypeError(f"groups must be a sequence of atom-index lists, got {type(groups).__name__}")
     if len(groups) == 0:
         raise ValueError("groups is empty; at least one bead is needed")
     beads = []
     for b, group in enumerate(groups):
-        index = np.asarray(group, dtype=int).reshape(-1)
+        raw = np.asarray(group)
+        if raw.dtype.kind not in "iu" and raw.size:
+            raise TypeError(f"groups[{b}] must list integer atom indices, got {raw.dtype} values")
+        index = raw.astype(np.int64).reshape(-1)
         if index.size == 0 or index.min() < 0 or index.max() >= n_atoms:
             raise ValueError(f"groups[{b}] must list atom indices in [0, {n_atoms}), got {list(group)}")
         w = masses[index] / masses[index].sum()

@@ -45,7 +45,7 @@ import numpy as np
 from numba import types
 
 from remlib._numba import njit_with, prange
-from remlib._validation import as_float_array, as_generator, as_positive_int, as_positive_scalar
+from remlib._validation import as_float_array, as_generator, as_positive_int, as_positive_scalar, check_memory
 
 __all__ = ["brownian_dynamics"]
 
@@ -302,6 +302,7 @@ def brownian_dynamics(force, x0, dt, n_steps, *, beta=1.0, gamma=1.0, stride=1, 
     dt = as_positive_scalar(dt, "dt")
     n_steps = as_positive_int(n_steps, "n_steps")
     stride = as_positive_int(stride, "stride")
+    check_memory("n_steps", n_steps, 8.0 * (n_steps // stride + 1) * x0.size)  # the stored trajectory
     beta = as_positive_scalar(beta, "beta")
     gamma = as_positive_scalar(gamma, "gamma")
     if n_steps % stride:

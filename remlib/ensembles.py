@@ -468,8 +468,8 @@ class MetropolisEnsemble:
     def _check_bounds(self, bounds):
         if bounds is None:
             return np.full(self.dim, -np.inf), np.full(self.dim, np.inf)
-        if len(bounds) != 2:
-            raise ValueError("bounds must be a pair (low, high)")
+        if not isinstance(bounds, (tuple, list, np.ndarray)) or len(bounds) != 2:
+            raise TypeError(f"bounds must be None or a pair (low, high), got {type(bounds).__name__}")
         low, high = (np.broadcast_to(as_float_array(b, "bounds", ndim=(0, 1), finite=False), (self.dim,)).copy()
                      for b in bounds)
         if np.any(np.isnan(low)) or np.any(np.isnan(high)) or np.any(low >= high):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from remlib._validation import as_positive_int, as_positive_scalar
+from remlib._validation import as_count, as_float_array, as_positive_scalar
 from remlib._stats import block_standard_error
 from remlib.montecarlo import lattice_positions, metropolis_particles, tabulate_pair
 from remlib.neighbors import check_box, check_positions, pair_grid_weights, radial_distribution
@@ -62,17 +62,23 @@ def lj_potential(r, *, shift_at=None):
 
     Raises
     ------
+    TypeError
+        If ``r`` is not an array of real numbers or ``shift_at`` not a number.
     ValueError
-        If ``r`` cannot be converted to an array of floats.
+        If ``r`` contains NaN, infinite or negative values, or ``shift_at`` is not positive.
 
     Examples
     --------
     >>> round(float(lj_potential(2 ** (1 / 6))), 6)
     -1.0
     """
-    r = np.asarray(r, dtype=float)
-    u = 4.0 * (r**-12 - r**-6)
+    r = as_float_array(r, "r", allow_empty=True)
+    if np.any(r < 0):
+        raise ValueError("r must contain distances >= 0")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = np.where(r > 0, 4.0 * (r**-12 - r**-6), np.inf)
     if shift_at is not None:
+        shift_at = as_positive_scalar(shift_at, "shift_at")
         u = u - 4.0 * (shift_at**-12 - shift_at**-6)
     return u
 
@@ -226,7 +232,7 @@ def lj_fluid_frames(n_particles, density, temperature, n_frames, *, r_cut=2.5, s
     >>> result.frames.shape, round(float(result.box[0]), 3)
     ((3, 128, 3), 6.35)
     """
-    n_particles = as_positive_int(n_particles, "n_particles", minimum=2)
+    n_particles = as_count(n_particles, "n_particles", 3 * 8, minimum=2)
     density = as_positive_scalar(density, "density")
     temperature = as_positive_scalar(temperature, "temperature")
     box = np.full(3, (n_particles / density) ** (1.0 / 3.0))
@@ -341,7 +347,7 @@ def lj_thermodynamics(frames, box, temperature, *, r_cut=2.5, n_blocks=10):
     True
     """
     box = check_box(box)
-    frames = check_positions(frames, box)
+    frames = check_positions(frames, box, "frames")
     temperature = as_positive_scalar(temperature, "temperature")
     if as_positive_scalar(r_cut, "r_cut") <= 0.6:
         raise ValueError(f"r_cut must exceed 0.6 (the energy grid starts at r = 0.6), got {r_cut}")

@@ -14,7 +14,7 @@ chapters share; all are plain numpy and vectorised over frames.
 """
 import numpy as np
 
-from remlib._validation import as_float_array, as_positive_int, as_positive_scalar
+from remlib._validation import as_float_array, as_positive_int, as_positive_scalar, as_real_scalar
 from remlib.neighbors import check_box, check_positions
 
 __all__ = ["bond_angle", "dihedral_angle", "place_atom", "wrap_angle", "chain_bond_lengths", "chain_bond_angles"]
@@ -138,7 +138,10 @@ def place_atom(a, b, c, bond, angle, dihedral):
     """
     a, b, c = (_as_points(p, n) for p, n in ((a, "a"), (b, "b"), (c, "c")))
     bond = as_positive_scalar(bond, "bond")
-    theta, phi = np.radians(float(angle)), np.radians(float(dihedral))
+    angle, dihedral = as_real_scalar(angle, "angle"), as_real_scalar(dihedral, "dihedral")
+    if not 0.0 <= angle <= 180.0:
+        raise ValueError(f"angle must be a bond angle in [0, 180] degrees, got {angle}")
+    theta, phi = np.radians(angle), np.radians(dihedral)
     e1 = (c - b) / np.linalg.norm(c - b)
     n = np.cross(b - a, e1)
     norm = np.linalg.norm(n)
@@ -213,7 +216,7 @@ def chain_bond_lengths(frames, box, chain_length):
     [[1.0, 1.0]]
     """
     box = check_box(box)
-    frames = check_positions(frames, box)
+    frames = check_positions(frames, box, "frames")
     return np.linalg.norm(_chain_bond_vectors(frames, box, chain_length), axis=-1).reshape(frames.shape[0], -1)
 
 
@@ -242,7 +245,7 @@ def chain_bond_angles(frames, box, chain_length):
     [[90.0]]
     """
     box = check_box(box)
-    frames = check_positions(frames, box)
+    frames = check_positions(frames, box, "frames")
     b = _chain_bond_vectors(frames, box, chain_length)
     u, v = -b[:, :, :-1], b[:, :, 1:]
     cos = (u * v).sum(-1) / np.linalg.norm(u, axis=-1) / np.linalg.norm(v, axis=-1)

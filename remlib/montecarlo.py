@@ -40,7 +40,15 @@ from typing import NamedTuple
 import numpy as np
 
 from remlib._numba import njit, njit_with
-from remlib._validation import as_generator, as_positive_int, as_positive_scalar, kernel_seed
+from remlib._validation import (
+    as_generator,
+    as_positive_int,
+    as_positive_scalar,
+    as_count,
+    check_memory,
+    check_table,
+    kernel_seed,
+)
 from remlib.cells import (
     _cell_grid,
     _cell_of,
@@ -111,6 +119,8 @@ class Table:
 
 
 def _tabulate(function, grid, points, variable, name):
+    if not callable(function):
+        raise TypeError(f"function ({name}) must be a callable u(x) of an array, got {type(function).__name__}")
     values = np.asarray(function(points), dtype=float)
     if values.shape != points.shape:
         raise ValueError(f"{name} must return one energy per point, got shape {values.shape}")
@@ -159,7 +169,7 @@ def tabulate_pair(function, *, r_min, r_cut, n_grid=4096):
     r_cut = as_positive_scalar(r_cut, "r_cut")
     if r_cut <= r_min:
         raise ValueError(f"r_cut={r_cut} must exceed r_min={r_min}")
-    n_grid = as_positive_int(n_grid, "n_grid", minimum=2)
+    n_grid = as_count(n_grid, "n_grid", 4 * 8, minimum=2)
     s = np.linspace(r_min**2, r_cut**2, n_grid)
     return _tabulate(function, s, np.sqrt(s), "r2", "pair potential")
 
@@ -199,7 +209,7 @@ def tabulate_bond(function, *, r_min, r_max, n_grid=2048):
     r_min = as_positive_scalar(r_min, "r_min", allow_zero=True)
     if r_max <= r_min:
         raise ValueError(f"r_max={r_max} must exceed r_min={r_min}")
-    r = np.linspace(r_min, r_max, as_positive_int(n_grid, "n_grid", minimum=2))
+    r = np.linspace(r_min, r_max, as_count(n_grid, "n_grid", 4 * 8, minimum=2))
     return _tabulate(function, r, r, "r", "bond potential")
 
 
@@ -232,7 +242,7 @@ def tabulate_angle(function, *, n_grid=1024):
     >>> round(float(angle(np.pi / 2)), 4), round(float(angle(np.pi)), 4)
     (2.0, 0.0)
     """
-    theta = np.linspace(0.0, np.pi, as_positive_int(n_grid, "n_grid", minimum=2))
+    theta = np.linspace(0.0, np.pi, as_count(n_grid, "n_grid", 4 * 8, minimum=2))
     return _tabulate(function, theta, theta, "theta", "angle potential")
 
 
@@ -649,6 +659,9 @@ def _check_chain(chain_length, n_particles, bond, angle):
 
 
 def _kernel_tables(pair, bond, angle):
+    check_table(pair, "pair", "r2")
+    check_table(bond, "bond", "r", optional=True)
+    check_table(angle, "angle", "theta", optional=True)
     return _Tables(_kernel_table(pair, "r2"), _kernel_table(bond, "r"), _kernel_table(angle, "theta"),
                    angle is not None)
 
@@ -689,7 +702,7 @@ def configuration_energy(positions, box, pair, *, chain_length=1, exclude=None, 
     """
     box = check_box(box)
     positions = check_positions(positions, box)
-    r_cut = check_cutoff(np.sqrt(pair.grid[-1]), box, "r_cut")
+    r_cut = check_cutoff(np.sqrt(check_table(pair, "pair", "r2").grid[-1]), box, "r_cut")
     chain_length = _check_chain(chain_length, positions.shape[1], bond, angle)
     excl = exclusion_range(exclude if chain_length > 1 else 0, positions.shape[1])
     chains = _Chains(chain_length, excl)
@@ -706,13 +719,14 @@ def _chain_runner(box, pair, n_particles, *, n_frames, beta=1.0, burn_in=200, th
     from it with the kernel seed ``seed`` (an int) and returns a :class:`MonteCarloResult`.
     It releases the GIL while it samples, so chains can run in threads.
     """
-    r_cut = check_cutoff(np.sqrt(pair.grid[-1]), box, "r_cut of the pair table")
+    r_cut = check_cutoff(np.sqrt(check_table(pair, "pair", "r2").grid[-1]), box, "r_cut of the pair table")
     cell_width = r_cut / as_positive_int(cells_per_cutoff, "cells_per_cutoff")
     skin = -1.0 if skin is None else as_positive_scalar(skin, "skin", allow_zero=True)
     chain_length = _check_chain(chain_length, n_particles, bond, angle)
     excl = exclusion_range(1 if exclude is None else exclude, n_particles) if chain_length > 1 else 0
     beta = as_positive_scalar(beta, "beta")
     n_frames = as_positive_int(n_frames, "n_frames")
+    check_memory("n_frames", n_frames, 8 * 3 * n_frames * n_particles)
     burn_in = as_positive_int(burn_in, "burn_in", minimum=0)
     thin = as_positive_int(thin, "thin")
     step_size = as_positive_scalar(step_size, "step_size")
@@ -877,6 +891,7 @@ def metropolis_chains(positions, box, pair, *, n_chains, n_workers=None, seed=No
     box = check_box(box)
     n_chains = as_positive_int(n_chains, "n_chains")
     starts = check_positions(positions, box)
+    check_memory("n_chains", n_chains, 8.0 * 3 * n_chains * starts.shape[1])  # one configuration per chain
     if starts.shape[0] not in (1, n_chains):
         raise ValueError(f"positions must hold one starting configuration or n_chains={n_chains} of them, "
                          f"got {starts.shape[0]}")
@@ -920,7 +935,7 @@ def lattice_positions(n_particles, box):
            [0.5, 0.5, 1.5]])
     """
     box = check_box(box)
-    n_particles = as_positive_int(n_particles, "n_particles", minimum=2)
+    n_particles = as_count(n_particles, "n_particles", 3 * 8, minimum=2)
     per_edge = int(np.ceil(n_particles ** (1 / 3) - 1e-9))
     grid = (np.arange(per_edge) + 0.5) / per_edge
     points = np.stack(np.meshgrid(grid, grid, grid, indexing="ij"), -1).reshape(-1, 3)

@@ -19,7 +19,7 @@ bonded neighbours or ``exclude=2`` to also drop 1-3 pairs).
 import numpy as np
 
 from remlib._numba import njit, njit_parallel, prange
-from remlib._validation import as_float_array, as_positive_int, as_positive_scalar
+from remlib._validation import as_count, as_flag, as_float_array, as_positive_int, as_positive_scalar
 
 __all__ = ["wrap_positions", "minimum_image", "pair_histogram", "count_pairs", "radial_distribution",
            "pair_grid_weights", "pair_list"]
@@ -39,24 +39,25 @@ def check_box(box):
     return box
 
 
-def check_positions(positions, box):
+def check_positions(positions, box, name="positions"):
     """Return positions as float64 of shape (n_frames, n_particles, 3) inside ``box``.
 
     A single frame ``(n_particles, 3)`` is promoted to one frame.  Particles outside
-    ``[0, L)`` raise a ValueError that points to :func:`wrap_positions`.
+    ``[0, L)`` raise a ValueError that points to :func:`wrap_positions`.  ``name`` is the
+    argument's name in error messages (``"frames"`` for the frames of a fit).
     """
-    positions = as_float_array(positions, "positions", ndim=(2, 3))
+    positions = as_float_array(positions, name, ndim=(2, 3))
     if positions.ndim == 2:
         positions = positions[None]
     if positions.shape[-1] != 3:
-        raise ValueError(f"positions must have shape (n_frames, n_particles, 3), got {positions.shape}")
+        raise ValueError(f"{name} must have shape (n_frames, n_particles, 3), got {positions.shape}")
     if positions.shape[1] < 2:
-        raise ValueError("positions must contain at least two particles")
+        raise ValueError(f"{name} must contain at least two particles")
     outside = (positions < 0) | (positions >= box)
     if np.any(outside):
         frame, particle, _ = np.argwhere(outside)[0]
         raise ValueError(
-            f"positions: particle {particle} of frame {frame} lies outside the box [0, L) "
+            f"{name}: particle {particle} of frame {frame} lies outside the box [0, L) "
             f"at {positions[frame, particle]}; wrap coordinates with remlib.neighbors.wrap_positions"
         )
     return np.ascontiguousarray(positions)
@@ -115,7 +116,9 @@ def wrap_positions(positions, box):
     array([[0.5, 0.5, 0. ]])
     """
     box = check_box(box)
-    positions = as_float_array(positions, "positions")
+    positions = as_float_array(positions, "positions", ndim=(1, 2, 3))
+    if positions.shape[-1] != 3:
+        raise ValueError(f"positions must have shape (..., 3), got {positions.shape}")
     wrapped = positions - box * np.floor(positions / box)
     return np.where(wrapped >= box, 0.0, wrapped)
 
@@ -345,7 +348,8 @@ def pair_histogram(positions, box, *, r_max, bins, molecule=None, exclude=None, 
     box = check_box(box)
     positions = check_positions(positions, box)
     r_max = check_cutoff(r_max, box)
-    bins = as_positive_int(bins, "bins")
+    bins = as_count(bins, "bins", 8 * positions.shape[0])
+    per_frame = as_flag(per_frame, "per_frame")
     n_particles = positions.shape[1]
     mol = molecule_ids(n_particles, molecule)
     excl = exclusion_range(exclude, n_particles)

@@ -84,7 +84,7 @@ class PairModel:
         # the grid of the MD engines' frames, down to the table's inner distance with the same spacing
         spacing = self.s_grid[1] - self.s_grid[0]
         below = int(np.ceil((self.r_min**2 - (INNER_FRACTION * self.r_min) ** 2) / spacing))
-        self._md_s_grid = self.s_grid[0] + spacing * np.arange(-below, self.s_grid.size)
+        self._md_s_grid = np.linspace(self.s_grid[0] - below * spacing, self.s_grid[-1], below + self.s_grid.size)
         self._md_design = continued_design(basis, np.sqrt(self._md_s_grid))
 
     def table(self, theta):
@@ -93,6 +93,8 @@ class PairModel:
 
     def features(self, frames, box):
         """Pair sums :math:`\\Phi_i = \\sum_{I<J} B_i(r_{IJ})` per frame, shape (n_frames, n_functions)."""
+        box = check_box(box)
+        frames = check_positions(frames, box, "frames")
         return pair_grid_weights(frames, box, r_cut=self.r_cut, s_grid=self.s_grid) @ self.design
 
     def continued_features(self, frames, box):
@@ -184,6 +186,7 @@ class PairPotentialResult:
         >>> fit.sample(start, [6.0] * 3, n_frames=4, burn_in=10, seed=1).frames.shape
         (4, 125, 3)
         """
+        check_positions(start, check_box(box), "start")  # errors name this method's argument
         return metropolis_particles(start, box, self.model.table(self.theta), n_frames=n_frames, beta=beta,
                                     burn_in=burn_in, thin=thin, seed=seed)
 
@@ -204,7 +207,7 @@ class PairPotentialResult:
 
 def _setup(frames, box, r_cut, n_functions, r_min, smooth_cutoff):
     box = check_box(box)
-    frames = check_positions(frames, box)
+    frames = check_positions(frames, box, "frames")
     r_cut = check_cutoff(r_cut, box, "r_cut")
     n_functions = as_positive_int(n_functions, "n_functions", minimum=4)
     closest = min(_closest_distance(frame, box, r_cut) for frame in frames)
@@ -488,7 +491,7 @@ def pair_forces(frames, box, model, theta):
     [[-0.4, 0.0, 0.0], [0.4, 0.0, 0.0]]
     """
     box = check_box(box)
-    frames = check_positions(frames, box)
+    frames = check_positions(frames, box, "frames")
     theta = as_float_array(theta, "theta", ndim=1)
     return np.stack([(_force_design(f, box, model) @ theta).reshape(-1, 3) for f in frames])
 

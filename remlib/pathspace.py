@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from remlib._validation import as_float_array, as_positive_int, as_positive_scalar
+from remlib._validation import as_count, as_float_array, as_positive_int, as_positive_scalar
 
 __all__ = ["PathEntropyResult", "ParameterEstimate", "MeanForceResult", "path_relative_entropy", "fit_drift",
            "mean_force", "force_matching"]
@@ -447,7 +447,7 @@ def mean_force(x, forces, bins):
     if forces.shape != x.shape:
         raise ValueError(f"forces must have the shape of x {x.shape}, got {forces.shape}")
     if np.ndim(bins) == 0:
-        bins = as_positive_int(bins, "bins")
+        bins = as_count(bins, "bins", 4 * 8)
     else:
         bins = as_float_array(bins, "bins", ndim=1)
         if bins.size < 2 or np.any(np.diff(bins) <= 0):

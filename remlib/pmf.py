@@ -14,10 +14,12 @@ flat PMF.  For a low-dimensional model the integral is done on a grid.
 """
 from dataclasses import dataclass
 
+import numbers
+
 import numpy as np
 
 from remlib._stats import logsumexp, trapezoid_weights
-from remlib._validation import as_float_array, as_positive_scalar
+from remlib._validation import as_count, as_float_array, as_positive_scalar
 
 __all__ = ["PMFResult", "pmf_from_samples", "pmf_on_grid", "JACOBIANS"]
 
@@ -174,6 +176,14 @@ def pmf_from_samples(samples, bins, *, beta=1.0, weights=None, range=None, jacob
 def _histogram(samples, bins, range, weights):
     """Weighted histogram of ``(n, d)`` samples, the edges per axis, each sample's flat bin, inside mask."""
     dim = samples.shape[1]
+    if isinstance(bins, (bool, np.bool_, str, bytes)) or bins is None:
+        raise TypeError(f"bins must be a number of bins or bin edges, got {type(bins).__name__}")
+    if isinstance(bins, numbers.Integral):
+        as_count(bins, "bins", 2 * 8 * dim)
+    elif dim == 1:
+        edges = as_float_array(bins, "bins", ndim=1)
+        if edges.size < 2 or np.any(np.diff(edges) <= 0):
+            raise ValueError(f"invalid bins: edges must be at least 2 increasing values, got {edges.tolist()[:5]}")
     try:
         if dim == 1:
             counts, edges = np.histogram(samples[:, 0], bins=bins, range=range, weights=weights)
@@ -196,6 +206,8 @@ def _histogram(samples, bins, range, weights):
 def _grid_axes(grids):
     if isinstance(grids, np.ndarray) and grids.ndim == 1:
         grids = [grids]
+    if isinstance(grids, (str, bytes)) or not hasattr(grids, "__iter__"):
+        raise TypeError(f"grids must be a sequence of 1-D coordinate arrays, got {type(grids).__name__}")
     grids = [as_float_array(g, f"grids[{k}]", ndim=1) for k, g in enumerate(grids)]
     if not grids:
         raise ValueError("grids must hold at least one coordinate axis")
@@ -252,9 +264,10 @@ def pmf_on_grid(energy, grids, *, axis=0, beta=1.0):
     beta = as_positive_scalar(beta, "beta")
     grids = _grid_axes(grids)
     shape = tuple(g.size for g in grids)
+    axis = axis[()] if isinstance(axis, np.ndarray) and axis.ndim == 0 else axis
     keep = (axis,) if np.ndim(axis) == 0 else tuple(axis)
     for a in keep:
-        if not isinstance(a, (int, np.integer)) or not -len(grids) <= a < len(grids):
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)) or not -len(grids) <= a < len(grids):
             raise ValueError(f"axis must be integer(s) in range({len(grids)}), got {axis!r}")
     keep = tuple(sorted({int(a) % len(grids) for a in keep}))
     if callable(energy):

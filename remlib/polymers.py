@@ -116,7 +116,7 @@ def bead_spring_frames(n_chains, chain_length, n_frames, *, box, bond="harmonic"
     """
     box = check_box(box)
     rng = as_generator(seed)
-    chain_length = as_positive_int(chain_length, "chain_length", minimum=2)
+    chain_length = as_count(chain_length, "chain_length", 3 * 8, minimum=2)
     start = _lattice_walks(as_count(n_chains, "n_chains", 3 * 8 * chain_length), chain_length, box, rng)
     return metropolis_particles(start, box, n_frames=n_frames, beta=1.0 / as_positive_scalar(temperature, "temperature"),
                                 burn_in=burn_in, thin=thin, step_size=0.05, seed=rng,
@@ -323,8 +323,12 @@ class BondedResult:
 def _bonded_model(frames, box, chain_length, n_bond, n_angle, pair, exclude):
     r = chain_bond_lengths(frames, box, chain_length)
     t = chain_bond_angles(frames, box, chain_length)
-    bond_basis = BSplineBasis(r.min(), r.max(), as_positive_int(n_bond, "n_bond", minimum=4))
-    angle_basis = BSplineBasis(t.min(), t.max(), as_positive_int(n_angle, "n_angle", minimum=4))
+    n_bond = as_positive_int(n_bond, "n_bond", minimum=4)
+    n_angle = as_positive_int(n_angle, "n_angle", minimum=4)
+    check_memory("n_bond", n_bond, 8.0 * n_bond**2)  # (m, m) Hessians
+    check_memory("n_angle", n_angle, 8.0 * n_angle**2)
+    bond_basis = BSplineBasis(r.min(), r.max(), n_bond)
+    angle_basis = BSplineBasis(t.min(), t.max(), n_angle)
     return BondedModel(bond_basis, angle_basis, pair, chain_length, exclude), r.reshape(-1), t.reshape(-1)
 
 
@@ -375,7 +379,7 @@ def bonded_boltzmann_inversion(frames, box, chain_length, *, pair, exclude=2, n_
     ('boltzmann inversion', (14,))
     """
     box = check_box(box)
-    frames = check_positions(frames, box)
+    frames = check_positions(frames, box, "frames")
     beta = as_positive_scalar(beta, "beta")
     model, r, t = _bonded_model(frames, box, chain_length, n_bond, n_angle, pair, exclude)
     theta = np.concatenate([_boltzmann_theta(model.bond_basis, r, "distance", beta),
@@ -440,7 +444,7 @@ def fit_bonded_rem(frames, box, chain_length, *, pair, exclude=2, n_bond=8, n_an
     start = bonded_boltzmann_inversion(frames, box, chain_length, pair=pair, exclude=exclude, n_bond=n_bond,
                                        n_angle=n_angle, beta=beta)
     box = check_box(box)
-    frames = check_positions(frames, box)
+    frames = check_positions(frames, box, "frames")
     model = start.model
     target = model.features(frames, box)
     engine = get_engine(engine, burn_in=burn_in, thin=thin, n_chains=n_chains)
@@ -479,7 +483,7 @@ def center_of_mass(frames, box, atoms_per_molecule):
     [[[0.0, 1.0, 1.0]]]
     """
     box = check_box(box)
-    frames = check_positions(frames, box)
+    frames = check_positions(frames, box, "frames")
     n_frames, n, _ = frames.shape
     atoms_per_molecule = as_positive_int(atoms_per_molecule, "atoms_per_molecule")
     if n % atoms_per_molecule:

@@ -150,6 +150,34 @@ def _check_ensemble(ensemble, basis, target, weights):
                          "widen the grid or bounds")
 
 
+def _unconfined_direction(basis, ensemble, theta, target):
+    """A direction in which exp(-beta U(R; theta)) does not decay, or None if U confines the model.
+
+    Only coordinates where the ensemble's support is unbounded are checked.  Along each of
+    their +/- axes from the target's centre, U must grow strictly at 10, 100 and 1000 times
+    the target's spread and end at least 50 k_BT above its lowest value there; otherwise
+    the Boltzmann weight does not vanish far away and the model cannot be normalised.
+    """
+    support = getattr(ensemble, "support", None)
+    if support is None:
+        return None
+    low, high = (np.asarray(bound, dtype=float).reshape(-1) for bound in support)
+    points = np.asarray(target, dtype=float).reshape(len(target), -1)
+    centre = points.mean(axis=0)
+    spread = max(float(points.std(axis=0).max()), 1e-3)
+    for d in range(points.shape[1]):
+        for sign, bound in ((1.0, high[d]), (-1.0, low[d])):
+            if np.isfinite(bound):
+                continue
+            far = np.repeat(centre[None], 4, axis=0)
+            far[:, d] += sign * spread * np.array([0.0, 10.0, 100.0, 1000.0])
+            with np.errstate(all="ignore"):
+                energy = ensemble.beta * basis.energy(far if basis.dim > 1 else far[:, 0], theta)
+            if not (np.all(np.diff(energy[1:]) > 0) and energy[-1] - energy.min() >= 50.0):
+                return f"{'+' if sign > 0 else '-'}x{d}" if points.shape[1] > 1 else ("+x" if sign > 0 else "-x")
+    return None
+
+
 def _check_independent(cov, regularization, basis):
     """Raise if the basis functions are linearly dependent on the target data."""
     if regularization > 0:
@@ -470,6 +498,13 @@ def minimize_relative_entropy(basis, ensemble, target, *, weights=None, theta0=N
         gradient, hessian = derivatives(mean, cov)
         history.add(theta, gradient, problem.objective(theta) if problem.exact else np.nan,
                     np.linalg.norm(step), change, alpha)
+    if not problem.exact:
+        direction = _unconfined_direction(basis, ensemble, theta, target)
+        if direction is not None:
+            converged = False
+            message = (f"the model exp(-beta U) cannot be normalised at the final theta: U does not grow without "
+                       f"bound along {direction}, so the sampler random-walks and its averages mean nothing; give "
+                       "the ensemble bounds or start from a confining theta0")
     if not converged:
         warnings.warn(f"minimize_relative_entropy did not converge: {message} (n_iter={n_iter}, "
                       f"|gradient|={np.linalg.norm(gradient):.3g}, tol={tol:g})", RuntimeWarning, stacklevel=2)

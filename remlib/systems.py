@@ -26,7 +26,15 @@ import numpy as np
 from scipy import integrate
 
 from remlib._stats import logsumexp
-from remlib._validation import as_float_array, as_generator, as_positive_int, as_positive_scalar
+from remlib._validation import (
+    as_count,
+    as_flag,
+    as_float_array,
+    as_generator,
+    as_positive_int,
+    as_positive_scalar,
+    check_memory,
+)
 
 __all__ = ["DoubleWell", "EntropicChannel", "GaussianChain", "IsingChain", "BlockSpinMapping", "IdealCGChain"]
 
@@ -110,7 +118,7 @@ class _OneDimensionalPMF:
         return _support(self._reduced(beta))
 
     def _sample_x(self, n, beta, seed):
-        n = as_positive_int(n, "n")
+        n = as_count(n, "n", 2 * 8)
         beta = as_positive_scalar(beta, "beta")
         return _inverse_cdf_sample(self._reduced(beta), n, as_generator(seed)), beta
 
@@ -433,8 +441,9 @@ class GaussianChain:
 
     def __init__(self, n_beads, k=1.0, *, dim=1):
         self.n_beads = as_positive_int(n_beads, "n_beads", minimum=2)
+        check_memory("n_beads", self.n_beads, 8.0 * self.n_beads**2)  # (n_beads, n_beads) matrices
         self.k = as_positive_scalar(k, "k")
-        self.dim = as_positive_int(dim, "dim")
+        self.dim = as_count(dim, "dim", 8 * self.n_beads)
 
     def __repr__(self):
         return f"GaussianChain(n_beads={self.n_beads}, k={self.k}, dim={self.dim})"
@@ -469,7 +478,7 @@ class GaussianChain:
 
     def sample(self, n, *, beta=1.0, seed=None):
         """``n`` exact independent configurations ``(n, n_beads, dim)`` with the first bead at the origin."""
-        n = as_positive_int(n, "n")
+        n = as_count(n, "n", 2 * 8 * self.n_beads * self.dim)
         beta = as_positive_scalar(beta, "beta")
         bonds = as_generator(seed).normal(scale=1.0 / np.sqrt(beta * self.k), size=(n, self.n_beads - 1, self.dim))
         positions = np.zeros((n, self.n_beads, self.dim))
@@ -628,9 +637,7 @@ class IsingChain:
         self.J = _as_real(J, "J")
         self.h = _as_real(h, "h")
         self.beta = as_positive_scalar(beta, "beta")
-        if not isinstance(periodic, bool):
-            raise TypeError(f"periodic must be True or False, got {type(periodic).__name__}")
-        self.periodic = periodic
+        self.periodic = as_flag(periodic, "periodic")
         bits = (np.arange(2**self.n_spins)[:, None] >> np.arange(self.n_spins)) & 1
         #: all states, shape ``(2**n_spins, n_spins)``, entries ±1
         self.states = (2 * bits - 1).astype(np.int64)
@@ -668,7 +675,7 @@ class IsingChain:
 
     def sample(self, n, *, seed=None):
         """Indices ``(n,)`` of ``n`` exact independent samples (``states[indices]`` gives the spins)."""
-        n = as_positive_int(n, "n")
+        n = as_count(n, "n", 8)
         return as_generator(seed).choice(self.states.shape[0], size=n, p=self.probabilities)
 
     def block_spin(self, block_size, rule="majority"):

@@ -384,7 +384,7 @@ def read_lammps_table(path, keyword=None):
             break
         k += 1
     else:
-        raise ValueError(f"{path}: no table section {keyword or ''} with an 'N ...' line found")
+        raise ValueError(f"{path}: no table section (keyword={keyword!r}) with an 'N ...' line found")
     name, header = lines[k], lines[k + 1].split()
     bounds = None
     try:

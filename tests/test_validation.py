@@ -286,3 +286,29 @@ def test_likelihood_and_objective_of_data_where_the_model_has_zero_probability()
     assert relative_entropy_objective(DW, GRID, outside, [1.0, 1.0], weights=[1.0, 0.0]) < np.inf  # weight 0
     inside = log_likelihood(DW, [1.0, 1.0], [0.0, 1.0], GRID)
     assert np.isfinite(inside)
+
+
+def test_rem_with_an_unbounded_sampler_does_not_report_convergence_at_an_unnormalisable_model():
+    # U = theta_1 x + theta_3 x^3 never confines: exp(-U) cannot be normalised for any theta, the
+    # sampler random-walks from theta0 = 0 and its noisy averages looked converged before
+    target = np.random.default_rng(0).normal(size=2000)
+    ensemble = MetropolisEnsemble(0.0, 1.0, 2000, burn_in=100, seed=1)
+    with pytest.warns(RuntimeWarning, match="cannot be normalised"):
+        result = minimize_relative_entropy(PolynomialBasis([1, 3]), ensemble, target, max_iter=30)
+    assert not result.converged
+    # a confining basis on the same data converges to the Gaussian's theta = 1 / (2 var) = 0.5 (z-test)
+    fit = minimize_relative_entropy(PolynomialBasis([2]), MetropolisEnsemble(0.0, 1.0, 2000, burn_in=100, seed=1),
+                                    target, max_iter=30)
+    assert fit.converged and abs(fit.theta[0] - 0.5) < 5 * 0.5 * np.sqrt(2 / 2000) * 2
+    # bounds make any theta normalisable
+    bounded = MetropolisEnsemble(0.0, 1.0, 2000, burn_in=100, bounds=(-6.0, 6.0), seed=1)
+    assert minimize_relative_entropy(PolynomialBasis([2]), bounded, target, max_iter=30).converged
+
+
+def test_iterative_boltzmann_inversion_refuses_nan_and_negative_tolerances():
+    from remlib.pairrem import iterative_boltzmann_inversion
+
+    frames = np.mod(np.random.default_rng(1).uniform(0.0, 4.0, size=(2, 16, 3)), 4.0)
+    for tol, error in ((np.nan, ValueError), (-1.0, ValueError), ("0.01", TypeError), (True, TypeError)):
+        with pytest.raises(error, match="tol"):
+            iterative_boltzmann_inversion(frames, np.full(3, 4.0), r_cut=1.9, n_functions=5, r_min=0.25, tol=tol)
