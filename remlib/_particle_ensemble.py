@@ -92,8 +92,15 @@ class ParticleEnsemble:
 
     @property
     def support(self):
-        """``(low, high)`` of shape ``(dim,)``: unbounded features."""
-        return np.full(self.dim, -np.inf), np.full(self.dim, np.inf)
+        """``(low, high)`` of shape ``(dim,)``: finite, generous bounds of the features.
+
+        The features are sums of at most :math:`N^2` pair (bond, angle) terms of bounded
+        functions, so the particle model is normalisable for every :math:`\\theta`; the
+        bounds say so to :func:`~remlib.rem.minimize_relative_entropy` (its check for an
+        unconfined model along unbounded coordinates does not apply to features).
+        """
+        bound = 1e3 * float(self.states.shape[1]) ** 2
+        return np.full(self.dim, -bound), np.full(self.dim, bound)
 
     def sample(self, theta):
         """Run the engine at ``theta``; the frames of all chains, (n_frames, n_particles, 3)."""

@@ -357,7 +357,7 @@ class LammpsEngine(_MDEngine):
                 commands = lammps_commands(data, pair, r_cut=system.pair[0][-1], n_points=system.pair[0].size,
                                            bond_file=bond, angle_file=angle, exclude=system.exclude,
                                            temperature=1.0 / system.beta, friction=self.friction,
-                                           timestep=self.timestep, seed=int(rng.integers(1, 2**30)))
+                                           timestep=self.timestep, seed=int(rng.integers(1, 900_000_000)))  # LAMMPS' limit
                 chain = self._run(commands, n_frames, len(state), system.box)
             frames += chain
             last.append(chain[-1])

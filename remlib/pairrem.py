@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from remlib._particle_ensemble import FrameFeatures, ParticleEnsemble, blas_on_one_thread
-from remlib._validation import as_count, as_float_array, as_positive_int, as_positive_scalar, as_theta
+from remlib._validation import as_count, as_float_array, as_positive_int, as_positive_scalar, as_theta, check_instance
 from remlib.basis import BSplineBasis
 from remlib.engines import CGSystem, get_engine
 from remlib.montecarlo import Table, metropolis_particles
@@ -492,7 +492,8 @@ def pair_forces(frames, box, model, theta):
     """
     box = check_box(box)
     frames = check_positions(frames, box, "frames")
-    theta = as_float_array(theta, "theta", ndim=1)
+    check_instance(model, PairModel, "model", "a remlib.PairModel")
+    theta = as_theta(theta, model.n_functions)
     return np.stack([(_force_design(f, box, model) @ theta).reshape(-1, 3) for f in frames])
 
 
