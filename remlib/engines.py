@@ -15,7 +15,7 @@ chain, roughly independent (``thin`` apart), plus the last configuration of each
 * :class:`MonteCarloEngine` -- remlib's Metropolis Monte Carlo (the default; parallel
   chains; samples the model with its hard core below ``r_min``).
 * :class:`OpenMMEngine` -- Langevin dynamics (``LangevinMiddleIntegrator``) with tabulated
-  pair (``CustomNonbondedForce``), bond and angle potentials; CUDA or OpenCL when
+  pair (``CustomNonbondedForce``), bond and angle potentials (``CustomCompoundBondForce``); CUDA or OpenCL when
   present, else CPU.
 * :class:`LammpsEngine` -- LAMMPS in-process through its Python module (``pair_style
   table``, ``bond_style table``, ``angle_style table`` written by :mod:`remlib.tables`;
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from remlib._validation import as_positive_int, as_positive_scalar
+from remlib._validation import as_count, as_positive_int, as_positive_scalar
 from remlib.montecarlo import metropolis_chains
 from remlib.tables import _write_section
 
@@ -103,7 +103,7 @@ class MonteCarloEngine:
     def __init__(self, *, burn_in=100, thin=2, n_chains=1):
         self.burn_in = as_positive_int(burn_in, "burn_in", minimum=0)
         self.thin = as_positive_int(thin, "thin")
-        self.n_chains = as_positive_int(n_chains, "n_chains")
+        self.n_chains = as_count(n_chains, "n_chains", 2**20)  # a thread and a configuration per chain
 
     def sample(self, system, states, n_frames, rng):
         chains = metropolis_chains(states, system.box, n_chains=self.n_chains, n_frames=n_frames,
@@ -166,8 +166,9 @@ class OpenMMEngine(_MDEngine):
     Reduced units map onto OpenMM's: length 1 = 1 nm, energy 1 = 1 kJ/mol, mass 1 = 1
     dalton (time 1 = 1 ps) and :math:`T = 1/(\\beta R)`.  The pair potential is a
     ``CustomNonbondedForce`` with a ``Continuous1DFunction`` of r (periodic cutoff at
-    ``r_cut``); bonds and angles are ``CustomBondForce`` / ``CustomAngleForce`` with
-    tabulated functions.  Each call builds a context, draws Maxwell-Boltzmann velocities,
+    ``r_cut``); bonds and angles are ``CustomCompoundBondForce`` terms with tabulated
+    functions of ``distance`` and ``angle`` (``CustomBondForce`` and ``CustomAngleForce``
+    take no tabulated functions).  Each call builds a context, draws Maxwell-Boltzmann velocities,
     runs ``burn_in`` steps and then ``n_frames`` frames ``thin`` steps apart.
 
     Parameters
@@ -211,19 +212,18 @@ class OpenMMEngine(_MDEngine):
         for i, j in excluded:
             pair.addExclusion(i, j)
         omm.addForce(pair)
-        if system.bond is not None:
-            x, u, _ = system.bond
-            force = mm.CustomBondForce("bond_u(r)")
-            force.addTabulatedFunction("bond_u", mm.Continuous1DFunction(u.tolist(), float(x[0]), float(x[-1])))
-            for i, j in bonds:
-                force.addBond(i, j, [])
-            omm.addForce(force)
-        if system.angle is not None:
-            x, u, _ = system.angle
-            force = mm.CustomAngleForce("angle_u(theta)")
-            force.addTabulatedFunction("angle_u", mm.Continuous1DFunction(u.tolist(), float(x[0]), float(x[-1])))
-            for i, j, k in angles:
-                force.addAngle(i, j, k, [])
+        # bonded tables: CustomCompoundBondForce (CustomBondForce/CustomAngleForce take no tabulated functions)
+        for terms, table, expression in ((bonds, system.bond, "bond_u(distance(p1, p2))"),
+                                         (angles, system.angle, "angle_u(angle(p1, p2, p3))")):
+            if table is None or not terms:
+                continue
+            x, u, _ = table
+            force = mm.CustomCompoundBondForce(len(terms[0]), expression)
+            name = expression.split("(")[0]
+            force.addTabulatedFunction(name, mm.Continuous1DFunction(u.tolist(), float(x[0]), float(x[-1])))
+            force.setUsesPeriodicBoundaryConditions(True)
+            for particles in terms:
+                force.addBond(list(particles), [])
             omm.addForce(force)
         return omm
 

