@@ -23,6 +23,7 @@ The modules follow the book's table of contents, one idea each:
 ``remlib.engines``        samplers of the CG model for REM: Monte Carlo, OpenMM, LAMMPS
 ``remlib.trajectories``   all-atom trajectories of other engines (MDAnalysis) mapped to CG sites
 ``remlib.peptide``        alanine dipeptide in OpenMM, built from internal coordinates
+``remlib.water``          rigid all-atom water (SPC/E, TIP3P) in OpenMM, one site per molecule
 ``remlib.biomolecules``   torsion bases and Ramachandran basins
 ``remlib.widgets``        interactive explorers for the book
 ``remlib.style``          the book's figure style
@@ -139,6 +140,7 @@ _PUBLIC = {
     "TorsionBasis": "biomolecules",
     "torus_grid": "biomolecules",
     "basin_populations": "biomolecules",
+    "BasinPopulations": "biomolecules",
     "map_to_beads": "biomolecules",
     "bond_angle": "geometry",
     "dihedral_angle": "geometry",
@@ -150,6 +152,11 @@ _PUBLIC = {
     "simulate_alanine_dipeptide": "peptide",
     "simulate_alanine_dipeptide_runs": "peptide",
     "PeptideTrajectory": "peptide",
+    "simulate_water": "water",
+    "WaterRun": "water",
+    "map_forces": "water",
+    "tetrahedral_order": "water",
+    "pair_virial_pressure": "water",
     "kl_explorer": "widgets",
     "moment_matching_explorer": "widgets",
     "resolution_explorer": "widgets",

@@ -9,6 +9,8 @@ are labelled by :func:`basin_labels` and their populations, with block-averaged
 error bars, by :func:`basin_populations`.  :func:`map_to_beads` maps heavy-atom
 positions onto a few beads for a bead-level CG model.
 """
+from dataclasses import dataclass
+
 import numpy as np
 
 from remlib._stats import block_standard_error
@@ -16,8 +18,8 @@ from remlib._validation import as_float_array, as_positive_int, check_memory
 from remlib.basis import Basis
 from remlib.geometry import wrap_angle
 
-__all__ = ["TorsionBasis", "torus_grid", "BASINS", "basin_labels", "basin_populations", "block_standard_error",
-           "map_to_beads"]
+__all__ = ["TorsionBasis", "torus_grid", "BASINS", "basin_labels", "BasinPopulations", "basin_populations",
+           "block_standard_error", "map_to_beads"]
 
 
 class TorsionBasis(Basis):
@@ -180,6 +182,28 @@ def basin_labels(phi, psi):
     return labels
 
 
+@dataclass(frozen=True)
+class BasinPopulations:
+    """Populations of the basins of :data:`BASINS` (:func:`basin_populations`).
+
+    Attributes
+    ----------
+    populations : dict of str to float
+        The (weighted) fraction of samples in each basin; they sum to one.
+    errors : dict of str to float, or None
+        Their block-averaged standard errors (``None`` when no ``n_blocks`` was given).
+
+    Examples
+    --------
+    >>> result = BasinPopulations({"C7eq": 0.6, "alphaR": 0.4}, None)
+    >>> result.populations["C7eq"], result.errors
+    (0.6, None)
+    """
+
+    populations: dict
+    errors: dict | None = None
+
+
 def basin_populations(phi, psi, *, weights=None, n_blocks=None):
     """Population of each basin of :data:`BASINS`, optionally weighted.
 
@@ -190,15 +214,15 @@ def basin_populations(phi, psi, *, weights=None, n_blocks=None):
     weights : array_like, shape (n,), optional
         Non-negative weights (model probabilities on a grid); normalised inside.
     n_blocks : int, optional
-        If given, also return block-averaged standard errors for a time series
+        If given, also estimate block-averaged standard errors for a time series
         (``n_blocks`` contiguous blocks; for weights, the delta-method error of the
         ratio :math:`\\sum w\\,\\mathbb 1 / \\sum w`, see :func:`block_standard_error`).
 
     Returns
     -------
-    populations : dict name -> float
-    errors : dict name -> float
-        Only when ``n_blocks`` is given.
+    BasinPopulations
+        ``populations`` (basin name -> fraction) and, with ``n_blocks``, their
+        ``errors`` (basin name -> standard error; else ``None``).
 
     Raises
     ------
@@ -208,7 +232,7 @@ def basin_populations(phi, psi, *, weights=None, n_blocks=None):
 
     Examples
     --------
-    >>> pops = basin_populations(np.radians([-80.0, -70.0]), np.radians([70.0, -40.0]))
+    >>> pops = basin_populations(np.radians([-80.0, -70.0]), np.radians([70.0, -40.0])).populations
     >>> pops["C7eq"], pops["alphaR"], pops["alphaL"]
     (0.5, 0.5, 0.0)
     """
@@ -225,9 +249,9 @@ def basin_populations(phi, psi, *, weights=None, n_blocks=None):
     pops = dict(zip(BASINS, (weights @ onehot) / weights.sum()))
     pops = {k: float(v) for k, v in pops.items()}
     if n_blocks is None:
-        return pops
+        return BasinPopulations(pops)
     errors = _block_ratio_error(weights[:, None] * onehot, weights, n_blocks)
-    return pops, {k: float(v) for k, v in zip(BASINS, errors)}
+    return BasinPopulations(pops, {k: float(v) for k, v in zip(BASINS, errors)})
 
 
 def _block_ratio_error(numerator, denominator, n_blocks):

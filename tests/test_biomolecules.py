@@ -244,7 +244,7 @@ def test_basins_partition_the_torus():
     phi, psi = (a.ravel() for a in np.meshgrid(centres, centres, indexing="ij"))
     labels = bio.basin_labels(phi, psi)
     assert labels.min() >= 0  # every point is in a basin
-    pops = bio.basin_populations(phi, psi)
+    pops = bio.basin_populations(phi, psi).populations
     assert sum(pops.values()) == pytest.approx(1.0)
     # areas of the rectangles (degrees^2) / 360^2
     expected = {"C5/PII": 240 * 120, "C7eq": 240 * 120, "alphaR": 240 * 120, "alphaL": 120 * 210,
@@ -271,9 +271,10 @@ def test_block_standard_error_of_ar1_process():
 def test_basin_populations_weights_and_errors():
     phi = np.radians([-80.0, -80.0, 60.0, 60.0])
     psi = np.radians([70.0, 70.0, 40.0, 40.0])
-    pops = bio.basin_populations(phi, psi, weights=[1.0, 1.0, 3.0, 3.0])
+    pops = bio.basin_populations(phi, psi, weights=[1.0, 1.0, 3.0, 3.0]).populations
     assert pops["C7eq"] == pytest.approx(0.25) and pops["alphaL"] == pytest.approx(0.75)
-    pops, errs = bio.basin_populations(phi, psi, n_blocks=2)
+    result = bio.basin_populations(phi, psi, n_blocks=2)
+    pops, errs = result.populations, result.errors
     assert pops["C7eq"] == 0.5 and errs["C7eq"] == pytest.approx(0.5)
     with pytest.raises(ValueError, match="weights"):
         bio.basin_populations(phi, psi, weights=[-1.0, 1.0, 1.0, 1.0])
@@ -318,8 +319,9 @@ def test_weighted_block_errors_reduce_to_unweighted_and_scale():
     rng = np.random.default_rng(9)
     phi = rng.uniform(-np.pi, np.pi, 4000)
     psi = rng.uniform(-np.pi, np.pi, 4000)
-    pops, errs = bio.basin_populations(phi, psi, n_blocks=20)
-    pops_w, errs_w = bio.basin_populations(phi, psi, weights=np.full(4000, 2.5), n_blocks=20)
+    result = bio.basin_populations(phi, psi, n_blocks=20)
+    weighted = bio.basin_populations(phi, psi, weights=np.full(4000, 2.5), n_blocks=20)
+    pops, errs, pops_w, errs_w = result.populations, result.errors, weighted.populations, weighted.errors
     for name in bio.BASINS:
         assert pops_w[name] == pytest.approx(pops[name]) and errs_w[name] == pytest.approx(errs[name])
         # independent uniform samples: binomial error sqrt(p(1-p)/n), estimated within ~3 sigma of its noise
@@ -333,7 +335,8 @@ def test_weighted_block_error_matches_delta_method_for_independent_samples():
     phi = rng.uniform(-np.pi, np.pi, n)
     psi = rng.uniform(-np.pi, np.pi, n)
     w = rng.exponential(size=n) ** 2  # strongly unequal weights
-    pops, errs = bio.basin_populations(phi, psi, weights=w, n_blocks=40)
+    result = bio.basin_populations(phi, psi, weights=w, n_blocks=40)
+    pops, errs = result.populations, result.errors
     labels = bio.basin_labels(phi, psi)
     for index, name in enumerate(bio.BASINS):
         x = (labels == index).astype(float)
