@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from remlib._validation import as_count, as_float_array, as_positive_scalar
+from remlib._validation import as_count, as_flag, as_float_array, as_positive_scalar
 from remlib._stats import block_standard_error
 from remlib.montecarlo import lattice_positions, metropolis_particles, tabulate_pair
 from remlib.neighbors import check_box, check_positions, pair_grid_weights, radial_distribution
@@ -236,7 +236,7 @@ def lj_fluid_frames(n_particles, density, temperature, n_frames, *, r_cut=2.5, s
     density = as_positive_scalar(density, "density")
     temperature = as_positive_scalar(temperature, "temperature")
     box = np.full(3, (n_particles / density) ** (1.0 / 3.0))
-    table = lj_table(r_cut, shift=shift)
+    table = lj_table(r_cut, shift=as_flag(shift, "shift"))
     start = lattice_positions(n_particles, box)
     return metropolis_particles(start, box, table, n_frames=n_frames, beta=1.0 / temperature, burn_in=burn_in,
                                 thin=thin, step_size=0.1, seed=seed)

@@ -139,8 +139,8 @@ def place_atom(a, b, c, bond, angle, dihedral):
     a, b, c = (_as_points(p, n) for p, n in ((a, "a"), (b, "b"), (c, "c")))
     bond = as_positive_scalar(bond, "bond")
     angle, dihedral = as_real_scalar(angle, "angle"), as_real_scalar(dihedral, "dihedral")
-    if not 0.0 <= angle <= 180.0:
-        raise ValueError(f"angle must be a bond angle in [0, 180] degrees, got {angle}")
+    if not 0.0 < angle <= 180.0:
+        raise ValueError(f"angle must be a bond angle in (0, 180] degrees, got {angle}")
     theta, phi = np.radians(angle), np.radians(dihedral)
     e1 = (c - b) / np.linalg.norm(c - b)
     n = np.cross(b - a, e1)

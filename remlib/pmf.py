@@ -176,6 +176,7 @@ def pmf_from_samples(samples, bins, *, beta=1.0, weights=None, range=None, jacob
 def _histogram(samples, bins, range, weights):
     """Weighted histogram of ``(n, d)`` samples, the edges per axis, each sample's flat bin, inside mask."""
     dim = samples.shape[1]
+    bins = bins[()] if isinstance(bins, np.ndarray) and bins.ndim == 0 else bins
     if isinstance(bins, (bool, np.bool_, str, bytes)) or bins is None:
         raise TypeError(f"bins must be a number of bins or bin edges, got {type(bins).__name__}")
     if isinstance(bins, numbers.Integral):

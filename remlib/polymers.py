@@ -562,6 +562,7 @@ def lj_dimer_frames(n_molecules, density, temperature, n_frames, *, bond_k=200.0
     """
     n_molecules = as_count(n_molecules, "n_molecules", 2 * 3 * 8, minimum=2)
     density = as_positive_scalar(density, "density")
+    bond_r0 = as_positive_scalar(bond_r0, "bond_r0")
     box = np.full(3, (n_molecules / density) ** (1 / 3))
     rng = as_generator(seed)
     walks = _lattice_walks(n_molecules, 2, box, rng)
