@@ -106,22 +106,16 @@ def test_pair_table_run_by_lammps_reproduces_the_monte_carlo_g(lj_fit, tmp_path)
     assert _agree(g_hot, g_mc)[0] > 4.0
 
 
-def test_bond_and_angle_tables_run_by_lammps_reproduce_the_monte_carlo_distributions(tmp_path):
+def test_bond_and_angle_tables_run_by_lammps_reproduce_the_monte_carlo_distributions(chain_model, tmp_path):
     _require_lmp()
-    chains, length, box = 12, 8, np.full(3, 9.0)
-    target = bead_spring_frames(chains, length, 40, box=box, bond_k=100.0, burn_in=300, seed=2)
-    pair = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 1.0, r_min=0.7, r_cut=2 ** (1 / 6))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        fit = fit_bonded_rem(target.frames, box, length, pair=pair, n_bond=7, n_angle=7, n_model_frames=40,
-                             burn_in=50, max_iter=3, seed=4)
-    mc = metropolis_particles(target.frames[-1], box, n_frames=300, burn_in=200, thin=5, step_size=0.05, seed=5,
+    fit, start, box, length = chain_model
+    mc = metropolis_particles(start, box, n_frames=300, burn_in=200, thin=5, step_size=0.05, seed=5,
                               **fit.model.tables(fit.theta)).frames
     system = fit.model.system(fit.theta, box, 1.0)
     pair_file = write_system_tables(str(tmp_path), system)[0]  # the fixed pair potential, continued below r_min
     write_lammps_bond_table(tmp_path / "bond.table", fit, n_points=2000)
     write_lammps_angle_table(tmp_path / "angle.table", fit, n_points=1801)
-    write_lammps_data(tmp_path / "cg.data", target.frames[-1], box, chain_length=length)
+    write_lammps_data(tmp_path / "cg.data", start, box, chain_length=length)
     def setup(temperature):
         return lammps_commands("cg.data", os.path.basename(pair_file), r_cut=2 ** (1 / 6), n_points=2000,
                                bond_file="bond.table", angle_file="angle.table", exclude=2, temperature=temperature,
@@ -291,3 +285,22 @@ def test_a_table_lammps_rejects_names_the_file_and_the_reason(lj_fit, tmp_path):
     engine = LammpsEngine(burn_in=10, thin=10)
     with pytest.raises(RuntimeError, match=r"LAMMPS rejected 'pair_coeff \* \* .*broken.table REM"):
         engine._run(lammps_commands(str(data), str(broken), r_cut=R_CUT, n_points=100), 1, N, BOX)
+
+
+def test_continued_pair_features_extend_the_monte_carlo_features(lj_fit):
+    """MD frames may hold pairs below r_min: their features are those of the tangent-continued basis
+    (a plain sum over the pairs here), and equal the Monte Carlo features for frames without such pairs."""
+    from remlib.neighbors import pair_list
+    from remlib.tables import continued_design
+
+    fit, target = lj_fit
+    model = fit.model
+    np.testing.assert_allclose(model.continued_features(target[:5], BOX), model.features(target[:5], BOX),
+                               rtol=1e-6, atol=1e-9)
+    squeezed = target[-1].copy()
+    squeezed[1] = np.mod(squeezed[0] + [0.8 * model.r_min, 0.0, 0.0], BOX)  # one pair inside the hard core
+    _, _, delta = pair_list(squeezed, BOX, r_max=R_CUT)
+    r = np.sqrt((delta**2).sum(axis=1))
+    assert r.min() < model.r_min
+    np.testing.assert_allclose(model.continued_features(squeezed[None], BOX)[0],
+                               continued_design(model.basis, r).sum(axis=0), rtol=1e-4, atol=1e-6)
