@@ -333,7 +333,9 @@ class LammpsEngine(_MDEngine):
     Each call writes the tables of the current :math:`\\theta` (as :mod:`remlib.tables`
     writes them) and a data file of the starting configuration to a temporary folder,
     runs :func:`lammps_commands`, ``burn_in`` steps, and ``n_frames`` frames ``thin``
-    steps apart.  LAMMPS runs with MPI when started under ``mpirun`` by the user.
+    steps apart.  An MPI build of the module should run the same calls under ``mpirun``
+    (``gather_atoms`` collects the positions from all ranks); only the serial wheel is
+    tested here.
 
     Raises
     ------
