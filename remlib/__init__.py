@@ -139,6 +139,7 @@ _PUBLIC = {
     "read_cg_trajectory": "trajectories",
     "TorsionBasis": "biomolecules",
     "torus_grid": "biomolecules",
+    "TorusGrid": "biomolecules",
     "basin_populations": "biomolecules",
     "BasinPopulations": "biomolecules",
     "map_to_beads": "biomolecules",
