@@ -10,7 +10,10 @@ small class with one method,
 which runs the model described by ``system`` (a :class:`CGSystem`) from the starting
 configurations ``states`` (n_chains, n_particles, 3) and returns ``n_frames`` frames per
 chain, roughly independent (``thin`` apart), plus the last configuration of each chain
-(the next call continues from there).
+(the next call continues from there).  A new engine is one class with that method and
+two attributes: ``n_chains`` (how many starting states it continues) and ``continuous``
+(False if it samples the Monte Carlo model with its hard walls exactly, True if it runs
+the continued potentials of the MD tables described below).
 
 * :class:`MonteCarloEngine` -- remlib's Metropolis Monte Carlo (the default; parallel
   chains; samples the model with its hard core below ``r_min``).
@@ -43,7 +46,8 @@ from remlib._validation import as_count, as_positive_int, as_positive_scalar
 from remlib.montecarlo import metropolis_chains
 from remlib.tables import _write_section
 
-__all__ = ["CGSystem", "MonteCarloEngine", "OpenMMEngine", "LammpsEngine", "choose_platform", "get_engine"]
+__all__ = ["CGSystem", "MonteCarloEngine", "OpenMMEngine", "LammpsEngine", "choose_platform", "get_engine",
+           "lammps_commands", "write_lammps_data", "write_system_tables"]
 
 #: Gas constant in kJ/mol/K (OpenMM's temperatures are in kelvin).
 _GAS_CONSTANT = 0.00831446261815324
@@ -106,6 +110,7 @@ class MonteCarloEngine:
         self.n_chains = as_count(n_chains, "n_chains", 2**20)  # a thread and a configuration per chain
 
     def sample(self, system, states, n_frames, rng):
+        """``n_frames`` frames per chain from ``states`` (n_chains, N, 3); (frames, last states)."""
         chains = metropolis_chains(states, system.box, n_chains=self.n_chains, n_frames=n_frames,
                                    beta=system.beta, burn_in=self.burn_in, thin=self.thin, seed=rng,
                                    **system.mc_tables)
@@ -184,6 +189,11 @@ class OpenMMEngine(_MDEngine):
     ------
     ImportError
         If OpenMM is not installed (says how to install it).
+
+    Examples
+    --------
+    >>> OpenMMEngine(thin=100).platform in ("CUDA", "HIP", "OpenCL", "CPU", "Reference")
+    True
     """
 
     def __init__(self, *, timestep=0.005, friction=1.0, burn_in=2000, thin=200, platform=None):
@@ -228,6 +238,7 @@ class OpenMMEngine(_MDEngine):
         return omm
 
     def sample(self, system, states, n_frames, rng):
+        """``n_frames`` frames from each state (N, 3) in ``states``; (frames, last states)."""
         mm = self._mm
         frames, last = [], []
         temperature = 1.0 / (system.beta * _GAS_CONSTANT)
@@ -344,6 +355,11 @@ class LammpsEngine(_MDEngine):
     RuntimeError
         If LAMMPS rejects an input (a table, a data file): names the file and LAMMPS'
         reason.
+
+    Examples
+    --------
+    >>> LammpsEngine(burn_in=100, thin=50).continuous
+    True
     """
 
     def __init__(self, *, timestep=0.005, friction=1.0, burn_in=2000, thin=200):
@@ -351,6 +367,7 @@ class LammpsEngine(_MDEngine):
         self._lammps = _import_lammps()
 
     def sample(self, system, states, n_frames, rng):
+        """``n_frames`` frames from each state (N, 3) in ``states``; (frames, last states)."""
         frames, last = [], []
         for state in states:
             with tempfile.TemporaryDirectory(prefix="remlib-lammps-") as directory:
@@ -390,7 +407,7 @@ def _command(lmp, command):
 
 def get_engine(engine, *, burn_in, thin, n_chains):
     """The engine of a fit: ``None`` or ``"montecarlo"`` (remlib's MC with these settings), ``"openmm"``,
-    ``"lammps"`` (default settings) or an engine object (anything with ``sample`` and ``continuous``).
+    ``"lammps"`` (default settings) or an engine object (``sample``, ``continuous``, ``n_chains``).
 
     Examples
     --------
@@ -404,6 +421,7 @@ def get_engine(engine, *, burn_in, thin, n_chains):
         if engine not in engines:
             raise ValueError(f"engine must be 'montecarlo', 'openmm', 'lammps' or an engine object, got {engine!r}")
         return engines[engine]()
-    if not callable(getattr(engine, "sample", None)) or not hasattr(engine, "continuous"):
-        raise TypeError(f"engine must be an engine object with sample() and continuous, got {type(engine).__name__}")
+    if not callable(getattr(engine, "sample", None)) or not all(hasattr(engine, a) for a in ("continuous", "n_chains")):
+        raise TypeError("engine must be an engine object with sample(), continuous and n_chains, "
+                        f"got {type(engine).__name__}")
     return engine
