@@ -18,7 +18,7 @@ from remlib._validation import as_float_array, as_positive_int, check_memory
 from remlib.basis import Basis
 from remlib.geometry import wrap_angle
 
-__all__ = ["TorsionBasis", "torus_grid", "BASINS", "basin_labels", "BasinPopulations", "basin_populations",
+__all__ = ["TorsionBasis", "TorusGrid", "torus_grid", "BASINS", "basin_labels", "BasinPopulations", "basin_populations",
            "block_standard_error", "map_to_beads"]
 
 
@@ -97,6 +97,28 @@ class TorsionBasis(Basis):
         return f"TorsionBasis(order={self.order}, cross_order={self.cross_order})"
 
 
+@dataclass(frozen=True, eq=False)
+class TorusGrid:
+    r"""Quadrature nodes and weights on the torus (:func:`torus_grid`).
+
+    Attributes
+    ----------
+    points : ndarray, shape ((n+1)**2, 2)
+        Nodes :math:`(\phi_i, \psi_j)`, :math:`\phi` varying slowest.
+    weights : ndarray, shape ((n+1)**2,)
+        Quadrature weights; they sum to :math:`(2\pi)^2`.
+
+    Examples
+    --------
+    >>> grid = TorusGrid(np.zeros((1, 2)), np.array([4 * np.pi**2]))
+    >>> grid.points.shape, round(float(grid.weights.sum() / (2 * np.pi) ** 2), 12)
+    ((1, 2), 1.0)
+    """
+
+    points: np.ndarray
+    weights: np.ndarray
+
+
 def torus_grid(n_intervals):
     r"""Quadrature nodes and weights on the torus :math:`[-\pi, \pi]^2` for a :class:`~remlib.ensembles.GridEnsemble`.
 
@@ -114,11 +136,10 @@ def torus_grid(n_intervals):
 
     Returns
     -------
-    grid : ndarray, shape ((n+1)**2, 2)
-        Nodes :math:`(\phi_i, \psi_j)`, :math:`\phi` varying slowest (``reshape(n+1, n+1)``
-        gives ``[i_phi, j_psi]``).
-    weights : ndarray, shape ((n+1)**2,)
-        Quadrature weights; they sum to :math:`(2\pi)^2`.
+    TorusGrid
+        ``points`` ((n+1)**2, 2), the nodes :math:`(\phi_i, \psi_j)` with :math:`\phi`
+        varying slowest (``reshape(n+1, n+1)`` gives ``[i_phi, j_psi]``), and their
+        ``weights`` ((n+1)**2,), which sum to :math:`(2\pi)^2`.
 
     Raises
     ------
@@ -129,10 +150,10 @@ def torus_grid(n_intervals):
 
     Examples
     --------
-    >>> grid, weights = torus_grid(4)
-    >>> grid.shape, round(float(weights.sum() / (2 * np.pi) ** 2), 12)
+    >>> torus = torus_grid(4)
+    >>> torus.points.shape, round(float(torus.weights.sum() / (2 * np.pi) ** 2), 12)
     ((25, 2), 1.0)
-    >>> round(float(weights @ np.cos(grid[:, 0]) ** 2 / weights.sum()), 12)  # <cos^2> = 1/2
+    >>> round(float(torus.weights @ np.cos(torus.points[:, 0]) ** 2 / torus.weights.sum()), 12)  # <cos^2> = 1/2
     0.5
     """
     n = as_positive_int(n_intervals, "n_intervals", minimum=2)
@@ -141,7 +162,7 @@ def torus_grid(n_intervals):
     w1 = np.full(n + 1, 2 * np.pi / n)
     w1[[0, -1]] *= 0.5
     phi, psi = np.meshgrid(nodes, nodes, indexing="ij")
-    return np.column_stack([phi.ravel(), psi.ravel()]), np.outer(w1, w1).ravel()
+    return TorusGrid(np.column_stack([phi.ravel(), psi.ravel()]), np.outer(w1, w1).ravel())
 
 
 #: Basins of the Ramachandran plane as (name, φ-range, ψ-range) rectangles in degrees,

@@ -224,7 +224,8 @@ def test_torsion_basis_is_periodic_and_orthogonal():
         np.testing.assert_allclose(basis(x + shift), basis(x), atol=1e-12)
     # on the torus the functions are orthogonal with <f^2> = 1/2 (single) or 1/4 (products);
     # the trapezoid grid integrates these trigonometric polynomials (degree 6 < 16) exactly
-    grid, weights = bio.torus_grid(16)
+    torus = bio.torus_grid(16)
+    grid, weights = torus.points, torus.weights
     design = basis(grid)
     gram = design.T @ (design * weights[:, None]) / (2 * np.pi) ** 2
     diag = np.r_[np.full(12, 0.5), np.full(36, 0.25)]
@@ -348,7 +349,8 @@ def test_torus_grid_integrates_the_von_mises_normaliser():
     # int exp(k cos phi) dphi = 2 pi I0(k): the periodic trapezoid rule converges exponentially
     from scipy.special import i0
 
-    grid, weights = bio.torus_grid(40)
+    torus = bio.torus_grid(40)
+    grid, weights = torus.points, torus.weights
     integral = weights @ np.exp(2.0 * np.cos(grid[:, 0]) + 1.5 * np.cos(grid[:, 1] - 0.3))
     assert integral == pytest.approx((2 * np.pi) ** 2 * i0(2.0) * i0(1.5), rel=1e-12)
     assert grid.min() == -np.pi and grid.max() == np.pi
@@ -364,7 +366,8 @@ def test_rem_with_torsion_basis_recovers_a_representable_torus_potential():
     basis = bio.TorsionBasis(2, cross_order=1)
     rng = np.random.default_rng(21)
     theta_true = rng.normal(scale=0.8, size=basis.n_functions)
-    grid, weights = bio.torus_grid(48)
+    torus = bio.torus_grid(48)
+    grid, weights = torus.points, torus.weights
     density = weights * np.exp(-basis.energy(grid, theta_true))
     fit = minimize_relative_entropy(basis, GridEnsemble(grid, weights=weights), grid, weights=density)
     assert fit.converged
