@@ -380,10 +380,8 @@ def bad_values(name, value, none_ok=False):
         return common + [("string", "abc"), ("empty", [])]
     # objects: a basis, ensemble, table, model, fit or function
     cases = [("int", 3), ("string", "x**2"), ("array", np.zeros(3))]
-    if hasattr(value, "grid") and hasattr(value, "values"):  # a table: the wrong kind of table
-        other = _angle_table() if getattr(value, "kind", None) != getattr(_angle_table(), "kind", None) else None
-        if other is not None:
-            cases.append(("wrong kind of table", other))
+    if isinstance(value, remlib.Table):  # the wrong kind of table (an angle table given as pair, ...)
+        cases.append(("wrong kind of table", _angle_table() if value.variable != "theta" else _pair_table()))
     return common + cases
 
 
