@@ -44,7 +44,7 @@ import numpy as np
 
 from remlib._validation import as_count, as_positive_int, as_positive_scalar
 from remlib.montecarlo import metropolis_chains
-from remlib.tables import _write_section
+from remlib.tables import write_section
 
 __all__ = ["CGSystem", "MonteCarloEngine", "OpenMMEngine", "LammpsEngine", "choose_platform", "get_engine",
            "lammps_commands", "write_lammps_data", "write_system_tables"]
@@ -326,15 +326,15 @@ def write_system_tables(directory, system):
     """Pair (and bond, angle) table files of ``system`` in ``directory``; returns their paths (None if absent)."""
     r, u, f = system.pair
     pair = os.path.join(directory, "pair.table")
-    _write_section(pair, "CG pair potential from remlib", "REM", f"N {r.size} R {r[0]:.12g} {r[-1]:.12g}", r, u, f)
+    write_section(pair, "CG pair potential from remlib", "REM", f"N {r.size} R {r[0]:.12g} {r[-1]:.12g}", r, u, f)
     bond = angle = None
     if system.bond is not None:
         bond = os.path.join(directory, "bond.table")
-        _write_section(bond, "CG bond potential from remlib", "BOND", f"N {system.bond[0].size}", *system.bond)
+        write_section(bond, "CG bond potential from remlib", "BOND", f"N {system.bond[0].size}", *system.bond)
     if system.angle is not None:
         angle = os.path.join(directory, "angle.table")
         x, u, f = system.angle
-        _write_section(angle, "CG angle potential from remlib", "ANGLE", f"N {x.size}", np.degrees(x), u, f * np.pi / 180)
+        write_section(angle, "CG angle potential from remlib", "ANGLE", f"N {x.size}", np.degrees(x), u, f * np.pi / 180)
     return pair, bond, angle
 
 

@@ -29,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from remlib._validation import as_float_array, as_generator, as_positive_int, as_positive_scalar
+from remlib._openmm import import_openmm, openmm_seed
+from remlib._validation import as_float_array, as_positive_int, as_positive_scalar
 from remlib.geometry import bond_angle, dihedral_angle, place_atom
 
 __all__ = ["FORCE_FIELD", "ATOMS", "BONDS", "PHI_ATOMS", "PSI_ATOMS", "HEAVY_ATOMS", "atom_keys", "atom_index",
@@ -216,18 +217,9 @@ def alanine_dipeptide_positions(phi=-80.0, psi=150.0):
 
 
 # --------------------------------------------------------------------------- OpenMM
-def _openmm():
-    try:
-        import openmm
-        from openmm import app, unit
-    except ImportError as exc:  # pragma: no cover - openmm is pinned in requirements.txt
-        raise ImportError("remlib.peptide needs openmm (pip install openmm)") from exc
-    return openmm, app, unit
-
-
 def alanine_dipeptide_topology():
     """OpenMM ``Topology`` of ACE-ALA-NME with elements and the 21 covalent bonds."""
-    _, app, _ = _openmm()
+    _, app, _ = import_openmm()
     topology = app.Topology()
     chain = topology.addChain()
     residues, atoms = {}, {}
@@ -273,7 +265,7 @@ def alanine_dipeptide_system(phi=-80.0, psi=150.0, *, hydrogen_mass=4.0, constra
     >>> topology.getNumAtoms(), system.getNumParticles(), len(positions)
     (22, 22, 22)
     """
-    openmm, app, unit = _openmm()
+    openmm, app, unit = import_openmm()
     hydrogen_mass = as_positive_scalar(hydrogen_mass, "hydrogen_mass")
     if constraints not in ("HBonds", None):
         raise ValueError(f"constraints must be 'HBonds' or None, got {constraints!r}")
@@ -349,7 +341,7 @@ def simulation_parameters(temperature=300.0, n_steps=250_000, *, step_size=4.0, 
 
     if platform not in ("Reference", "CPU"):
         raise ValueError(f"platform must be 'Reference' or 'CPU', got {platform!r}")
-    seed = _openmm_seed(seed)
+    seed = openmm_seed(seed)
     n_steps = as_positive_int(n_steps, "n_steps")
     report_interval = as_positive_int(report_interval, "report_interval")
     if n_steps % report_interval:
@@ -373,16 +365,6 @@ def simulation_parameters(temperature=300.0, n_steps=250_000, *, step_size=4.0, 
         "platform": platform,
         "seed": int(seed),
     }
-
-
-def _openmm_seed(seed):
-    """An int in [0, 2**31 - 1) for OpenMM from ``seed`` (an int is used as is; a Generator
-    or None draws one, so such runs are reproducible only through that Generator)."""
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-        if not 0 <= seed < 2**31 - 1:
-            raise ValueError(f"seed must be in [0, 2**31 - 1) for OpenMM, got {seed}")
-        return int(seed)
-    return int(as_generator(seed).integers(0, 2**31 - 1))
 
 
 def _check_bias(coefficients):
@@ -416,7 +398,7 @@ def phi_bias_energy(phi, coefficients):
 
 def _bias_force(coefficients):
     """OpenMM ``CustomTorsionForce`` on φ with the energy of :func:`phi_bias_energy`."""
-    openmm, _, _ = _openmm()
+    openmm, _, _ = import_openmm()
     order = len(coefficients) // 2
     terms = [f"a{k}*cos({k}*theta)+b{k}*sin({k}*theta)" for k in range(1, order + 1)]
     force = openmm.CustomTorsionForce("+".join(terms))
@@ -451,7 +433,7 @@ def default_data_dir():
 
 def _run(parameters):
     """Minimise, equilibrate and run Langevin dynamics; return the frame arrays."""
-    openmm, app, unit = _openmm()
+    openmm, app, unit = import_openmm()
     p = parameters
     topology, positions, system = alanine_dipeptide_system(p["phi0"], p["psi0"],
                                                            hydrogen_mass=p["hydrogen_mass"])
@@ -619,7 +601,7 @@ def simulate_alanine_dipeptide_runs(runs, *, processes=2):
     if isinstance(runs, dict) or not all(isinstance(r, dict) for r in runs):
         raise TypeError("runs must be a sequence of dicts of keyword arguments")
     # a Generator or None seed is turned into its int once, here, as a sequential call would
-    runs = [{**r, "seed": _openmm_seed(r.get("seed", 0))} for r in runs]
+    runs = [{**r, "seed": openmm_seed(r.get("seed", 0))} for r in runs]
     results = [None] * len(runs)
     pending = []
     for i, kwargs in enumerate(runs):

@@ -211,7 +211,37 @@ def _check_keyword(keyword):
         raise ValueError(f"keyword must be a non-empty word without spaces, got {keyword!r}")
 
 
-def _write_section(path, comment, keyword, header, x, u, f):
+def write_section(path, comment, keyword, header, x, u, f):
+    """Write one LAMMPS table section to ``path`` and return the path.
+
+    The file holds ``# comment``, a blank line, ``keyword``, ``header`` (e.g.
+    ``N n R lo hi``), a blank line and one line ``index x u f`` per point.
+
+    Parameters
+    ----------
+    path : str or path-like
+    comment, keyword, header : str
+    x, u, f : array_like, shape (n,)
+        Abscissa, energy and force of each point.
+
+    Returns
+    -------
+    str or path-like
+        ``path``.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = write_section(os.path.join(tempfile.mkdtemp(), "t.table"), "demo", "PAIR", "N 2", [1.0, 2.0],
+    ...                      [0.5, 0.0], [1.0, 0.0])
+    >>> open(path).read().splitlines()[2:]
+    ['PAIR', 'N 2', '', '1 1 0.5 1', '2 2 0 0']
+    """
     lines = [f"# {comment}", "", keyword, header, ""]
     lines += [f"{k + 1} {a:.12g} {b:.12g} {c:.12g}" for k, (a, b, c) in enumerate(zip(x, u, f))]
     with open(path, "w") as handle:
@@ -277,7 +307,7 @@ def write_lammps_table(path, potential, *, n_points=2000, keyword="REM", length=
     comment = (f"pair potential from remlib ({getattr(potential, 'method', 'fit')}); u and f = -du/dr; below "
                f"r_min = {model.r_min * length:.6g} (the model's hard core) u continues with its tangent plus "
                f"a steep repulsion A[(r0/r)^12 - 1 + 12 (r - r0)/r0], A = {REPULSION * energy:g}")
-    return _write_section(path, comment, keyword, f"N {n_points} R {r[0] * length:.12g} {r[-1] * length:.12g}",
+    return write_section(path, comment, keyword, f"N {n_points} R {r[0] * length:.12g} {r[-1] * length:.12g}",
                           r * length, u * energy, f * energy / length)
 
 
@@ -326,7 +356,7 @@ def write_lammps_bond_table(path, result, *, n_points=2000, keyword="BOND", leng
     comment = (f"bond potential from remlib ({getattr(result, 'method', 'fit')}); u and f = -du/dr; outside the "
                f"fitted range [{basis.lower * length:.6g}, {basis.upper * length:.6g}] tangent plus a harmonic wall "
                f"K = {WALL * energy / length**2:g}")
-    return _write_section(path, comment, keyword, f"N {n_points}", r * length, u * energy, f * energy / length)
+    return write_section(path, comment, keyword, f"N {n_points}", r * length, u * energy, f * energy / length)
 
 
 def write_lammps_angle_table(path, result, *, n_points=1801, keyword="ANGLE", energy=1.0):
@@ -362,7 +392,7 @@ def write_lammps_angle_table(path, result, *, n_points=1801, keyword="ANGLE", en
     comment = (f"angle potential from remlib ({getattr(result, 'method', 'fit')}); angle in degrees, u, and "
                f"f = -du/dangle per degree; outside the fitted range [{np.degrees(basis.lower):.6g}, "
                f"{np.degrees(basis.upper):.6g}] tangent plus a harmonic wall K = {WALL * energy:g} per rad^2")
-    return _write_section(path, comment, keyword, f"N {n_points}", np.degrees(angle), u * energy,
+    return write_section(path, comment, keyword, f"N {n_points}", np.degrees(angle), u * energy,
                           f * energy * np.pi / 180)
 
 

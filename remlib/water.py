@@ -32,7 +32,8 @@ import numpy as np
 
 from remlib._validation import as_choice, as_float_array, as_positive_int, as_positive_scalar
 from remlib.neighbors import check_box, check_positions, pair_list
-from remlib.peptide import _openmm, _openmm_seed, cache_key, default_data_dir
+from remlib._openmm import import_openmm, openmm_seed
+from remlib.peptide import cache_key, default_data_dir
 
 __all__ = ["WATER_MODELS", "SPCE_SIGMA", "BOLTZMANN_KJ", "WaterRun", "water_parameters", "simulate_water",
            "map_forces", "reduced_force_unit", "reduced_pressure_unit", "tetrahedral_order",
@@ -55,7 +56,7 @@ _PLATFORM_PREFERENCE = ("CUDA", "OpenCL", "CPU")
 
 def _platform_name(platform):
     """The requested OpenMM platform, or the fastest available (CUDA > OpenCL > CPU)."""
-    openmm, _, _ = _openmm()
+    openmm, _, _ = import_openmm()
     available = [openmm.Platform.getPlatform(i).getName() for i in range(openmm.Platform.getNumPlatforms())]
     if platform is None:
         return next(name for name in _PLATFORM_PREFERENCE + ("Reference",) if name in available)
@@ -145,7 +146,7 @@ def water_parameters(n_molecules=256, temperature=298.0, *, density=0.997, model
         "step_size": step_size,
         "friction": as_positive_scalar(friction, "friction"),
         "platform": _platform_name(platform),
-        "seed": _openmm_seed(seed),
+        "seed": openmm_seed(seed),
     }
 
 
@@ -201,7 +202,7 @@ class _FrameRecorder:
         return {"steps": steps, "periodic": None, "include": ["forces"]}
 
     def report(self, simulation, state):
-        _, _, unit = _openmm()
+        _, _, unit = import_openmm()
         self.forces.append(state.getForces(asNumpy=True).value_in_unit(
             unit.kilojoule_per_mole / unit.nanometer).astype(np.float32))
         self.pressure.append(self.barostat.computeCurrentPressure(simulation.context).value_in_unit(unit.bar))
@@ -209,7 +210,7 @@ class _FrameRecorder:
 
 def _water_box(parameters):
     """Topology, positions and System of exactly ``n_molecules`` waters in the cubic box."""
-    openmm, app, unit = _openmm()
+    openmm, app, unit = import_openmm()
     p = parameters
     forcefield = app.ForceField(p["force_field"])
     modeller = app.Modeller(app.Topology(), [])
@@ -236,7 +237,7 @@ def _water_box(parameters):
 
 def _run(parameters, folder):
     """Minimise, equilibrate and run; write water.pdb and water.dcd into ``folder``."""
-    openmm, app, unit = _openmm()
+    openmm, app, unit = import_openmm()
     p = parameters
     topology, positions, system = _water_box(p)
     barostat = openmm.MonteCarloBarostat(1.0 * unit.bar, p["temperature"] * unit.kelvin, 0)  # 0: never moves

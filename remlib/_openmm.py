@@ -1,0 +1,65 @@
+"""OpenMM access shared by the modules that simulate with it (:mod:`remlib.peptide`, :mod:`remlib.water`)."""
+import numpy as np
+
+from remlib._validation import as_generator
+
+__all__ = ["import_openmm", "openmm_seed"]
+
+
+def import_openmm():
+    """The ``openmm`` package with its ``app`` and ``unit`` modules.
+
+    Returns
+    -------
+    openmm, app, unit : module
+
+    Raises
+    ------
+    ImportError
+        If OpenMM is not installed (it is pinned in ``requirements.txt``).
+
+    Examples
+    --------
+    >>> openmm, app, unit = import_openmm()
+    >>> unit.nanometer.get_name()
+    'nanometer'
+    """
+    try:
+        import openmm
+        from openmm import app, unit
+    except ImportError as exc:  # pragma: no cover - openmm is pinned in requirements.txt
+        raise ImportError("remlib's OpenMM simulations need openmm (pip install openmm)") from exc
+    return openmm, app, unit
+
+
+def openmm_seed(seed):
+    """An int in [0, 2**31 - 1) for OpenMM's random numbers from ``seed``.
+
+    An int is used as is; a Generator or None draws one, so such runs are reproducible
+    only through that Generator.
+
+    Parameters
+    ----------
+    seed : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        If an int seed lies outside [0, 2**31 - 1).
+    TypeError
+        If ``seed`` is neither None, an int nor a Generator.
+
+    Examples
+    --------
+    >>> openmm_seed(7), 0 <= openmm_seed(np.random.default_rng(0)) < 2**31 - 1
+    (7, True)
+    """
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        if not 0 <= seed < 2**31 - 1:
+            raise ValueError(f"seed must be in [0, 2**31 - 1) for OpenMM, got {seed}")
+        return int(seed)
+    return int(as_generator(seed).integers(0, 2**31 - 1))
