@@ -34,8 +34,8 @@ each module is imported on first use, so ``import remlib`` stays cheap.  Functio
 that return more than one array return a documented dataclass (``PMFResult``,
 ``ParameterEstimate``, ``MonteCarloResult``, ...), exported here as well.  Private
 modules hold what several modules share: ``_stats`` (statistics helpers),
-``_validation`` (input checks), ``_particle_ensemble`` (the particle REM ensemble) and
-``_numba`` (compilation settings).
+``_validation`` (input checks), ``_particle_ensemble`` (the particle REM ensemble),
+``_openmm`` (OpenMM access) and ``_numba`` (compilation settings).
 """
 import importlib
 
