@@ -416,7 +416,7 @@ def reduced_pressure_unit(temperature, sigma=SPCE_SIGMA):
 
 def _frames_and_box(frames, box):
     box = check_box(box)
-    frames = check_positions(frames, box)
+    frames = check_positions(frames, box, "frames")
     return (frames[None] if frames.ndim == 2 else frames), box
 
 

@@ -257,6 +257,9 @@ def baselines(tmp):
         "read_lammps_angle_table": (_api("read_lammps_angle_table"), dict(path=_table_file(tmp, "angle"),
                                                                           keyword=None)),
         "MonteCarloEngine": (_api("MonteCarloEngine"), dict(burn_in=10, thin=2, n_chains=1)),
+        "pair_virial_pressure": (_api("pair_virial_pressure"), dict(frames=FRAMES, box=BOX, fit=_pair_result(),
+                                                                    beta=1.0)),
+        "tetrahedral_order": (_api("tetrahedral_order"), dict(frames=FRAMES, box=BOX)),
         # biomolecules and peptide geometry
         "torus_grid": (_api("torus_grid"), dict(n_intervals=4)),
         "basin_populations": (_api("basin_populations"), dict(phi=np.linspace(-3, 3, 40), psi=np.linspace(3, -3, 40),
@@ -321,7 +324,8 @@ NOT_PROBED = {"Basis", "Ensemble", "EnsembleAverages", "Table", "REMResult", "Pa
               # added by other engineers during this session; they need MD files or external engines
               # (MDAnalysis universes, LAMMPS, OpenMM) that a cheap baseline call cannot provide
               "CGMapping", "CGTrajectory", "iter_cg_frames", "load_universe", "mapping_from_selections",
-              "mapping_per_molecule", "read_cg_trajectory", "LammpsEngine", "OpenMMEngine",
+              "mapping_per_molecule", "read_cg_trajectory", "LammpsEngine", "OpenMMEngine", "map_forces",
+              "simulate_water", "WaterRun", "TorusGrid",
               "simulate_alanine_dipeptide", "simulate_alanine_dipeptide_runs", "kl_explorer",
               "moment_matching_explorer", "resolution_explorer", "bias_variance_explorer", "motion_explorer"}
 
