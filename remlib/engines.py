@@ -189,6 +189,9 @@ class OpenMMEngine(_MDEngine):
     ------
     ImportError
         If OpenMM is not installed (says how to install it).
+    RuntimeError
+        From :meth:`sample`, if OpenMM rejects the system or the run (e.g. NaN
+        coordinates), with OpenMM's reason.
 
     Examples
     --------
@@ -245,15 +248,19 @@ class OpenMMEngine(_MDEngine):
         for state in states:
             integrator = mm.LangevinMiddleIntegrator(temperature, self.friction, self.timestep)
             integrator.setRandomNumberSeed(int(rng.integers(1, 2**31 - 1)))
-            context = mm.Context(self._system(system, len(state)), integrator, mm.Platform.getPlatformByName(self.platform))
-            context.setPositions(state.tolist())
-            context.setVelocitiesToTemperature(temperature, int(rng.integers(1, 2**31 - 1)))
-            integrator.step(self.burn_in)
-            chain = []
-            for _ in range(n_frames):
-                integrator.step(self.thin)
-                positions = context.getState(getPositions=True).getPositions(asNumpy=True)._value
-                chain.append(np.mod(positions, system.box))
+            try:
+                context = mm.Context(self._system(system, len(state)), integrator,
+                                     mm.Platform.getPlatformByName(self.platform))
+                context.setPositions(state.tolist())
+                context.setVelocitiesToTemperature(temperature, int(rng.integers(1, 2**31 - 1)))
+                integrator.step(self.burn_in)
+                chain = []
+                for _ in range(n_frames):
+                    integrator.step(self.thin)
+                    positions = context.getState(getPositions=True).getPositions(asNumpy=True)._value
+                    chain.append(np.mod(positions, system.box))
+            except mm.OpenMMException as error:
+                raise RuntimeError(f"OpenMM ({self.platform} platform) rejected the CG system: {error}") from error
             frames += chain
             last.append(chain[-1])
             del context, integrator

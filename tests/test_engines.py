@@ -314,3 +314,15 @@ def test_md_engine_with_a_cutoff_jump_warns(lj_fit):
         warnings.simplefilter("ignore", RuntimeWarning)
         fit_pair_potential_rem(lj_fit[1], BOX, r_cut=R_CUT, n_functions=8, beta=BETA, n_model_frames=5, max_iter=1,
                                smooth_cutoff=False, engine=LammpsEngine(burn_in=10, thin=5), seed=1)
+
+
+def test_openmm_rejection_is_a_runtime_error_with_the_reason(lj_fit):
+    from remlib.engines import OpenMMEngine
+
+    _require_module("openmm", 'pip install "remlib[md]"')
+    fit, target = lj_fit
+    start = target[-1].copy()
+    start[0] = np.nan
+    with pytest.raises(RuntimeError, match="OpenMM .* rejected the CG system: .*NaN"):
+        OpenMMEngine(burn_in=5, thin=5).sample(fit.model.system(fit.theta, BOX, BETA), start[None], 1,
+                                               np.random.default_rng(0))
