@@ -81,6 +81,21 @@ def test_cache_same_parameters_same_file_different_new(cache):
                                                   **{k: TINY[k] for k in ("cutoff", "platform")}))
 
 
+def test_tip3p_box_runs_and_reads_back(cache):
+    run = water.simulate_water(64, 298.0, model="tip3p", seed=1, cache_dir=cache, **TINY)
+    universe = load_universe(run.topology, run.trajectory)
+    assert universe.atoms.n_atoms == 192 and len(universe.trajectory) == 2
+    assert set(universe.atoms.resnames) == {"HOH"}
+    assert run.parameters["force_field"] == "tip3p.xml"
+    # every molecule is rigid with the TIP3P geometry: O-H 0.09572 nm in every frame
+    for _ in universe.trajectory:
+        oxygen = universe.select_atoms("name O").positions
+        hydrogen = universe.select_atoms("name H1").positions
+        delta = hydrogen - oxygen
+        delta -= universe.dimensions[:3] * np.round(delta / universe.dimensions[:3])
+        np.testing.assert_allclose(np.linalg.norm(delta, axis=1), 0.9572, atol=2e-3)
+
+
 @pytest.mark.parametrize("kwargs, error, words", [
     (dict(n_molecules=10), ValueError, "n_molecules"),
     (dict(n_molecules=64.0), TypeError, "n_molecules"),
