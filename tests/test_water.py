@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from remlib import water
+from remlib._stats import block_standard_error
 from remlib.basis import BSplineBasis
 from remlib.neighbors import pair_list, radial_distribution
 from remlib.pairrem import PairModel, PairPotentialResult
@@ -28,8 +29,8 @@ def cache(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def spce(cache):
-    """128 SPC/E molecules at 298 K and 0.997 g/cm^3: 5 ps equilibration, 30 frames 0.5 ps apart."""
-    return water.simulate_water(128, 298.0, density=0.997, cutoff=0.7, n_frames=30, frame_interval=0.5,
+    """128 SPC/E molecules at 298 K and 0.997 g/cm^3: 5 ps equilibration, 60 frames 0.25 ps apart."""
+    return water.simulate_water(128, 298.0, density=0.997, cutoff=0.7, n_frames=60, frame_interval=0.25,
                                 equilibration=5.0, platform="CPU", seed=3, cache_dir=cache)
 
 
@@ -49,22 +50,23 @@ def test_spce_oxygen_rdf_first_peak_matches_published(spce):
 
 def test_spce_pressure_at_published_density(spce):
     pressure = spce.pressure
-    standard_error = pressure.std(ddof=1) / np.sqrt(len(pressure))
-    # SPC/E at 1 bar: 0.994-0.999 g/cm^3; compressibility 4.6e-5 /bar -> at most ~70 bar from 1 bar
+    standard_error = block_standard_error(pressure, n_blocks=10)
+    # SPC/E at 1 bar: 0.994-0.999 g/cm^3; compressibility 4.6e-5 /bar -> at most ~70 bar from 1 bar.
+    # With the noise of this short run the test resolves the density to about 3 %.
     assert abs(pressure.mean() - 1.0) <= 100.0 + 3.0 * standard_error, (pressure.mean(), standard_error)
-    assert standard_error < 300.0
+    assert standard_error < 400.0
 
 
 def test_trajectory_is_read_back_as_one_site_per_molecule(spce):
     universe = load_universe(spce.topology, spce.trajectory)
     mapping = mapping_per_molecule(universe)
     cg = read_cg_trajectory(universe, mapping, length=10 * water.SPCE_SIGMA)
-    assert cg.frames.shape == (30, 128, 3)
-    assert spce.forces.shape == (30, 384, 3)
+    assert cg.frames.shape == (60, 128, 3)
+    assert spce.forces.shape == (60, 384, 3)
     np.testing.assert_allclose(cg.box * water.SPCE_SIGMA, spce.parameters["box"], rtol=1e-5)
     # Newton's third law: the mapped forces of all molecules add up to (almost) zero
     forces = water.map_forces(spce.forces, mapping)
-    assert forces.shape == (30, 128, 3)
+    assert forces.shape == (60, 128, 3)
     typical = np.abs(forces).mean()
     assert np.all(np.abs(forces.sum(axis=1)) < 0.05 * typical * np.sqrt(128))
 
