@@ -6,12 +6,14 @@ objects (one measured number each, with its unit and target) and hands them to
 :func:`write_results`, which writes ``benchmarks/results/<benchmark>.json`` together with
 the commit, the date and the machine (CPU, versions, load average: the machine may be
 shared, and a loaded machine slows wall times).  ``python benchmarks/report.py`` turns
-those files into the table of ``benchmarks/README.md``.
+those files into the table of ``benchmarks/README.md``; :func:`write_results` runs it after
+writing into ``benchmarks/results``.
 
 A target is a string read by :mod:`report`: ``">= 2e7"`` or ``"< 0.05"`` (a comparison
 and a number in the figure's unit) is checked there; any other text is shown as is.
 """
 import datetime
+import importlib.util
 import json
 import math
 import os
@@ -174,4 +176,14 @@ def write_results(benchmark, figures, *, directory=RESULTS):
         target = f"   target {figure.target}" if figure.target else ""
         print(f"  {figure.name}: {figure.value:.3g} {figure.unit}{target}")
     print(f"written to {path}")
+    if directory.resolve() == RESULTS.resolve():
+        _update_readme_table()
     return path
+
+
+def _update_readme_table():
+    """Rewrite the table of benchmarks/README.md (report.py), so it never lags the results."""
+    spec = importlib.util.spec_from_file_location("benchmarks_report", Path(__file__).resolve().parent / "report.py")
+    report = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(report)
+    report.main([])
