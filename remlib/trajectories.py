@@ -190,6 +190,19 @@ def _check_center(center):
     return center
 
 
+def _select(universe, text, name):
+    """The atoms of the selection string ``text`` (argument ``name``): never none of them."""
+    if not isinstance(text, str):
+        raise TypeError(f"{name} must be a selection string, got {type(text).__name__}")
+    try:
+        atoms = universe.select_atoms(text)
+    except Exception as exc:  # noqa: BLE001 - MDAnalysis raises SelectionError (a ValueError) and others
+        raise ValueError(f"{name} = {text!r} is not a valid MDAnalysis selection: {exc}") from exc
+    if atoms.n_atoms == 0:
+        raise ValueError(f"{name} = {text!r} matches no atoms")
+    return atoms
+
+
 def _masses(universe, center):
     if center != "mass":
         return None
@@ -244,17 +257,7 @@ def mapping_from_selections(universe, selections, *, center="mass"):
     center = _check_center(center)
     if isinstance(selections, str) or not hasattr(selections, "__len__") or len(selections) == 0:
         raise TypeError("selections must be a non-empty list of selection strings, one per CG site")
-    groups = []
-    for k, text in enumerate(selections):
-        if not isinstance(text, str):
-            raise TypeError(f"selections[{k}] must be a selection string, got {type(text).__name__}")
-        try:
-            atoms = universe.select_atoms(text)
-        except Exception as exc:  # noqa: BLE001 - MDAnalysis raises SelectionError (a ValueError) and others
-            raise ValueError(f"selections[{k}] = {text!r} is not a valid MDAnalysis selection: {exc}") from exc
-        if atoms.n_atoms == 0:
-            raise ValueError(f"selections[{k}] = {text!r} matches no atoms")
-        groups.append(atoms.indices)
+    groups = [_select(universe, text, f"selections[{k}]").indices for k, text in enumerate(selections)]
     return _mapping(universe, groups, [f"selections[{k}]" for k in range(len(groups))], center)
 
 
@@ -293,14 +296,7 @@ def mapping_per_molecule(universe, selection="all", *, by="residues", center="ma
     center = _check_center(center)
     if by not in ("residues", "fragments"):
         raise ValueError(f"by must be 'residues' or 'fragments', got {by!r}")
-    if not isinstance(selection, str):
-        raise TypeError(f"selection must be a selection string, got {type(selection).__name__}")
-    try:
-        atoms = universe.select_atoms(selection)
-    except Exception as exc:  # noqa: BLE001
-        raise ValueError(f"selection={selection!r} is not a valid MDAnalysis selection: {exc}") from exc
-    if atoms.n_atoms == 0:
-        raise ValueError(f"selection={selection!r} matches no atoms")
+    atoms = _select(universe, selection, "selection")
     if by == "residues":
         owner = atoms.resindices
     else:
