@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from remlib._validation import as_positive_int, as_positive_scalar, check_memory
+from remlib._validation import as_path, as_positive_int, as_positive_scalar, check_memory
 from remlib.neighbors import wrap_positions
 
 __all__ = ["CGMapping", "CGTrajectory", "load_universe", "mapping_from_selections", "mapping_per_molecule",
@@ -165,15 +165,15 @@ def load_universe(topology, *trajectory, **kwargs):
     import os
 
     mda = _mdanalysis()
-    for name, path in [("topology", topology)] + [("trajectory", t) for t in trajectory]:
-        if isinstance(path, (bool, int, float)) or path is None:
-            raise TypeError(f"{name} must be a path to a file, got {path!r}")
+    topology = as_path(topology, "topology")
+    trajectory = tuple(as_path(path, f"trajectory[{k}]") for k, path in enumerate(trajectory))
+    for name, path in [("topology", topology)] + [(f"trajectory[{k}]", t) for k, t in enumerate(trajectory)]:
         if not os.path.isfile(path):
-            raise FileNotFoundError(f"{name}: no such file {os.fspath(path)!r}")
+            raise FileNotFoundError(f"{name}: no such file {path!r}")
     try:
         return mda.Universe(topology, *trajectory, **kwargs)
     except Exception as exc:  # noqa: BLE001 - a reader's parse error can be of any type (StopIteration, ...)
-        files = ", ".join(os.fspath(p) for p in (topology, *trajectory))
+        files = ", ".join((topology, *trajectory))
         raise ValueError(f"MDAnalysis could not read {files}: {exc}") from exc
 
 
@@ -341,19 +341,19 @@ def iter_cg_frames(universe, mapping, *, start=None, stop=None, step=None, lengt
     length : float
         Unit of length: positions and box are divided by it.
 
-    Yields
-    ------
-    positions : ndarray, shape (n_sites, 3)
-        Site positions in ``[0, L)``, in units of ``length``.
-    box : ndarray, shape (3,)
-        Box edges in units of ``length``.
-    time : float
-        The frame's time.
+    Returns
+    -------
+    iterator of tuple
+        ``(positions, box, time)`` per frame: site positions of shape (n_sites, 3) in
+        ``[0, L)`` and box edges of shape (3,), both in units of ``length``, and the frame's
+        time. The arguments are checked when the iterator is made; frames are read as it is
+        consumed. A selection of no frames yields nothing (:func:`read_cg_trajectory` refuses it).
 
     Raises
     ------
-    ValueError
-        A frame without a periodic box, or a triclinic one.
+    TypeError, ValueError
+        A bad argument (at once); a frame without a periodic box, or a triclinic one (when
+        that frame is reached).
 
     Examples
     --------
@@ -373,7 +373,12 @@ def iter_cg_frames(universe, mapping, *, start=None, stop=None, step=None, lengt
                          f"{universe.atoms.n_atoms} atoms; build the mapping from this universe")
     length = as_positive_scalar(length, "length")
     start, stop, step = _frame_range(start, stop, step)
-    for k, ts in enumerate(universe.trajectory[start:stop:step]):
+    return _mapped_frames(universe.trajectory[start:stop:step], mapping, length)
+
+
+def _mapped_frames(frames, mapping, length):
+    """The generator behind :func:`iter_cg_frames` (its arguments are checked before it starts)."""
+    for k, ts in enumerate(frames):
         box = _frame_box(ts, k)
         yield mapping.apply(ts.positions.astype(np.float64), box) / length, box / length, float(ts.time)
 

@@ -76,6 +76,22 @@ def _bonded_result():
     return remlib.BondedResult("rem", model, np.array([2.0, 0.0, -0.5, 1.0, 1.0, 0.5, 0.0, 0.2]))
 
 
+def _universe(tmp):
+    """An MDAnalysis universe of three two-atom molecules over two frames (and its GRO file)."""
+    import MDAnalysis as mda
+
+    u = mda.Universe.empty(6, n_residues=3, atom_resindex=[0, 0, 1, 1, 2, 2], trajectory=True)
+    u.add_TopologyAttr("masses", [16.0, 1.0] * 3)
+    u.add_TopologyAttr("names", ["O", "H"] * 3)
+    u.add_TopologyAttr("resnames", ["SOL"] * 3)
+    u.add_TopologyAttr("resids", [1, 2, 3])
+    positions = np.random.default_rng(13).uniform(0.0, 5.0, (2, 6, 3)).astype(np.float32)
+    u.load_new(positions, order="fac", dimensions=[5.0, 5.0, 5.0, 90.0, 90.0, 90.0])
+    path = Path(tmp) / "three.gro"
+    u.atoms.write(str(path))
+    return u, str(path)
+
+
 def _table_file(tmp, kind):
     path = Path(tmp) / f"table.{kind}"
     if not path.exists() and kind == "angle":
@@ -94,6 +110,8 @@ def baselines(tmp):
     channel = remlib.EntropicChannel()
     bonded = remlib.BondedModel(BSplineBasis(0.6, 1.6, 4), BSplineBasis(0.5, 3.1, 4), _pair_table(), chain_length=4,
                                 n_grid=64)
+    universe, gro_file = _universe(tmp)
+    molecules = remlib.mapping_per_molecule(universe)
     table = {
         # divergence
         "kl_divergence": (_api("kl_divergence"), dict(p=np.array([0.2, 0.3, 0.5]), q=np.array([0.3, 0.3, 0.4]))),
@@ -257,6 +275,16 @@ def baselines(tmp):
         "read_lammps_angle_table": (_api("read_lammps_angle_table"), dict(path=_table_file(tmp, "angle"),
                                                                           keyword=None)),
         "MonteCarloEngine": (_api("MonteCarloEngine"), dict(burn_in=10, thin=2, n_chains=1)),
+        # trajectories of other engines (MDAnalysis)
+        "load_universe": (_api("load_universe"), dict(topology=gro_file)),
+        "mapping_per_molecule": (_api("mapping_per_molecule"), dict(universe=universe, selection="resname SOL",
+                                                                    by="residues", center="mass")),
+        "mapping_from_selections": (_api("mapping_from_selections"), dict(
+            universe=universe, selections=["resid 1", "resid 2 3"], center="geometry")),
+        "read_cg_trajectory": (_api("read_cg_trajectory"), dict(
+            universe=universe, mapping=molecules, start=0, stop=2, step=1, length=2.0, box_tolerance=1e-6)),
+        "iter_cg_frames": (_api("iter_cg_frames"), dict(universe=universe, mapping=molecules, start=0, stop=2,
+                                                        step=1, length=2.0)),
         "pair_virial_pressure": (_api("pair_virial_pressure"), dict(frames=FRAMES, box=BOX, fit=_pair_result(),
                                                                     beta=1.0)),
         "tetrahedral_order": (_api("tetrahedral_order"), dict(frames=FRAMES, box=BOX)),
@@ -283,7 +311,7 @@ def _api(name):
 
 
 #: argument names whose valid values include zero / negative numbers (declared once per name)
-ZERO_OK = {"burn_in", "exclude", "cross_order", "tol", "regularization", "mapping_entropy", "extension", "tilt",
+ZERO_OK = {"start", "box_tolerance", "burn_in", "exclude", "cross_order", "tol", "regularization", "mapping_entropy", "extension", "tilt",
            "h", "J", "seed", "axis", "log_partition", "free_energy_cg", "free_energy_aa", "shift_at", "r_min",
            "lower", "upper", "barrier", "margin"}
 SIGNED = {"tilt", "h", "J", "axis", "log_partition", "free_energy_cg", "free_energy_aa", "lower", "upper",
@@ -294,6 +322,8 @@ SHAPE_BOUND = {"box", "theta", "p", "q", "cov0", "cov1", "mean1", "mapping", "we
                "masses", "a", "b", "c", "d", "u_cg", "u_p", "energy", "psi"}
 #: string arguments that are free names, not choices (a table's section name)
 FREE_TEXT = {"keyword"}
+#: string arguments that are file paths
+PATHS = {"path", "topology"}
 #: arguments for which None is valid although the baseline passes a value
 NONE_OK = {"seed"}
 #: counts that only lengthen a run (sweeps, iterations) without memory: a huge value is a long run, not an error
@@ -312,6 +342,11 @@ VALID_THERE = {
     ("BondedModel", "chain_length"): {"huge"},  # checked against the frames when the model is used
     ("GaussianChain.map", "positions"): {"extra axis"},
     ("metropolis_chains", "n_workers"): {"None", "huge"},  # None: one per core; at most one per chain
+    ("read_cg_trajectory", "stop"): {"huge"},  # slice semantics: a stop beyond the last frame reads to the end
+    ("read_cg_trajectory", "step"): {"huge"},  # one frame
+    ("iter_cg_frames", "start"): {"huge"},  # an iterator over an empty selection of frames yields nothing
+    ("iter_cg_frames", "stop"): {"zero", "huge"},
+    ("iter_cg_frames", "step"): {"huge"},
 }
 #: where the argument is a stand-in for the real signature's name (``SeparableBasis(*bases)``)
 ALIASES = {("SeparableBasis", "first"): r"bases\[0\]", ("SeparableBasis", "second"): r"bases\[1\]"}
@@ -321,10 +356,8 @@ NOT_PROBED = {"Basis", "Ensemble", "EnsembleAverages", "Table", "REMResult", "Pa
               "PMFResult", "InformationDecomposition", "IdealCGChain", "BlockSpinMapping", "ParameterEstimate",
               "MeanForceResult", "ThermoEstimate", "JZGState", "MonteCarloResult", "BondedResult", "DimerLiquid",
               "PeptideTrajectory", "BasinPopulations", "alanine_dipeptide_system",
-              # added by other engineers during this session; they need MD files or external engines
-              # (MDAnalysis universes, LAMMPS, OpenMM) that a cheap baseline call cannot provide
-              "CGMapping", "CGTrajectory", "iter_cg_frames", "load_universe", "mapping_from_selections",
-              "mapping_per_molecule", "read_cg_trajectory", "LammpsEngine", "OpenMMEngine", "map_forces",
+              # result classes of the trajectory reader, and what needs an external engine run (LAMMPS, OpenMM)
+              "CGMapping", "CGTrajectory", "LammpsEngine", "OpenMMEngine", "map_forces",
               "simulate_water", "WaterRun", "TorusGrid",
               "simulate_alanine_dipeptide", "simulate_alanine_dipeptide_runs", "kl_explorer",
               "moment_matching_explorer", "resolution_explorer", "bias_variance_explorer", "motion_explorer"}
@@ -365,7 +398,7 @@ def bad_values(name, value, none_ok=False):
         elif name not in SIGNED:
             cases += [("negative", -1.0)]
         return common + cases
-    if isinstance(value, str) and name == "path":
+    if isinstance(value, str) and name in PATHS:
         return [("None", None), ("file descriptor", 0), ("float", 1.5), ("empty", "")]
     if isinstance(value, str) and name in FREE_TEXT:
         return common + [("int", 3)]

@@ -240,7 +240,7 @@ def test_missing_files_and_unreadable_files(tmp_path):
     broken.write_text("not a gro file\n")
     with pytest.raises(ValueError, match="MDAnalysis could not read"):
         load_universe(broken)
-    with pytest.raises(TypeError, match="topology must be a path"):
+    with pytest.raises(TypeError, match="topology must be a file path"):
         load_universe(3)
 
 
