@@ -95,6 +95,7 @@ _PUBLIC = {
     "JZGState": "fluids",
     "pair_histogram": "neighbors",
     "pair_list": "neighbors",
+    "PairList": "neighbors",
     "wrap_positions": "neighbors",
     "minimum_image": "neighbors",
     "metropolis_particles": "montecarlo",

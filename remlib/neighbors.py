@@ -16,12 +16,14 @@ two particles ``i, j`` of the same molecule are excluded when ``|i - j| <= exclu
 (``exclude=None`` excludes every intramolecular pair; chains use ``exclude=1`` for
 bonded neighbours or ``exclude=2`` to also drop 1-3 pairs).
 """
+from dataclasses import dataclass
+
 import numpy as np
 
 from remlib._numba import njit, njit_parallel, prange
 from remlib._validation import as_count, as_flag, as_float_array, as_positive_int, as_positive_scalar
 
-__all__ = ["wrap_positions", "minimum_image", "pair_histogram", "count_pairs", "radial_distribution",
+__all__ = ["PairList", "wrap_positions", "minimum_image", "pair_histogram", "count_pairs", "radial_distribution",
            "pair_grid_weights", "pair_list"]
 
 #: accumulation modes of :func:`_accumulate_pairs`
@@ -512,6 +514,28 @@ def _pair_list(pos, box, r_max, mol, exclude):
     return first[:n], second[:n], delta[:n]
 
 
+@dataclass(frozen=True)
+class PairList:
+    """The pairs of one frame closer than a cutoff, as returned by :func:`pair_list`.
+
+    Attributes
+    ----------
+    i, j : ndarray of int, shape (n_pairs,)
+        The particles of each pair, ``i < j``.
+    delta : ndarray, shape (n_pairs, 3)
+        Minimum-image separations :math:`\\mathbf{x}_j - \\mathbf{x}_i`.
+    """
+
+    i: np.ndarray
+    j: np.ndarray
+    delta: np.ndarray
+
+    @property
+    def distances(self):
+        """:math:`|\\mathbf{x}_j - \\mathbf{x}_i|`, shape (n_pairs,)."""
+        return np.sqrt((self.delta**2).sum(axis=1))
+
+
 def pair_list(positions, box, *, r_max, molecule=None, exclude=None):
     """Non-excluded pairs ``i < j`` of one frame closer than ``r_max`` (cell lists, O(N)).
 
@@ -527,9 +551,8 @@ def pair_list(positions, box, *, r_max, molecule=None, exclude=None):
 
     Returns
     -------
-    i, j : ndarray of int, shape (n_pairs,)
-    delta : ndarray, shape (n_pairs, 3)
-        Minimum-image separations :math:`\\mathbf{x}_j - \\mathbf{x}_i`.
+    PairList
+        ``i``, ``j`` (n_pairs,) and the minimum-image separations ``delta`` (n_pairs, 3).
 
     Raises
     ------
@@ -538,9 +561,9 @@ def pair_list(positions, box, *, r_max, molecule=None, exclude=None):
 
     Examples
     --------
-    >>> i, j, d = pair_list([[0.5, 0.5, 0.5], [3.5, 0.5, 0.5]], [4.0, 4.0, 4.0], r_max=1.5)
-    >>> i.tolist(), j.tolist(), d.tolist()
-    ([0], [1], [[-1.0, 0.0, 0.0]])
+    >>> pairs = pair_list([[0.5, 0.5, 0.5], [3.5, 0.5, 0.5]], [4.0, 4.0, 4.0], r_max=1.5)
+    >>> pairs.i.tolist(), pairs.j.tolist(), pairs.delta.tolist(), pairs.distances.tolist()
+    ([0], [1], [[-1.0, 0.0, 0.0]], [1.0])
     """
     box = check_box(box)
     positions = check_positions(positions, box)
@@ -549,4 +572,4 @@ def pair_list(positions, box, *, r_max, molecule=None, exclude=None):
     r_max = check_cutoff(r_max, box)
     n_particles = positions.shape[1]
     mol = molecule_ids(n_particles, molecule)
-    return _pair_list(positions[0], box, r_max, mol, exclusion_range(exclude, n_particles))
+    return PairList(*_pair_list(positions[0], box, r_max, mol, exclusion_range(exclude, n_particles)))

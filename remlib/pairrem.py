@@ -229,8 +229,8 @@ def _setup(frames, box, r_cut, n_functions, r_min, smooth_cutoff):
 
 
 def _closest_distance(frame, box, r_cut):
-    _, _, delta = pair_list(frame, box, r_max=r_cut)
-    return float(np.sqrt((delta**2).sum(axis=1).min())) if len(delta) else r_cut
+    distances = pair_list(frame, box, r_max=r_cut).distances
+    return float(distances.min()) if distances.size else r_cut
 
 
 def _check_sampled(features, model):
@@ -451,7 +451,8 @@ def iterative_boltzmann_inversion(frames, box, *, r_cut, n_functions=16, r_min=N
 
 def _force_design(frame, box, model, molecule=None, exclude=None):
     """(n_particles * 3, n_functions) matrix A with forces = A θ for one frame."""
-    i, j, delta = pair_list(frame, box, r_max=model.r_cut, molecule=molecule, exclude=exclude)
+    pairs = pair_list(frame, box, r_max=model.r_cut, molecule=molecule, exclude=exclude)
+    i, j, delta = pairs.i, pairs.j, pairs.delta
     r = np.sqrt((delta**2).sum(axis=1))
     if np.any(r < model.r_min):
         raise ValueError(f"a pair at r={r.min():.4g} lies inside the hard core r_min={model.r_min}")

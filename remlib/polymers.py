@@ -581,7 +581,8 @@ def lj_dimer_frames(n_molecules, density, temperature, n_frames, *, bond_k=200.0
 
 def _lj_atom_forces(frame, box, r_cut, molecule):
     """Intermolecular LJ forces on each atom of one frame (n_atoms, 3)."""
-    i, j, delta = pair_list(frame, box, r_max=r_cut, molecule=molecule)
+    pairs = pair_list(frame, box, r_max=r_cut, molecule=molecule)
+    i, j, delta = pairs.i, pairs.j, pairs.delta
     r2 = (delta**2).sum(axis=1)
     # force on i from j: -u'(r) (x_i - x_j)/r = u'(r)/r * delta, u'(r)/r = -24 (2 r^-14 - r^-8)
     scale = -24.0 * (2.0 * r2**-7 - r2**-4)

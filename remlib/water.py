@@ -523,7 +523,7 @@ def pair_virial_pressure(frames, box, fit, *, beta=1.0):
     volume = float(np.prod(box))
     pressure = np.empty(len(frames))
     for f, x in enumerate(frames):
-        _, _, delta = pair_list(x, box, r_max=model.r_cut)
+        delta = pair_list(x, box, r_max=model.r_cut).delta
         r = np.sqrt((delta**2).sum(axis=1))
         if np.any(r < model.r_min):
             raise ValueError(f"frame {f} has a pair at r={r.min():.4g} inside the hard core r_min={model.r_min}")

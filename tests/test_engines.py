@@ -299,7 +299,7 @@ def test_continued_pair_features_extend_the_monte_carlo_features(lj_fit):
                                rtol=1e-6, atol=1e-9)
     squeezed = target[-1].copy()
     squeezed[1] = np.mod(squeezed[0] + [0.8 * model.r_min, 0.0, 0.0], BOX)  # one pair inside the hard core
-    _, _, delta = pair_list(squeezed, BOX, r_max=R_CUT)
+    delta = pair_list(squeezed, BOX, r_max=R_CUT).delta
     r = np.sqrt((delta**2).sum(axis=1))
     assert r.min() < model.r_min
     np.testing.assert_allclose(model.continued_features(squeezed[None], BOX)[0],

@@ -70,7 +70,8 @@ def test_pair_list_matches_reference():
     rng = np.random.default_rng(3)
     box = np.array([8.0, 8.0, 8.0])
     frame = rng.uniform(0, 8.0, size=(400, 3))
-    i, j, delta = pair_list(frame, box, r_max=2.5)
+    pairs = pair_list(frame, box, r_max=2.5)
+    i, j, delta = pairs.i, pairs.j, pairs.delta
     ri, rj, rdelta = all_pairs(frame, box)
     close = (rdelta**2).sum(axis=1) < 2.5**2
     got = sorted(zip(i.tolist(), j.tolist()))

@@ -215,7 +215,7 @@ def test_pair_histogram_of_a_sparse_cluster_in_a_huge_box_is_exact():
     np.testing.assert_array_equal(counts, expected)
     _, g = radial_distribution(frames, box, r_max=0.5, bins=5)
     assert np.all(g[expected > 0] > 0)
-    i, _, _ = pair_list(frames[0], box, r_max=0.5)
+    i = pair_list(frames[0], box, r_max=0.5).i
     assert i.size == int((_all_pair_distances(frames[0], box) < 0.5).sum())
 
 

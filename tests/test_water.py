@@ -160,7 +160,7 @@ def test_pair_virial_pressure_is_the_volume_derivative_of_the_free_energy():
     x = (x + rng.uniform(-0.2, 0.2, x.shape)) % box
 
     def energy(positions, edges):
-        _, _, delta = pair_list(positions, edges, r_max=2.5)
+        delta = pair_list(positions, edges, r_max=2.5).delta
         return np.sum(model.potential(np.sqrt((delta**2).sum(axis=1)), fit.theta))
 
     eps = 1e-6
