@@ -285,6 +285,10 @@ def baselines(tmp):
             universe=universe, mapping=molecules, start=0, stop=2, step=1, length=2.0, box_tolerance=1e-6)),
         "iter_cg_frames": (_api("iter_cg_frames"), dict(universe=universe, mapping=molecules, start=0, stop=2,
                                                         step=1, length=2.0)),
+        "map_forces": (_api("map_forces"), dict(forces=np.arange(36.0).reshape(2, 6, 3), mapping=molecules)),
+        # engines (constructing one runs nothing)
+        "OpenMMEngine": (_api("OpenMMEngine"), dict(timestep=0.005, friction=1.0, burn_in=20, thin=2)),
+        "LammpsEngine": (_api("LammpsEngine"), dict(timestep=0.005, friction=1.0, burn_in=20, thin=2)),
         "pair_virial_pressure": (_api("pair_virial_pressure"), dict(frames=FRAMES, box=BOX, fit=_pair_result(),
                                                                     beta=1.0)),
         "tetrahedral_order": (_api("tetrahedral_order"), dict(frames=FRAMES, box=BOX)),
@@ -344,6 +348,7 @@ VALID_THERE = {
     ("metropolis_chains", "n_workers"): {"None", "huge"},  # None: one per core; at most one per chain
     ("read_cg_trajectory", "stop"): {"huge"},  # slice semantics: a stop beyond the last frame reads to the end
     ("read_cg_trajectory", "step"): {"huge"},  # one frame
+    ("map_forces", "forces"): {"one fewer entry"},  # any number of frames (one fewer frame here)
     ("iter_cg_frames", "start"): {"huge"},  # an iterator over an empty selection of frames yields nothing
     ("iter_cg_frames", "stop"): {"zero", "huge"},
     ("iter_cg_frames", "step"): {"huge"},
@@ -357,7 +362,7 @@ NOT_PROBED = {"Basis", "Ensemble", "EnsembleAverages", "Table", "PairList", "REM
               "MeanForceResult", "ThermoEstimate", "JZGState", "MonteCarloResult", "BondedResult", "DimerLiquid",
               "PeptideTrajectory", "BasinPopulations", "alanine_dipeptide_system",
               # result classes of the trajectory reader, and what needs an external engine run (LAMMPS, OpenMM)
-              "CGMapping", "CGTrajectory", "LammpsEngine", "OpenMMEngine", "map_forces",
+              "CGMapping", "CGTrajectory",
               "simulate_water", "WaterRun", "TorusGrid",
               "simulate_alanine_dipeptide", "simulate_alanine_dipeptide_runs", "kl_explorer",
               "moment_matching_explorer", "resolution_explorer", "bias_variance_explorer", "motion_explorer"}
