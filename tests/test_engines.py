@@ -69,10 +69,21 @@ def _z_scores(a, b, n_blocks=10):
     return (a.mean(axis=0)[keep] - b.mean(axis=0)[keep]) / error[keep]
 
 
+def _chi2_limit(n_bins, n_blocks=10, p=0.999):
+    """The p-quantile of mean(z**2) over ``n_bins`` z-scores whose errors come from ``n_blocks`` blocks.
+
+    With block errors each z is Student-t distributed with n_blocks - 1 degrees of freedom, so
+    mean(z**2) has a heavier tail than chi2/dof (above 2.0 in 12 % of runs for 12 bins and 10
+    blocks); the quantile is taken from 100,000 seeded draws.
+    """
+    z = np.random.default_rng(0).standard_t(n_blocks - 1, size=(100_000, n_bins))
+    return float(np.quantile((z**2).mean(axis=1), p))
+
+
 def _agree(a, b):
-    """Within statistical error: chi2 per degree of freedom and the largest |z| of plausible size."""
+    """Within statistical error: (mean z**2, largest |z|, the 99.9 % limit of mean z**2 for these bins)."""
     z = _z_scores(a, b)
-    return float(np.mean(z**2)), float(np.abs(z).max())
+    return float(np.mean(z**2)), float(np.abs(z).max()), _chi2_limit(z.size)
 
 
 @pytest.fixture(scope="module")
@@ -97,13 +108,14 @@ def test_pair_table_run_by_lammps_reproduces_the_monte_carlo_g(lj_fit, tmp_path)
     md = _run_lmp(tmp_path, setup, 20000, 100, BOX)
     g_md, r = _rdf_frames(md, BOX)
     g_mc, _ = _rdf_frames(mc, BOX)
-    chi2, z_max = _agree(g_md, g_mc)
-    assert chi2 < 2.0 and z_max < 4.5, (chi2, z_max)
+    chi2, z_max, limit = _agree(g_md, g_mc)
+    assert chi2 < limit and z_max < 4.5, (chi2, z_max, limit)
     # resolution: the same table at a 30 % higher temperature is told apart
     hot = lammps_commands("cg.data", "cg.table", r_cut=R_CUT, n_points=2000, temperature=1.3 / BETA, seed=6)
     (tmp_path / "traj.dump").unlink()
     g_hot, _ = _rdf_frames(_run_lmp(tmp_path, hot, 20000, 100, BOX), BOX)
-    assert _agree(g_hot, g_mc)[0] > 4.0
+    chi2_hot, _, limit = _agree(g_hot, g_mc)
+    assert chi2_hot > limit, (chi2_hot, limit)
 
 
 def test_bond_and_angle_tables_run_by_lammps_reproduce_the_monte_carlo_distributions(chain_model, tmp_path):
@@ -129,9 +141,10 @@ def test_bond_and_angle_tables_run_by_lammps_reproduce_the_monte_carlo_distribut
         bins = np.linspace(spline.lower, spline.upper, 13)
         h_md, h_mc, h_hot = (np.array([np.histogram(x, bins)[0] for x in measure(frames, box, length)], dtype=float)
                              for frames in (md, mc, hot))
-        chi2, z_max = _agree(h_md, h_mc)
-        assert chi2 < 2.0 and z_max < 4.5, (measure.__name__, chi2, z_max)
-        assert _agree(h_hot, h_mc)[0] > 4.0, measure.__name__
+        chi2, z_max, limit = _agree(h_md, h_mc)
+        assert chi2 < limit and z_max < 4.5, (measure.__name__, chi2, z_max, limit)
+        chi2_hot, _, limit = _agree(h_hot, h_mc)
+        assert chi2_hot > limit, (measure.__name__, chi2_hot, limit)
 
 
 def _require_module(name, install):
@@ -212,8 +225,8 @@ def test_md_engines_sample_the_bonded_model_like_monte_carlo(chain_model, engine
         bins = np.linspace(spline.lower, spline.upper, 13)
         h_md, h_mc = (np.array([np.histogram(x, bins)[0] for x in measure(frames, box, length)], dtype=float)
                       for frames in (md, mc))
-        chi2, z_max = _agree(h_md, h_mc)
-        assert chi2 < 2.0 and z_max < 4.5, (engine_name, measure.__name__, chi2, z_max)
+        chi2, z_max, limit = _agree(h_md, h_mc)
+        assert chi2 < limit and z_max < 4.5, (engine_name, measure.__name__, chi2, z_max, limit)
 
 
 def test_platform_choice():
