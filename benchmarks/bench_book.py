@@ -11,7 +11,7 @@ editable install of remlib in a shared ``.venv`` would run this checkout's remli
 Writes ``benchmarks/results/book.json``: the wall times and each page's execution time,
 against the targets: cold build < 6 min, cached rebuild < 30 s, no page over 30 s except
 the biomolecular page (three alanine-dipeptide simulations when ``data/`` is empty), whose
-budget is 4 min cold. It builds the whole book twice and takes minutes: run it on a quiet
+budget is 4 min cold, and the water page (two all-atom water runs), 5 min cold. It builds the whole book twice and takes minutes: run it on a quiet
 machine.
 """
 import subprocess
@@ -24,7 +24,8 @@ from harness import Figure, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_FULL, TARGET_CACHED = "< 360", "< 30"
-PAGE_TARGETS = {"book/applications/biomolecules": "< 240"}  # every other page: < 30 s
+# every other page: < 30 s; the two pages that run OpenMM when data/ is empty have their own budgets
+PAGE_TARGETS = {"book/applications/biomolecules": "< 240", "book/applications/water": "< 300"}
 
 
 def make(clone, target):
