@@ -123,6 +123,8 @@ _PUBLIC = {
     "center_of_mass": "polymers",
     "write_lammps_table": "tables",
     "read_lammps_table": "tables",
+    "LammpsTable": "tables",
+    "LammpsAngleTable": "tables",
     "write_gromacs_table": "tables",
     "read_gromacs_table": "tables",
     "write_lammps_bond_table": "tables",

@@ -34,11 +34,13 @@ Values are in the model's reduced units times ``length`` and ``energy`` (e.g.
 """
 import warnings
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from remlib._validation import as_path, as_positive_int, as_positive_scalar, check_memory
 
-__all__ = ["write_lammps_table", "read_lammps_table", "write_lammps_bond_table", "write_lammps_angle_table",
+__all__ = ["LammpsTable", "LammpsAngleTable", "write_lammps_table", "read_lammps_table", "write_lammps_bond_table", "write_lammps_angle_table",
            "read_lammps_angle_table", "write_gromacs_table", "read_gromacs_table", "continued_design",
            "pair_repulsion", "harmonic_wall", "pair_energy_force", "bonded_energy_force", "cutoff_jump"]
 
@@ -274,6 +276,16 @@ def write_lammps_table(path, potential, *, n_points=2000, keyword="REM", length=
     beta : float
         :math:`1/k_BT` of the model, used to report a jump at ``r_cut`` in :math:`k_BT`.
 
+    Returns
+    -------
+    str
+        ``path``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad argument (``potential`` not a pair fit, a keyword with spaces, ...).
+
     Warns
     -----
     UserWarning
@@ -288,7 +300,7 @@ def write_lammps_table(path, potential, *, n_points=2000, keyword="REM", length=
     >>> fit = PairPotentialResult("rem", model, np.array([3.0, 0.5, -1.0, -0.3, -0.1, 0.0]), None, None)
     >>> path = write_lammps_table(os.path.join(tempfile.mkdtemp(), "cg.table"), fit, n_points=50)
     >>> table = read_lammps_table(path)
-    >>> table["keyword"], table["r"].size, round(float(table["r"][0]), 3), round(float(table["r"][-1]), 3)
+    >>> table.keyword, table.r.size, round(float(table.r[0]), 3), round(float(table.r[-1]), 3)
     ('REM', 50, 0.45, 2.5)
     """
     path = as_path(path)
@@ -330,6 +342,16 @@ def write_lammps_bond_table(path, result, *, n_points=2000, keyword="BOND", leng
     margin : float
         Extra range on each side, as a fraction of the fitted range.
 
+    Returns
+    -------
+    str
+        ``path``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad argument (``result`` not a bonded fit, a keyword with spaces, ...).
+
     Examples
     --------
     >>> import tempfile, os
@@ -340,7 +362,7 @@ def write_lammps_bond_table(path, result, *, n_points=2000, keyword="BOND", leng
     >>> model = BondedModel(BSplineBasis(0.9, 1.1, 5), BSplineBasis(1.5, 3.0, 5), pair, 4)
     >>> fit = BondedResult("rem", model, np.array([2.0, 0.0, -0.5, 1.0, 1.0, 0.5, 0.0, 0.2]))
     >>> table = read_lammps_table(write_lammps_bond_table(os.path.join(tempfile.mkdtemp(), "b"), fit))
-    >>> round(float(table["r"][0]), 3), round(float(table["r"][-1]), 3)
+    >>> round(float(table.r[0]), 3), round(float(table.r[-1]), 3)
     (0.8, 1.2)
     """
     path = as_path(path)
@@ -368,6 +390,27 @@ def write_lammps_angle_table(path, result, *, n_points=1801, keyword="ANGLE", en
     tangent plus the wall of :func:`harmonic_wall` (K per rad²).  Use
     ``angle_style table linear N`` and ``angle_coeff 1 path keyword``.
 
+    Parameters
+    ----------
+    path : str or path-like
+    result : BondedResult
+    n_points : int
+        Table points from 0 to 180 degrees (1801: a tenth of a degree apart).
+    keyword : str
+        Section name used in ``angle_coeff 1 path keyword``.
+    energy : float
+        Unit conversion factor applied to energies and forces.
+
+    Returns
+    -------
+    str
+        ``path``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad argument (``result`` not a bonded fit, a keyword with spaces, ...).
+
     Examples
     --------
     >>> import tempfile, os
@@ -378,7 +421,7 @@ def write_lammps_angle_table(path, result, *, n_points=1801, keyword="ANGLE", en
     >>> model = BondedModel(BSplineBasis(0.9, 1.1, 5), BSplineBasis(1.5, 3.0, 5), pair, 4)
     >>> fit = BondedResult("rem", model, np.array([2.0, 0.0, -0.5, 1.0, 1.0, 0.5, 0.0, 0.2]))
     >>> table = read_lammps_angle_table(write_lammps_angle_table(os.path.join(tempfile.mkdtemp(), "a"), fit))
-    >>> table["angle"][[0, -1]].tolist()
+    >>> table.angle[[0, -1]].tolist()
     [0.0, 180.0]
     """
     path = as_path(path)
@@ -396,12 +439,78 @@ def write_lammps_angle_table(path, result, *, n_points=1801, keyword="ANGLE", en
                           f * energy * np.pi / 180)
 
 
+@dataclass(frozen=True)
+class LammpsTable:
+    """One section of a LAMMPS pair or bond table, as read by :func:`read_lammps_table`.
+
+    Attributes
+    ----------
+    keyword : str
+        The section's name (``pair_coeff * * file KEYWORD``).
+    r : ndarray, shape (n,)
+        Distances, increasing.
+    energy, force : ndarray, shape (n,)
+        :math:`u(r)` and :math:`f(r) = -u'(r)`.
+    """
+
+    keyword: str
+    r: np.ndarray
+    energy: np.ndarray
+    force: np.ndarray
+
+
+@dataclass(frozen=True)
+class LammpsAngleTable:
+    """One section of a LAMMPS angle table, as read by :func:`read_lammps_angle_table`.
+
+    Attributes
+    ----------
+    keyword : str
+    angle : ndarray, shape (n,)
+        Angles in degrees from 0 to 180.
+    energy, force : ndarray, shape (n,)
+        :math:`U(\\vartheta)` and :math:`-\\mathrm dU/\\mathrm d\\vartheta` per degree.
+    """
+
+    keyword: str
+    angle: np.ndarray
+    energy: np.ndarray
+    force: np.ndarray
+
+
 def read_lammps_table(path, keyword=None):
-    """Read one section of a LAMMPS pair or bond table: dict with ``keyword``, ``r``, ``energy``, ``force``.
+    """Read one section of a LAMMPS pair or bond table.
 
     Checks that the section has the ``N`` entries its header declares, numbered 1..N,
     with finite values and increasing distances, and that ``R lo hi`` matches the first
-    and last distance.  Errors name the file and the line.
+    and last distance.
+
+    Parameters
+    ----------
+    path : str or path-like
+    keyword : str, optional
+        The section to read; the first section when None.
+
+    Returns
+    -------
+    LammpsTable
+        ``keyword`` and the arrays ``r``, ``energy``, ``force`` of shape (n,).
+
+    Raises
+    ------
+    ValueError
+        A malformed section, naming the file and the line (also NaN, inf, decreasing r).
+    TypeError
+        ``path`` is not a path or ``keyword`` not a string.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "two.table")
+    >>> _ = open(path, "w").write("SOFT\\nN 2 R 1.0 2.0\\n\\n1 1.0 0.5 1.0\\n2 2.0 0.0 0.0\\n")
+    >>> table = read_lammps_table(path)
+    >>> table.keyword, table.r.tolist(), table.energy.tolist()
+    ('SOFT', [1.0, 2.0], [0.5, 0.0])
     """
     path = as_path(path)
     if keyword is not None and not isinstance(keyword, str):
@@ -430,20 +539,45 @@ def read_lammps_table(path, keyword=None):
         raise ValueError(f"{path}: section {name} must have {n} rows 'index r e f' numbered 1..{n}")
     if bounds is not None and not np.allclose([data[0, 1], data[-1, 1]], bounds):
         raise ValueError(f"{path}, line {k + 2}: R {bounds[0]} {bounds[1]} does not match the tabulated distances")
-    return {"keyword": name, "r": data[:, 1], "energy": data[:, 2], "force": data[:, 3]}
+    return LammpsTable(name, data[:, 1], data[:, 2], data[:, 3])
 
 
 def read_lammps_angle_table(path, keyword=None):
-    """Read one section of a LAMMPS angle table: dict with ``keyword``, ``angle`` (degrees), ``energy``, ``force``.
+    """Read one section of a LAMMPS angle table.
 
     The checks of :func:`read_lammps_table`, and the angles must span 0 to 180 degrees.
+
+    Parameters
+    ----------
+    path : str or path-like
+    keyword : str, optional
+        The section to read; the first section when None.
+
+    Returns
+    -------
+    LammpsAngleTable
+        ``keyword`` and the arrays ``angle`` (degrees), ``energy``, ``force`` of shape (n,).
+
+    Raises
+    ------
+    ValueError
+        A malformed section (naming the file and the line), or angles not from 0 to 180.
+    TypeError
+        ``path`` is not a path or ``keyword`` not a string.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "flat.table")
+    >>> _ = open(path, "w").write("FLAT\\nN 3\\n\\n1 0.0 0.0 0.0\\n2 90.0 0.0 0.0\\n3 180.0 0.0 0.0\\n")
+    >>> read_lammps_angle_table(path).angle.tolist()
+    [0.0, 90.0, 180.0]
     """
     table = read_lammps_table(path, keyword)
-    angle = table.pop("r")
-    if not np.allclose([angle[0], angle[-1]], [0.0, 180.0]):
-        raise ValueError(f"{path}: section {table['keyword']}: angles must run from 0 to 180 degrees, "
-                         f"got {angle[0]:g} to {angle[-1]:g}")
-    return {"keyword": table["keyword"], "angle": angle, "energy": table["energy"], "force": table["force"]}
+    if not np.allclose([table.r[0], table.r[-1]], [0.0, 180.0]):
+        raise ValueError(f"{path}: section {table.keyword}: angles must run from 0 to 180 degrees, "
+                         f"got {table.r[0]:g} to {table.r[-1]:g}")
+    return LammpsAngleTable(table.keyword, table.r, table.energy, table.force)
 
 
 def write_gromacs_table(path, potential, *, spacing=0.002, extension=1.0, length=1.0, energy=1.0, beta=1.0):
@@ -458,6 +592,29 @@ def write_gromacs_table(path, potential, *, spacing=0.002, extension=1.0, length
     the call warns.  What works: tabulated *bonded* interactions (bond type 8/9, angle
     type 8, dihedral type 8) in current GROMACS; pair potentials go to LAMMPS
     (:func:`write_lammps_table`), OpenMM or HOOMD (see :mod:`remlib.engines`).
+
+    Parameters
+    ----------
+    path : str or path-like
+    potential : PairPotentialResult
+    spacing : float
+        Step of the distances, in output units (0.002 nm is GROMACS's default).
+    extension : float
+        How far beyond ``r_cut`` the table runs, in output units (``table-extension``).
+    length, energy : float
+        Unit conversion factors applied to r and u (forces get ``energy / length``).
+    beta : float
+        :math:`1/k_BT` of the model, used to report a jump at ``r_cut`` in :math:`k_BT`.
+
+    Returns
+    -------
+    str
+        ``path``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad argument (``potential`` not a pair fit, a non-positive spacing, ...).
 
     Warns
     -----
@@ -509,10 +666,32 @@ def write_gromacs_table(path, potential, *, spacing=0.002, extension=1.0, length
 
 
 def read_gromacs_table(path):
-    """Read a GROMACS table (7 columns, '#' and '@' lines skipped) as an array (n, 7).
+    """Read a GROMACS table (7 columns, '#' and '@' lines skipped).
 
-    Values must be finite and distances increase uniformly from 0; errors name the file
-    and the line.
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    ndarray, shape (n, 7)
+        Columns ``r, f, -f', g, -g', h, -h'``.
+
+    Raises
+    ------
+    ValueError
+        Not 7 finite columns, or distances that do not start at 0 and increase uniformly
+        (naming the file and the line).
+    TypeError
+        ``path`` is not a path.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "table.xvg")
+    >>> _ = open(path, "w").write("0.0 0 0 0 0 1.0 2.0\\n0.1 0 0 0 0 0.8 1.5\\n")
+    >>> read_gromacs_table(path)[:, 5].tolist()
+    [1.0, 0.8]
     """
     path = as_path(path)
     with open(path) as handle:

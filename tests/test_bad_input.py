@@ -357,7 +357,7 @@ VALID_THERE = {
 ALIASES = {("SeparableBasis", "first"): r"bases\[0\]", ("SeparableBasis", "second"): r"bases\[1\]"}
 #: names the baselines cannot give: not reached by the probe (constructors without a cheap call, OpenMM runs,
 #: interactive widgets, dataclasses that only hold results)
-NOT_PROBED = {"Basis", "Ensemble", "EnsembleAverages", "Table", "PairList", "REMResult", "PathEntropyResult", "PairPotentialResult", "SampleEstimate",
+NOT_PROBED = {"Basis", "Ensemble", "EnsembleAverages", "Table", "PairList", "LammpsTable", "LammpsAngleTable", "REMResult", "PathEntropyResult", "PairPotentialResult", "SampleEstimate",
               "PMFResult", "InformationDecomposition", "IdealCGChain", "BlockSpinMapping", "ParameterEstimate",
               "MeanForceResult", "ThermoEstimate", "JZGState", "MonteCarloResult", "BondedResult", "DimerLiquid",
               "PeptideTrajectory", "BasinPopulations", "alanine_dipeptide_system",

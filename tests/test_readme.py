@@ -99,8 +99,8 @@ def test_readme_trajectory_to_lammps_walkthrough(tmp_path, monkeypatch):
     assert cg.frames.shape == run.frames.shape
     np.testing.assert_allclose(cg.box, run.box, rtol=1e-5)
     table = remlib.read_lammps_table(tmp_path / "cg.table")
-    assert table["keyword"] == "REM" and table["r"].size == 2000
-    assert abs(table["r"][-1] - 2.5 * SIGMA) < 1e-6
+    assert table.keyword == "REM" and table.r.size == 2000
+    assert abs(table.r[-1] - 2.5 * SIGMA) < 1e-6
 
     match = re.search(r"`(pair_style table linear \d+)` and `(pair_coeff \* \* cg\.table REM)`",
                       README.read_text())

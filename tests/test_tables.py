@@ -70,7 +70,7 @@ def test_lammps_table_round_trip_and_forces(fit, tmp_path):
     text = (tmp_path / "cg.table").read_text()
     assert "CG_LJ" in text.splitlines() and "N 2001 R 0.425 2.5" in text and "steep repulsion" in text
     table = read_lammps_table(path, "CG_LJ")
-    r, u, f = table["r"], table["energy"], table["force"]
+    r, u, f = table.r, table.energy, table.force
     np.testing.assert_allclose(r, np.linspace(0.425, 2.5, 2001))
     inside = r >= 0.85
     np.testing.assert_allclose(u[inside], fit.model.potential(r[inside], fit.theta), rtol=1e-10, atol=1e-11)
@@ -90,9 +90,9 @@ def test_lammps_table_round_trip_and_forces(fit, tmp_path):
 def test_lammps_table_units(fit, tmp_path):
     plain = read_lammps_table(write_lammps_table(tmp_path / "a.table", fit, n_points=11))
     scaled = read_lammps_table(write_lammps_table(tmp_path / "b.table", fit, n_points=11, length=0.34, energy=0.996))
-    np.testing.assert_allclose(scaled["r"], 0.34 * plain["r"])
-    np.testing.assert_allclose(scaled["energy"], 0.996 * plain["energy"])
-    np.testing.assert_allclose(scaled["force"], 0.996 / 0.34 * plain["force"])
+    np.testing.assert_allclose(scaled.r, 0.34 * plain.r)
+    np.testing.assert_allclose(scaled.energy, 0.996 * plain.energy)
+    np.testing.assert_allclose(scaled.force, 0.996 / 0.34 * plain.force)
 
 
 def test_jump_at_the_cutoff_warns_in_kbt(tmp_path):
@@ -144,8 +144,8 @@ def _away_from(x, edges):
 
 def test_bond_table(bonded, tmp_path):
     table = read_lammps_table(write_lammps_bond_table(tmp_path / "bond.table", bonded, n_points=1001))
-    r, u, f = table["r"], table["energy"], table["force"]
-    assert table["keyword"] == "BOND" and r[0] == pytest.approx(0.7) and r[-1] == pytest.approx(1.3)
+    r, u, f = table.r, table.energy, table.force
+    assert table.keyword == "BOND" and r[0] == pytest.approx(0.7) and r[-1] == pytest.approx(1.3)
     inside = (r >= 0.85) & (r <= 1.15)
     np.testing.assert_allclose(u[inside], bonded.bond_potential(r[inside]), atol=1e-10)
     assert np.ptp(u[inside] - 200 * (r[inside] - 1) ** 2) < 1e-6  # the harmonic bond, up to a constant
@@ -158,7 +158,7 @@ def test_bond_table(bonded, tmp_path):
 
 def test_angle_table_in_degrees(bonded, tmp_path):
     table = read_lammps_angle_table(write_lammps_angle_table(tmp_path / "angle.table", bonded, n_points=1801))
-    angle, u, f = table["angle"], table["energy"], table["force"]
+    angle, u, f = table.angle, table.energy, table.force
     np.testing.assert_allclose(angle, np.linspace(0, 180, 1801))
     radians = np.radians(angle)
     inside = (radians >= 1.6) & (radians <= 3.0)
