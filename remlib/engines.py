@@ -355,6 +355,13 @@ class LammpsEngine(_MDEngine):
     (``gather_atoms`` collects the positions from all ranks); only the serial wheel is
     tested here.
 
+    Parameters
+    ----------
+    timestep, friction : float
+        Time step and Langevin friction in LAMMPS's ``units lj``.
+    burn_in, thin : int
+        Steps before the first frame of each call, steps between frames.
+
     Raises
     ------
     ImportError

@@ -524,6 +524,11 @@ class PairList:
         The particles of each pair, ``i < j``.
     delta : ndarray, shape (n_pairs, 3)
         Minimum-image separations :math:`\\mathbf{x}_j - \\mathbf{x}_i`.
+
+    Examples
+    --------
+    >>> PairList(np.array([0]), np.array([1]), np.array([[0.6, 0.8, 0.0]])).distances.tolist()
+    [1.0]
     """
 
     i: np.ndarray

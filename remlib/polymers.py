@@ -163,11 +163,23 @@ class BondedModel:
     added to either potential changes nothing: the last spline of each basis gets the
     coefficient 0 and ``theta`` holds the other ``n_bond - 1`` and ``n_angle - 1``.
 
+    Parameters
+    ----------
+    bond_basis, angle_basis : BSplineBasis
+        Splines of the bond length and of the bond angle (radians).
+    pair : Table
+        Fixed pair potential (not fitted), from :func:`remlib.montecarlo.tabulate_pair`.
+    chain_length : int
+        Beads per linear chain.
+    exclude : int
+        No pair term for beads ``|i - j| <= exclude`` apart along a chain.
+    n_grid : int
+        Points of the tabulation grids of the bond and angle potentials.
+
     Attributes
     ----------
     bond_basis, angle_basis : BSplineBasis
     pair : Table
-        Fixed pair potential (not fitted).
     chain_length, exclude : int
     n_functions : int
         Number of fitted coefficients.

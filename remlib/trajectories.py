@@ -62,6 +62,12 @@ class CGMapping:
     n_sites : int
     center : str
         ``"mass"`` or ``"geometry"``.
+
+    Examples
+    --------
+    >>> mapping = CGMapping._from_groups([np.array([0, 1]), np.array([2])], np.array([3.0, 1.0, 2.0]), "mass")
+    >>> mapping.n_sites, mapping.site.tolist(), mapping.weights.tolist()
+    (2, [0, 0, 1], [0.75, 0.25, 1.0])
     """
 
     atoms: np.ndarray
@@ -118,6 +124,16 @@ class CGTrajectory:
     mapping : CGMapping
     length : float
         The length unit the positions were divided by.
+
+    Examples
+    --------
+    >>> import MDAnalysis as mda
+    >>> u = mda.Universe.empty(2, n_residues=2, atom_resindex=[0, 1], trajectory=True)
+    >>> u.atoms.positions = [[1.0, 1.0, 1.0], [3.0, 1.0, 1.0]]
+    >>> u.dimensions = [4.0, 4.0, 4.0, 90.0, 90.0, 90.0]
+    >>> cg = read_cg_trajectory(u, mapping_per_molecule(u, center="geometry"), length=2.0)
+    >>> cg.frames.shape, cg.box.tolist(), cg.length
+    ((1, 2, 3), [2.0, 2.0, 2.0], 2.0)
     """
 
     frames: np.ndarray
