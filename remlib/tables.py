@@ -451,6 +451,12 @@ class LammpsTable:
         Distances, increasing.
     energy, force : ndarray, shape (n,)
         :math:`u(r)` and :math:`f(r) = -u'(r)`.
+
+    Examples
+    --------
+    >>> table = LammpsTable("SOFT", np.array([1.0, 2.0]), np.array([0.5, 0.0]), np.array([1.0, 0.0]))
+    >>> table.keyword, table.r.size
+    ('SOFT', 2)
     """
 
     keyword: str
@@ -470,6 +476,12 @@ class LammpsAngleTable:
         Angles in degrees from 0 to 180.
     energy, force : ndarray, shape (n,)
         :math:`U(\\vartheta)` and :math:`-\\mathrm dU/\\mathrm d\\vartheta` per degree.
+
+    Examples
+    --------
+    >>> flat = LammpsAngleTable("FLAT", np.array([0.0, 180.0]), np.zeros(2), np.zeros(2))
+    >>> flat.angle.tolist()
+    [0.0, 180.0]
     """
 
     keyword: str
