@@ -197,7 +197,10 @@ class PairPotentialResult:
     def plot(self, ax=None, **kwargs):
         """Plot u(r) on ``ax`` (a new figure if None); returns the axes."""
         import matplotlib.pyplot as plt
+        from matplotlib.axes import Axes
 
+        if ax is not None:
+            check_instance(ax, Axes, "ax", "a matplotlib Axes or None")
         ax = ax or plt.subplots(figsize=(4.5, 3.2))[1]
         ax.plot(self.r, self.potential, label=kwargs.pop("label", self.method), **kwargs)
         ax.axhline(0.0, color="0.7", lw=0.8)
@@ -369,9 +372,9 @@ def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, be
 
 
 @blas_on_one_thread
-def iterative_boltzmann_inversion(frames, box, *, r_cut, n_functions=16, r_min=None, beta=1.0, bins=None,
-                                  n_iterations=10, n_model_frames=100, burn_in=100, thin=2, n_chains=1, tol=0.0,
-                                  smooth_cutoff=True, engine=None, seed=None):
+def iterative_boltzmann_inversion(frames, box, *, r_cut, n_functions=16, r_min=None, beta=1.0, theta0=None,
+                                  bins=None, n_iterations=10, n_model_frames=100, burn_in=100, thin=2, n_chains=1,
+                                  tol=0.0, smooth_cutoff=True, engine=None, seed=None):
     """Iterative Boltzmann inversion (Reith, Pütz & Müller-Plathe 2003) in the spline basis.
 
     .. math::
@@ -392,6 +395,8 @@ def iterative_boltzmann_inversion(frames, box, *, r_cut, n_functions=16, r_min=N
     box : array_like, shape (3,)
     r_cut, n_functions, r_min, beta, smooth_cutoff, engine
         As in :func:`fit_pair_potential_rem`.
+    theta0 : array_like, shape (n_functions,), optional
+        Coefficients of :math:`u_0` (default: the Boltzmann inversion above).
     bins : int, optional
         Bins of g(r) on ``[r_min, r_cut]`` (default ``4 * n_functions``).
     n_iterations : int
@@ -431,7 +436,10 @@ def iterative_boltzmann_inversion(frames, box, *, r_cut, n_functions=16, r_min=N
     _check_sampled(model.features(frames, box), model)
     bins = 4 * n_functions if bins is None else as_count(bins, "bins", 8 * len(frames))
     r, g_target = _target_rdf(frames, box, model, bins)
-    theta = _boltzmann_inversion(model, r, g_target, beta)
+    if theta0 is None:
+        theta = _boltzmann_inversion(model, r, g_target, beta)
+    else:
+        theta = as_theta(theta0, model.n_functions, "theta0")
     ensemble = _pair_ensemble(model, box, frames[-1], beta, n_model_frames, burn_in, thin, seed, n_chains, engine)
     g_rms = []
     converged = False

@@ -1,15 +1,17 @@
 """Real engines run remlib's CG models: LAMMPS runs the exported tables and reproduces the
-structure remlib's own Monte Carlo gives for the same model (pair, bond and angle tables);
+structure remlib's own Monte Carlo gives for the same model (pair, bond and angle tables),
+GROMACS likewise for the bond and angle tables (it runs no tabulated pair potentials);
 the REM loop draws its model frames from Monte Carlo, OpenMM or LAMMPS and the three fits
 agree within their own error bars."""
 import os
+import shutil
 import subprocess
 import warnings
 
 import numpy as np
 import pytest
 
-from engine_helpers import require_lmp, require_module
+from engine_helpers import require, require_lmp, require_module
 from remlib._stats import block_standard_error
 from remlib.engines import lammps_commands, write_lammps_data, write_system_tables
 from remlib.fluids import lj_fluid_frames
@@ -18,10 +20,19 @@ from remlib.montecarlo import metropolis_particles, tabulate_pair
 from remlib.neighbors import count_pairs, pair_histogram
 from remlib.pairrem import fit_pair_potential_rem
 from remlib.polymers import bead_spring_frames, fit_bonded_rem
-from remlib.tables import write_lammps_angle_table, write_lammps_bond_table, write_lammps_table
+from remlib.tables import (
+    write_gromacs_angle_table,
+    write_gromacs_bond_table,
+    write_lammps_angle_table,
+    write_lammps_bond_table,
+    write_lammps_table,
+)
+from remlib.trajectories import load_universe, mapping_per_molecule, read_cg_trajectory
 
 N, DENSITY, BETA, R_CUT = 200, 0.5, 0.5, 2.5
 BOX = np.full(3, (N / DENSITY) ** (1 / 3))
+#: Boltzmann's constant in GROMACS units, kJ mol⁻¹ K⁻¹ (CODATA 2018, as GROMACS 2022 uses).
+K_BOLTZMANN = 0.0083144626181532
 
 
 def _run_lmp(directory, commands, n_steps, every, box):
@@ -40,6 +51,51 @@ def _run_lmp(directory, commands, n_steps, every, box):
         atoms = np.array([line.split() for line in lines[8: 8 + n]], dtype=float)
         frames.append(atoms[np.argsort(atoms[:, 0]), 1:])
     return np.mod(np.array(frames[1:]), box)  # the frame at the start of the dump is dropped
+
+
+def _run_gmx(directory, fit, start, box, temperature, n_steps, every, seed):
+    """Run `gmx grompp` + `gmx mdrun` on the chains of a bonded fit with its GROMACS tables; the frames.
+
+    Units: the model's length is 1 nm, its k_BT = 1 kJ/mol (beta = 1), masses 1 u; ``temperature``
+    in units of the model's. The fixed pair term of the ``chain_model`` fixture, WCA, is GROMACS's
+    own Lennard-Jones (sigma = 1 nm, epsilon = 1 kJ/mol) cut at 2^(1/6) nm and shifted to zero
+    there; bonds of type 8 exclude the pairs up to ``exclude`` bonds apart (nrexcl). Frames are
+    read back through remlib.trajectories (MDAnalysis), one site per bead, after a 10000-step burn-in.
+    """
+    directory.mkdir()
+    length, exclude = fit.model.chain_length, fit.model.exclude
+    write_gromacs_bond_table(directory / "table_b0.xvg", fit)
+    write_gromacs_angle_table(directory / "table_a0.xvg", fit)
+    whole = start.copy()  # chains made whole: each bead at the minimum image of the one before it
+    for k in np.flatnonzero(np.arange(len(start)) % length):
+        step = whole[k] - whole[k - 1]
+        whole[k] = whole[k - 1] + step - box * np.round(step / box)
+    atoms = [f"{k + 1:5d}{'BEAD':<5}{'B':>5}{k + 1:5d}{x:8.3f}{y:8.3f}{z:8.3f}" for k, (x, y, z) in enumerate(whole)]
+    (directory / "conf.gro").write_text("\n".join(["chains", str(len(whole)), *atoms, "%10.5f%10.5f%10.5f" % tuple(box)])
+                                        + "\n")
+    beads = range(1, length + 1)
+    topology = ["[ defaults ]", "1 2 no 1.0 1.0", "[ atomtypes ]", "B 1.0 0.0 A 1.0 1.0",
+                "[ moleculetype ]", f"CHAIN {exclude}", "[ atoms ]", *(f"{j} B {j} BEAD B {j} 0.0 1.0" for j in beads),
+                "[ bonds ]", *(f"{j} {j + 1} 8 0 1.0" for j in beads[:-1]),
+                "[ angles ]", *(f"{j} {j + 1} {j + 2} 8 0 1.0" for j in beads[:-2]),
+                "[ system ]", "chains", "[ molecules ]", f"CHAIN {len(whole) // length}"]
+    (directory / "topol.top").write_text("\n".join(topology) + "\n")
+    kelvin, r_cut = temperature / K_BOLTZMANN, 2 ** (1 / 6)
+    mdp = ["integrator = sd", f"nsteps = {n_steps}", "dt = 0.002", "tc-grps = System", "tau-t = 1.0",
+           f"ref-t = {kelvin:.6f}", "gen-vel = yes", f"gen-temp = {kelvin:.6f}", f"gen-seed = {seed}",
+           f"ld-seed = {seed}", "cutoff-scheme = Verlet", "vdwtype = cut-off", "vdw-modifier = potential-shift",
+           f"rvdw = {r_cut:.8f}", "coulombtype = cut-off", f"rcoulomb = {r_cut:.8f}",
+           # a fixed pair-list buffer: GROMACS's estimate gives none for WCA, and pairs then go missing
+           "verlet-buffer-tolerance = -1", "nstlist = 10", "rlist = 1.5",
+           f"nstxout = {every}", "nstenergy = 0", "nstlog = 0"]
+    (directory / "grompp.mdp").write_text("\n".join(mdp) + "\n")
+    for command in (["gmx", "grompp", "-f", "grompp.mdp", "-c", "conf.gro", "-p", "topol.top", "-o", "run.tpr"],
+                    ["gmx", "mdrun", "-s", "run.tpr", "-nt", "1", "-tableb", "table_b0.xvg", "table_a0.xvg"]):
+        done = subprocess.run(command, cwd=directory, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, " ".join(command) + ":\n" + done.stdout[-2000:] + done.stderr[-2000:]
+    universe = load_universe(directory / "conf.gro", directory / "traj.trr")
+    frames = read_cg_trajectory(universe, mapping_per_molecule(universe, center="geometry"), length=10.0).frames
+    return frames[10000 // every:]  # MDAnalysis reads Å: length=10 gives nm, the model's unit
 
 
 def _rdf_frames(frames, box, bins=25):
@@ -71,6 +127,21 @@ def _agree(a, b):
     """Within statistical error: (mean z**2, largest |z|, the 99.9 % limit of mean z**2 for these bins)."""
     z = _z_scores(a, b)
     return float(np.mean(z**2)), float(np.abs(z).max()), _chi2_limit(z.size)
+
+
+def _assert_bonded_like_monte_carlo(fit, box, md, mc, hot):
+    """Bond-length and angle histograms (12 bins over each fitted range) of the engine's frames
+    ``md`` agree with the Monte Carlo frames ``mc`` of the same model; those of ``hot`` (the same
+    tables 30 % hotter) do not."""
+    length = fit.model.chain_length
+    for measure, spline in ((chain_bond_lengths, fit.model.bond_basis), (chain_bond_angles, fit.model.angle_basis)):
+        bins = np.linspace(spline.lower, spline.upper, 13)
+        h_md, h_mc, h_hot = (np.array([np.histogram(x, bins)[0] for x in measure(frames, box, length)], dtype=float)
+                             for frames in (md, mc, hot))
+        chi2, z_max, limit = _agree(h_md, h_mc)
+        assert chi2 < limit and z_max < 4.5, (measure.__name__, chi2, z_max, limit)
+        chi2_hot, _, limit = _agree(h_hot, h_mc)
+        assert chi2_hot > limit, (measure.__name__, chi2_hot, limit)
 
 
 @pytest.fixture(scope="module")
@@ -123,15 +194,22 @@ def test_bond_and_angle_tables_run_by_lammps_reproduce_the_monte_carlo_distribut
     md = _run_lmp(tmp_path, setup(1.0), 40000, 200, box)
     (tmp_path / "traj.dump").unlink()
     hot = _run_lmp(tmp_path, setup(1.3), 40000, 200, box)  # resolution: the same tables 30 % hotter
-    basis = {chain_bond_lengths: fit.model.bond_basis, chain_bond_angles: fit.model.angle_basis}
-    for measure, spline in basis.items():
-        bins = np.linspace(spline.lower, spline.upper, 13)
-        h_md, h_mc, h_hot = (np.array([np.histogram(x, bins)[0] for x in measure(frames, box, length)], dtype=float)
-                             for frames in (md, mc, hot))
-        chi2, z_max, limit = _agree(h_md, h_mc)
-        assert chi2 < limit and z_max < 4.5, (measure.__name__, chi2, z_max, limit)
-        chi2_hot, _, limit = _agree(h_hot, h_mc)
-        assert chi2_hot > limit, (measure.__name__, chi2_hot, limit)
+    _assert_bonded_like_monte_carlo(fit, box, md, mc, hot)
+
+
+def test_bond_and_angle_tables_run_by_gromacs_reproduce_the_monte_carlo_distributions(chain_model, tmp_path):
+    """The GROMACS tables (bond type 8, angle type 8) of a bonded REM fit, run by `gmx mdrun` (sd
+    integrator at the model temperature), give the bond-length and angle distributions of remlib's
+    Monte Carlo of the same model; the same tables 30 % hotter are told apart."""
+    require(shutil.which("gmx") is not None,
+            "GROMACS (Debian's gromacs, the `gmx` binary) is not installed; `make test` installs it")
+    fit, start, box, _ = chain_model
+    mc = metropolis_particles(start, box, n_frames=300, burn_in=200, thin=5, step_size=0.05, seed=5,
+                              **fit.model.tables(fit.theta)).frames
+    md = _run_gmx(tmp_path / "model", fit, start, box, 1.0, 60000, 200, seed=7)
+    hot = _run_gmx(tmp_path / "hot", fit, start, box, 1.3, 60000, 200, seed=8)
+    assert md.shape == hot.shape == (251, len(start), 3)
+    _assert_bonded_like_monte_carlo(fit, box, md, mc, hot)
 
 
 def test_three_engines_give_the_same_fit():
@@ -207,6 +285,56 @@ def test_md_engines_sample_the_bonded_model_like_monte_carlo(chain_model, engine
                       for frames in (md, mc))
         chi2, z_max, limit = _agree(h_md, h_mc)
         assert chi2 < limit and z_max < 4.5, (engine_name, measure.__name__, chi2, z_max, limit)
+
+
+def _ibi_agreement(g_model, g_target, n_ibi_frames, n_blocks=10):
+    """mean z**2 of g(r) of the final IBI model against the target, and its 99.9 % limit.
+
+    Besides the block errors of the two runs, each bin's error holds the noise that IBI's last
+    update carries over from its last model run (``n_ibi_frames`` frames of the same engine):
+    the check run's block error scaled from its length to that run's."""
+    check = block_standard_error(g_model, n_blocks)
+    error = np.sqrt(block_standard_error(g_target, n_blocks) ** 2 + check**2 * (1 + len(g_model) / n_ibi_frames))
+    keep = error > 0
+    z = (g_model.mean(axis=0)[keep] - g_target.mean(axis=0)[keep]) / error[keep]
+    return float(np.mean(z**2)), _chi2_limit(z.size, n_blocks)
+
+
+@pytest.mark.parametrize("engine_name", ["lammps", "openmm"])
+def test_ibi_with_an_md_engine_corrects_a_wrong_start_to_the_target_g(engine_name):
+    """IBI on frames of LAMMPS or OpenMM, started from a deliberately wrong potential (the LJ
+    potential with twice its depth), ends at a model whose g(r), run by the same engine, matches the
+    g(r) of the target (remlib's Monte Carlo of the LJ fluid, T = 2, rho = 0.5) within statistical
+    error; the g(r) of the wrong start lies far outside the same bound."""
+    from remlib.basis import BSplineBasis
+    from remlib.engines import LammpsEngine, OpenMMEngine
+    from remlib.fluids import lj_potential
+    from remlib.pairrem import PairModel, iterative_boltzmann_inversion
+
+    require_module(*{"openmm": ("openmm", 'pip install "remlib[md]"'),
+                     "lammps": ("lammps", "pip install lammps mpich")}[engine_name])
+    n, m, r_min, n_ibi_frames = 108, 8, 0.8, 150
+    box = np.full(3, (n / DENSITY) ** (1 / 3))
+    target = lj_fluid_frames(n, DENSITY, 1 / BETA, n_frames=100, burn_in=200, thin=4, seed=40).frames
+    model = PairModel(BSplineBasis(r_min, R_CUT, m, vanish_at_upper=True))
+    r = np.linspace(r_min, R_CUT, 400)
+    wrong = np.linalg.lstsq(model.basis(r), 2 * lj_potential(r, shift_at=R_CUT), rcond=None)[0]
+    engine = {"openmm": OpenMMEngine, "lammps": LammpsEngine}[engine_name](burn_in=500, thin=25)
+    with pytest.raises(ValueError, match="theta0 must have 8 entries"):
+        iterative_boltzmann_inversion(target, box, r_cut=R_CUT, n_functions=m, r_min=r_min, theta0=wrong[:-1],
+                                      engine=engine)
+    ibi = iterative_boltzmann_inversion(target, box, r_cut=R_CUT, n_functions=m, r_min=r_min, beta=BETA,
+                                        theta0=wrong, n_iterations=8, n_model_frames=n_ibi_frames, engine=engine,
+                                        seed=41)
+    assert ibi.n_iter == 8 and ibi.history["g_rms"][-1] < ibi.history["g_rms"][0]
+    rng = np.random.default_rng(42)
+    g_target = _rdf_frames(target, box)[0]
+    g_final = _rdf_frames(engine.sample(ibi.model.system(ibi.theta, box, BETA), target[-1:], 200, rng)[0], box)[0]
+    chi2, limit = _ibi_agreement(g_final, g_target, n_ibi_frames)
+    assert chi2 < limit, (engine_name, chi2, limit)
+    g_wrong = _rdf_frames(engine.sample(model.system(wrong, box, BETA), target[-1:], 100, rng)[0], box)[0]
+    chi2_wrong, limit = _ibi_agreement(g_wrong, g_target, n_ibi_frames)
+    assert chi2_wrong > limit, (engine_name, chi2_wrong, limit)
 
 
 def test_platform_choice():
