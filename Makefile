@@ -69,11 +69,15 @@ exec-cache:
 vendor:
 	bash scripts/vendor_js.sh
 
-# the engine tests run Debian's LAMMPS (the `lmp` binary) on tables and dumps remlib writes
+# the engine tests run Debian's LAMMPS (the `lmp` binary) and GROMACS (`gmx`) on tables remlib writes
 engines:
 	@if ! command -v lmp >/dev/null; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends lammps; \
+	fi
+	@if ! command -v gmx >/dev/null; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends gromacs; \
 	fi
 
 # the browser test drives Debian's chromium (no browser download by playwright)

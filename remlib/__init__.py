@@ -19,7 +19,7 @@ The modules follow the book's table of contents, one idea each:
 ``remlib.fluids``         Lennard-Jones fluid and its equation of state
 ``remlib.pairrem``        pair potentials by REM, IBI and force matching
 ``remlib.polymers``       bead-spring chains, bonded REM, dimer liquids
-``remlib.tables``         export to LAMMPS (pair, bond, angle) and GROMACS tables
+``remlib.tables``         export to LAMMPS (pair, bond, angle) and GROMACS (bond, angle) tables
 ``remlib.engines``        samplers of the CG model for REM: Monte Carlo, OpenMM, LAMMPS
 ``remlib.trajectories``   all-atom trajectories of other engines (MDAnalysis) mapped to CG sites
 ``remlib.peptide``        alanine dipeptide in OpenMM, built from internal coordinates
@@ -125,8 +125,10 @@ _PUBLIC = {
     "read_lammps_table": "tables",
     "LammpsTable": "tables",
     "LammpsAngleTable": "tables",
-    "write_gromacs_table": "tables",
-    "read_gromacs_table": "tables",
+    "GromacsTable": "tables",
+    "write_gromacs_bond_table": "tables",
+    "write_gromacs_angle_table": "tables",
+    "read_gromacs_bonded_table": "tables",
     "write_lammps_bond_table": "tables",
     "write_lammps_angle_table": "tables",
     "read_lammps_angle_table": "tables",

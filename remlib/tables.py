@@ -17,12 +17,14 @@ production engine sees the same model.
   model has a hard wall) the potential continues with its tangent plus a stiff
   harmonic wall :math:`\\tfrac{K}{2}d^2` (``d`` the distance from the range); angles in
   degrees over ``[0, 180]``, angle forces :math:`-\\mathrm dU/\\mathrm d\\vartheta` per degree.
-* GROMACS (tabulated user interactions, ``table.xvg``): seven columns
-  ``r, f, -f', g, -g', h, -h'`` from ``r = 0`` in steps of ``spacing``; the potential
-  goes into the repulsion columns ``h, -h'`` (use ``C6 = 0, C12 = 1``).  Below
-  ``r_min`` it is continued linearly with the force at ``r_min`` (GROMACS tables start
-  at 0).  GROMACS 2020 and later cannot run tabulated non-bonded potentials (the Verlet
-  scheme has no user tables); see :func:`write_gromacs_table`.
+* GROMACS tabulated bonds and angles (bond type 8 or 9, angle type 8 with table number
+  ``n`` and force constant 1 in the topology; ``gmx mdrun -tableb table_b0.xvg
+  table_a0.xvg``): three columns ``x, V, -V'``, bonds from ``r = 0`` (GROMACS requires
+  it; a longer bond stops ``mdrun``), angles in degrees over ``[0, 180]`` with forces per
+  degree; outside the fitted range the same tangent and wall as in the LAMMPS tables.
+  GROMACS 2020 and later cannot run tabulated pair potentials (the Verlet scheme takes
+  only cut-off and PME Lennard-Jones), so pair potentials go to LAMMPS or OpenMM
+  (:mod:`remlib.engines`).
 
 A pair potential that does not vanish at ``r_cut`` jumps there: Monte Carlo feels the
 step, MD does not, so an engine would run a different model from the one REM
@@ -32,16 +34,19 @@ optimised.  The writers warn with the size of the jump in :math:`k_BT`; fits wit
 Values are in the model's reduced units times ``length`` and ``energy`` (e.g.
 ``length=0.34`` nm and ``energy=0.996`` kJ/mol for argon).
 """
+import os
+import re
 import warnings
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from remlib._validation import as_path, as_positive_int, as_positive_scalar, check_memory
+from remlib._validation import as_path, as_positive_int, as_positive_scalar
 
 __all__ = ["LammpsTable", "LammpsAngleTable", "write_lammps_table", "read_lammps_table", "write_lammps_bond_table", "write_lammps_angle_table",
-           "read_lammps_angle_table", "write_gromacs_table", "read_gromacs_table", "continued_design",
+           "read_lammps_angle_table", "GromacsTable", "write_gromacs_bond_table", "write_gromacs_angle_table",
+           "read_gromacs_bonded_table", "continued_design",
            "pair_repulsion", "harmonic_wall", "pair_energy_force", "bonded_energy_force", "cutoff_jump"]
 
 #: Where a LAMMPS pair table starts, as a fraction of r_min (the repulsion there is ~4000 A).
@@ -188,10 +193,41 @@ def _continued_derivative(basis, x, above=False):
     return derivative
 
 
-def bond_grid(basis, n_points, margin=0.5):
-    """Even grid over a bond basis' range widened by ``margin`` times its width (from at least lower / 10)."""
+def bond_grid(basis, n_points, margin=0.5, from_zero=False):
+    """Even grid over a bond basis' range widened by ``margin`` times its width (from at least lower / 10).
+
+    With ``from_zero`` the grid starts at 0 instead (GROMACS bond tables must).
+    """
     width = basis.upper - basis.lower
-    return np.linspace(max(basis.lower - margin * width, 0.1 * basis.lower), basis.upper + margin * width, n_points)
+    start = 0.0 if from_zero else max(basis.lower - margin * width, 0.1 * basis.lower)
+    return np.linspace(start, basis.upper + margin * width, n_points)
+
+
+def _bonded_columns(result, kind, x, length=1.0, energy=1.0):
+    """Energy, force and header comment of a bonded fit's ``kind`` ("bond" or "angle") potential on ``x``.
+
+    ``x`` holds bond lengths in model units or angles in degrees; the energies are scaled
+    by ``energy`` and the forces are :math:`-\\mathrm dU/\\mathrm dr` in ``energy / length``
+    or :math:`-\\mathrm dU/\\mathrm d\\vartheta` per degree.  Outside the fitted range the
+    potential continues with its tangent plus the wall of :func:`harmonic_wall`.  The
+    LAMMPS and GROMACS writers share it.
+    """
+    model = _bonded_model_of(result)
+    theta_bond, theta_angle = model.split(result.theta)
+    method = getattr(result, "method", "fit")
+    if kind == "bond":
+        basis = model.bond_basis
+        u, f = bonded_energy_force(basis, theta_bond, x)
+        comment = (f"bond potential from remlib ({method}); u and f = -du/dr; outside the fitted range "
+                   f"[{basis.lower * length:.6g}, {basis.upper * length:.6g}] tangent plus a harmonic wall "
+                   f"K = {WALL * energy / length**2:g}")
+        return u * energy, f * energy / length, comment
+    basis = model.angle_basis
+    u, f = bonded_energy_force(basis, theta_angle, np.radians(x))
+    comment = (f"angle potential from remlib ({method}); angle in degrees, u, and f = -du/dangle per degree; "
+               f"outside the fitted range [{np.degrees(basis.lower):.6g}, {np.degrees(basis.upper):.6g}] tangent "
+               f"plus a harmonic wall K = {WALL * energy:g} per rad^2")
+    return u * energy, f * energy * np.pi / 180, comment
 
 
 def cutoff_jump(model, theta):
@@ -371,14 +407,9 @@ def write_lammps_bond_table(path, result, *, n_points=2000, keyword="BOND", leng
     energy = as_positive_scalar(energy, "energy")
     margin = as_positive_scalar(margin, "margin", allow_zero=True)
     _check_keyword(keyword)
-    model = _bonded_model_of(result)
-    basis, theta = model.bond_basis, model.split(result.theta)[0]
-    r = bond_grid(basis, n_points, margin)
-    u, f = bonded_energy_force(basis, theta, r)
-    comment = (f"bond potential from remlib ({getattr(result, 'method', 'fit')}); u and f = -du/dr; outside the "
-               f"fitted range [{basis.lower * length:.6g}, {basis.upper * length:.6g}] tangent plus a harmonic wall "
-               f"K = {WALL * energy / length**2:g}")
-    return write_section(path, comment, keyword, f"N {n_points}", r * length, u * energy, f * energy / length)
+    r = bond_grid(_bonded_model_of(result).bond_basis, n_points, margin)
+    u, f, comment = _bonded_columns(result, "bond", r, length, energy)
+    return write_section(path, comment, keyword, f"N {n_points}", r * length, u, f)
 
 
 def write_lammps_angle_table(path, result, *, n_points=1801, keyword="ANGLE", energy=1.0):
@@ -428,15 +459,9 @@ def write_lammps_angle_table(path, result, *, n_points=1801, keyword="ANGLE", en
     n_points = as_positive_int(n_points, "n_points", minimum=2, maximum=10**7)
     energy = as_positive_scalar(energy, "energy")
     _check_keyword(keyword)
-    model = _bonded_model_of(result)
-    basis, theta = model.angle_basis, model.split(result.theta)[1]
-    angle = np.linspace(0.0, np.pi, n_points)
-    u, f = bonded_energy_force(basis, theta, angle)
-    comment = (f"angle potential from remlib ({getattr(result, 'method', 'fit')}); angle in degrees, u, and "
-               f"f = -du/dangle per degree; outside the fitted range [{np.degrees(basis.lower):.6g}, "
-               f"{np.degrees(basis.upper):.6g}] tangent plus a harmonic wall K = {WALL * energy:g} per rad^2")
-    return write_section(path, comment, keyword, f"N {n_points}", np.degrees(angle), u * energy,
-                          f * energy * np.pi / 180)
+    degrees = np.linspace(0.0, 180.0, n_points)
+    u, f, comment = _bonded_columns(result, "angle", degrees, energy=energy)
+    return write_section(path, comment, keyword, f"N {n_points}", degrees, u, f)
 
 
 @dataclass(frozen=True)
@@ -592,31 +617,49 @@ def read_lammps_angle_table(path, keyword=None):
     return LammpsAngleTable(table.keyword, table.r, table.energy, table.force)
 
 
-def write_gromacs_table(path, potential, *, spacing=0.002, extension=1.0, length=1.0, energy=1.0, beta=1.0):
-    """Write ``potential`` as a GROMACS tabulated-interaction file (``table.xvg``).
+_GROMACS_SUFFIX = {"bond": "b", "angle": "a"}
 
-    Columns ``r, f, -f', g, -g', h, -h'`` from 0 to ``r_cut + extension`` (in output
-    units) with step ``spacing``: f = g = 0, h = u, -h' = -u' (zero beyond r_cut).
 
-    GROMACS 2020 and later cannot run tabulated non-bonded (pair) potentials: the group
-    cut-off scheme was removed and the Verlet scheme takes only plain cut-off and PME
-    Lennard-Jones.  This file is for GROMACS 2019 and older (``cutoff-scheme = group``);
-    the call warns.  What works: tabulated *bonded* interactions (bond type 8/9, angle
-    type 8, dihedral type 8) in current GROMACS; pair potentials go to LAMMPS
-    (:func:`write_lammps_table`), OpenMM or HOOMD (see :mod:`remlib.engines`).
+def _gromacs_table_name(path, kinds=("bond", "angle")):
+    """``(kind, n)`` of a GROMACS table path ``..._b<n>.xvg`` or ``..._a<n>.xvg`` of one of ``kinds``."""
+    match = re.fullmatch(r".*_([ab])(\d+)\.xvg", os.path.basename(path))
+    kind = {"b": "bond", "a": "angle"}[match.group(1)] if match else None
+    if kind not in kinds:
+        endings = " or ".join(f"_{_GROMACS_SUFFIX[k]}<n>.xvg (a {k} table)" for k in kinds)
+        raise ValueError(f"path must end in {endings}, n the table number of the topology: gmx mdrun -tableb "
+                         f"finds a table by that ending (e.g. table_b0.xvg for bond table 0); got {path!r}")
+    return kind, int(match.group(2))
+
+
+def _write_xvg(path, comment, x, u, f):
+    """Write a three-column GROMACS table ``x u f`` with a ``#`` comment line; return ``path``."""
+    lines = [f"# {comment}"] + [f"{a:.12g} {b:.12g} {c:.12g}" for a, b, c in zip(x, u, f)]
+    with open(path, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path
+
+
+def write_gromacs_bond_table(path, result, *, n_points=2000, length=1.0, energy=1.0, margin=0.5):
+    """Write the bond potential of a bonded fit as a GROMACS tabulated-bond file ``table_b<n>.xvg``.
+
+    Three columns :math:`r`, :math:`V(r)`, :math:`-V'(r)` on ``n_points`` even steps from
+    :math:`r = 0` (GROMACS requires it) to the fitted range's upper end plus ``margin``
+    times its width; a longer bond stops ``mdrun``.  Outside the fitted range the
+    potential continues with its tangent plus the wall of :func:`harmonic_wall`, as in
+    :func:`write_lammps_bond_table`.  In the topology use bonds of type 8 (with
+    exclusions) or 9 with table number ``n`` and force constant 1
+    (``i j 8 n 1.0``), and run ``gmx mdrun -tableb table_b<n>.xvg``.
 
     Parameters
     ----------
     path : str or path-like
-    potential : PairPotentialResult
-    spacing : float
-        Step of the distances, in output units (0.002 nm is GROMACS's default).
-    extension : float
-        How far beyond ``r_cut`` the table runs, in output units (``table-extension``).
+        Ends in ``_b<n>.xvg``, ``n`` the table number of the topology.
+    result : BondedResult
+    n_points : int
     length, energy : float
-        Unit conversion factors applied to r and u (forces get ``energy / length``).
-    beta : float
-        :math:`1/k_BT` of the model, used to report a jump at ``r_cut`` in :math:`k_BT`.
+        Unit conversion factors (GROMACS wants nm and kJ/mol; forces get ``energy / length``).
+    margin : float
+        Extra range beyond the fitted upper end, as a fraction of the fitted range.
 
     Returns
     -------
@@ -626,59 +669,121 @@ def write_gromacs_table(path, potential, *, spacing=0.002, extension=1.0, length
     Raises
     ------
     TypeError, ValueError
-        A bad argument (``potential`` not a pair fit, a non-positive spacing, ...).
-
-    Warns
-    -----
-    UserWarning
-        Always (the GROMACS version issue above), and if the potential jumps at ``r_cut``.
+        A bad argument (``result`` not a bonded fit, a file name GROMACS would not find, ...).
 
     Examples
     --------
     >>> import tempfile, os
     >>> from remlib.basis import BSplineBasis
-    >>> from remlib.pairrem import PairModel, PairPotentialResult
-    >>> model = PairModel(BSplineBasis(0.9, 2.5, 6, vanish_at_upper=True))
-    >>> fit = PairPotentialResult("rem", model, np.array([3.0, 0.5, -1.0, -0.3, -0.1, 0.0]), None, None)
-    >>> import warnings
-    >>> with warnings.catch_warnings(record=True):   # the GROMACS-version warning
-    ...     path = write_gromacs_table(os.path.join(tempfile.mkdtemp(), "table.xvg"), fit, spacing=0.01)
-    >>> read_gromacs_table(path).shape
-    (351, 7)
+    >>> from remlib.polymers import BondedModel, BondedResult
+    >>> from remlib.montecarlo import tabulate_pair
+    >>> pair = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 1.0, r_min=0.7, r_cut=2 ** (1 / 6))
+    >>> model = BondedModel(BSplineBasis(0.9, 1.1, 5), BSplineBasis(1.5, 3.0, 5), pair, 4)
+    >>> fit = BondedResult("rem", model, np.array([2.0, 0.0, -0.5, 1.0, 1.0, 0.5, 0.0, 0.2]))
+    >>> path = write_gromacs_bond_table(os.path.join(tempfile.mkdtemp(), "table_b0.xvg"), fit, n_points=121)
+    >>> table = read_gromacs_bonded_table(path)
+    >>> table.kind, table.number, float(table.x[0]), round(float(table.x[-1]), 3)
+    ('bond', 0, 0.0, 1.2)
     """
     path = as_path(path)
-    spacing = as_positive_scalar(spacing, "spacing")
-    extension = as_positive_scalar(extension, "extension", allow_zero=True)
+    _gromacs_table_name(path, ("bond",))
+    n_points = as_positive_int(n_points, "n_points", minimum=2, maximum=10**7)
     length = as_positive_scalar(length, "length")
     energy = as_positive_scalar(energy, "energy")
-    beta = as_positive_scalar(beta, "beta")
-    model = _model_of(potential)
-    warnings.warn("GROMACS 2020 and later cannot run tabulated non-bonded potentials (Verlet scheme); this table "
-                  "needs GROMACS <= 2019 with cutoff-scheme = group. Run pair potentials with LAMMPS "
-                  "(write_lammps_table), OpenMM or HOOMD; GROMACS runs tabulated bonded interactions.",
-                  UserWarning, stacklevel=2)
-    _warn_jump(potential, model, beta)
-    check_memory("spacing", spacing, 8 * 8 * (model.r_cut * length + extension) / spacing)
-    r_out = np.arange(0.0, model.r_cut * length + extension + 0.5 * spacing, spacing)
-    r = r_out / length
-    u = np.zeros_like(r)
-    f = np.zeros_like(r)
-    inside = (r >= model.r_min) & (r <= model.r_cut)
-    u[inside], f[inside] = pair_energy_force(model, potential.theta, r[inside])
-    below = r < model.r_min
-    u_min, f_min = (v[0] for v in pair_energy_force(model, potential.theta, np.array([model.r_min])))
-    u[below] = u_min + f_min * (model.r_min - r[below])
-    f[below] = f_min
-    zero = np.zeros_like(r)
-    table = np.column_stack([r_out, zero, zero, zero, zero, u * energy, f * energy / length])
-    header = (f"# pair potential from remlib ({getattr(potential, 'method', 'fit')}): columns r, f, -f', g, -g', "
-              "h, -h'; potential in h (use C6 = 0, C12 = 1)")
-    np.savetxt(path, table, fmt="%.10e", header=header, comments="")
-    return path
+    margin = as_positive_scalar(margin, "margin", allow_zero=True)
+    r = bond_grid(_bonded_model_of(result).bond_basis, n_points, margin, from_zero=True)
+    u, f, comment = _bonded_columns(result, "bond", r, length, energy)
+    return _write_xvg(path, comment, r * length, u, f)
 
 
-def read_gromacs_table(path):
-    """Read a GROMACS table (7 columns, '#' and '@' lines skipped).
+def write_gromacs_angle_table(path, result, *, n_points=1801, energy=1.0):
+    """Write the angle potential of a bonded fit as a GROMACS tabulated-angle file ``table_a<n>.xvg``.
+
+    Three columns: the angle :math:`\\vartheta` in degrees from 0 to 180 (GROMACS requires
+    the whole range), :math:`U(\\vartheta)` and :math:`-\\mathrm dU/\\mathrm d\\vartheta` per
+    degree (GROMACS converts to radians); outside the fitted range the potential continues
+    with its tangent plus the wall of :func:`harmonic_wall`, as in
+    :func:`write_lammps_angle_table`.  In the topology use angles of type 8 with table
+    number ``n`` and force constant 1 (``i j k 8 n 1.0``), and run ``gmx mdrun -tableb
+    table_a<n>.xvg``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Ends in ``_a<n>.xvg``, ``n`` the table number of the topology.
+    result : BondedResult
+    n_points : int
+        Table points from 0 to 180 degrees (1801: a tenth of a degree apart).
+    energy : float
+        Unit conversion factor applied to energies and forces (GROMACS wants kJ/mol).
+
+    Returns
+    -------
+    str
+        ``path``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        A bad argument (``result`` not a bonded fit, a file name GROMACS would not find, ...).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from remlib.basis import BSplineBasis
+    >>> from remlib.polymers import BondedModel, BondedResult
+    >>> from remlib.montecarlo import tabulate_pair
+    >>> pair = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 1.0, r_min=0.7, r_cut=2 ** (1 / 6))
+    >>> model = BondedModel(BSplineBasis(0.9, 1.1, 5), BSplineBasis(1.5, 3.0, 5), pair, 4)
+    >>> fit = BondedResult("rem", model, np.array([2.0, 0.0, -0.5, 1.0, 1.0, 0.5, 0.0, 0.2]))
+    >>> path = write_gromacs_angle_table(os.path.join(tempfile.mkdtemp(), "cg_a1.xvg"), fit, n_points=181)
+    >>> table = read_gromacs_bonded_table(path)
+    >>> table.kind, table.number, table.x[[0, -1]].tolist()
+    ('angle', 1, [0.0, 180.0])
+    """
+    path = as_path(path)
+    _gromacs_table_name(path, ("angle",))
+    n_points = as_positive_int(n_points, "n_points", minimum=2, maximum=10**7)
+    energy = as_positive_scalar(energy, "energy")
+    degrees = np.linspace(0.0, 180.0, n_points)
+    u, f, comment = _bonded_columns(result, "angle", degrees, energy=energy)
+    return _write_xvg(path, comment, degrees, u, f)
+
+
+@dataclass(frozen=True)
+class GromacsTable:
+    """A GROMACS tabulated bond or angle, as read by :func:`read_gromacs_bonded_table`.
+
+    Attributes
+    ----------
+    kind : {"bond", "angle"}
+        From the file name (``_b<n>.xvg`` or ``_a<n>.xvg``).
+    number : int
+        The table number ``n`` of the topology.
+    x : ndarray, shape (n_points,)
+        Distances from 0, or angles in degrees from 0 to 180.
+    energy, force : ndarray, shape (n_points,)
+        :math:`V(x)` and :math:`-V'(x)` (per degree for angles).
+
+    Examples
+    --------
+    >>> flat = GromacsTable("angle", 0, np.array([0.0, 180.0]), np.zeros(2), np.zeros(2))
+    >>> flat.kind, flat.x.tolist()
+    ('angle', [0.0, 180.0])
+    """
+
+    kind: str
+    number: int
+    x: np.ndarray
+    energy: np.ndarray
+    force: np.ndarray
+
+
+def read_gromacs_bonded_table(path):
+    """Read a GROMACS tabulated bond (``_b<n>.xvg``) or angle (``_a<n>.xvg``) file.
+
+    Checks what ``gmx mdrun`` checks: three finite columns (``#`` and ``@`` lines
+    skipped), evenly spaced increasing ``x``, bonds from 0 and angles from 0 to 180 degrees.
 
     Parameters
     ----------
@@ -686,32 +791,35 @@ def read_gromacs_table(path):
 
     Returns
     -------
-    ndarray, shape (n, 7)
-        Columns ``r, f, -f', g, -g', h, -h'``.
+    GromacsTable
+        ``kind``, ``number`` and the arrays ``x``, ``energy``, ``force``.
 
     Raises
     ------
     ValueError
-        Not 7 finite columns, or distances that do not start at 0 and increase uniformly
-        (naming the file and the line).
+        A file name without ``_b<n>.xvg`` or ``_a<n>.xvg``, or a malformed table (naming the
+        file and, for a bad row, the line).
     TypeError
         ``path`` is not a path.
 
     Examples
     --------
     >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "table.xvg")
-    >>> _ = open(path, "w").write("0.0 0 0 0 0 1.0 2.0\\n0.1 0 0 0 0 0.8 1.5\\n")
-    >>> read_gromacs_table(path)[:, 5].tolist()
-    [1.0, 0.8]
+    >>> path = os.path.join(tempfile.mkdtemp(), "table_b2.xvg")
+    >>> _ = open(path, "w").write("# harmonic\\n0.0 0.5 1.0\\n1.0 0.0 0.0\\n2.0 0.5 -1.0\\n")
+    >>> table = read_gromacs_bonded_table(path)
+    >>> table.kind, table.number, table.energy.tolist()
+    ('bond', 2, [0.5, 0.0, 0.5])
     """
     path = as_path(path)
+    kind, number = _gromacs_table_name(path)
     with open(path) as handle:
-        numbered = [(number + 1, line) for number, line in enumerate(handle)
-                    if line.strip() and line.lstrip()[0] not in "#@"]
-    data = _parse_rows(path, numbered, ("r", "f", "-f'", "g", "-g'", "h", "-h'"))
-    if data.shape[0] < 2:
-        raise ValueError(f"{path}: a GROMACS table needs at least two rows")
-    if not np.allclose(np.diff(data[:, 0]), data[1, 0] - data[0, 0]) or data[0, 0] != 0.0:
-        raise ValueError(f"{path}: the distances must start at 0 with uniform spacing")
-    return data
+        numbered = [(k + 1, line) for k, line in enumerate(handle) if line.strip() and line.lstrip()[0] not in "#@"]
+    data = _parse_rows(path, numbered, ("r", "energy", "force"))
+    x = data[:, 0]
+    if x.size < 2 or not np.allclose(np.diff(x), x[1] - x[0], rtol=5e-3, atol=0.0):
+        raise ValueError(f"{path}: a GROMACS table needs at least two rows with evenly spaced x")
+    if x[0] != 0.0 or (kind == "angle" and x[-1] != 180.0):
+        expected = "start at 0" if kind == "bond" else "run from 0 to 180 degrees"
+        raise ValueError(f"{path}: the {kind} table must {expected}, got {x[0]:g} to {x[-1]:g}")
+    return GromacsTable(kind, number, x, data[:, 1], data[:, 2])

@@ -93,13 +93,13 @@ def _universe(tmp):
 
 
 def _table_file(tmp, kind):
-    path = Path(tmp) / f"table.{kind}"
+    path = Path(tmp) / ("table_b0.xvg" if kind == "gromacs" else f"table.{kind}")
     if not path.exists() and kind == "angle":
         remlib.write_lammps_angle_table(path, _bonded_result(), n_points=181)
+    elif not path.exists() and kind == "gromacs":
+        remlib.write_gromacs_bond_table(path, _bonded_result(), n_points=50)
     elif not path.exists():
-        writer = remlib.write_lammps_table if kind == "lammps" else remlib.write_gromacs_table
-        options = {"n_points": 20} if kind == "lammps" else {"spacing": 0.05}
-        writer(path, _pair_result(), **options)
+        remlib.write_lammps_table(path, _pair_result(), n_points=20)
     return str(path)
 
 
@@ -262,10 +262,12 @@ def baselines(tmp):
             path=str(Path(tmp) / "out.table"), potential=_pair_result(), n_points=20, keyword="REM", length=1.0,
             energy=1.0)),
         "read_lammps_table": (_api("read_lammps_table"), dict(path=_table_file(tmp, "lammps"), keyword=None)),
-        "write_gromacs_table": (_api("write_gromacs_table"), dict(
-            path=str(Path(tmp) / "out.xvg"), potential=_pair_result(), spacing=0.05, extension=1.0, length=1.0,
-            energy=1.0)),
-        "read_gromacs_table": (_api("read_gromacs_table"), dict(path=_table_file(tmp, "xvg"))),
+        "write_gromacs_bond_table": (_api("write_gromacs_bond_table"), dict(
+            path=str(Path(tmp) / "out_b0.xvg"), result=_bonded_result(), n_points=50, length=1.0, energy=1.0,
+            margin=0.5)),
+        "write_gromacs_angle_table": (_api("write_gromacs_angle_table"), dict(
+            path=str(Path(tmp) / "out_a0.xvg"), result=_bonded_result(), n_points=181, energy=1.0)),
+        "read_gromacs_bonded_table": (_api("read_gromacs_bonded_table"), dict(path=_table_file(tmp, "gromacs"))),
         "write_lammps_bond_table": (_api("write_lammps_bond_table"), dict(
             path=str(Path(tmp) / "bond.table"), result=_bonded_result(), n_points=50, keyword="BOND", length=1.0,
             energy=1.0, margin=0.5)),
@@ -357,7 +359,7 @@ VALID_THERE = {
 ALIASES = {("SeparableBasis", "first"): r"bases\[0\]", ("SeparableBasis", "second"): r"bases\[1\]"}
 #: names the baselines cannot give: not reached by the probe (constructors without a cheap call, OpenMM runs,
 #: interactive widgets, dataclasses that only hold results)
-NOT_PROBED = {"Basis", "Ensemble", "EnsembleAverages", "Table", "PairList", "LammpsTable", "LammpsAngleTable", "REMResult", "PathEntropyResult", "PairPotentialResult", "SampleEstimate",
+NOT_PROBED = {"Basis", "Ensemble", "EnsembleAverages", "Table", "PairList", "LammpsTable", "LammpsAngleTable", "GromacsTable", "REMResult", "PathEntropyResult", "PairPotentialResult", "SampleEstimate",
               "PMFResult", "InformationDecomposition", "IdealCGChain", "BlockSpinMapping", "ParameterEstimate",
               "MeanForceResult", "ThermoEstimate", "JZGState", "MonteCarloResult", "BondedResult", "DimerLiquid",
               "PeptideTrajectory", "BasinPopulations", "alanine_dipeptide_system",

@@ -1,5 +1,6 @@
 """LAMMPS and GROMACS table export: files parse back, forces equal -dU/dr, the continuation
-below r_min and outside the bonded ranges is smooth, jumps and GROMACS pair tables warn."""
+below r_min and outside the bonded ranges is smooth (the tangent plus a harmonic wall, in closed
+form), jumps at the cutoff warn, GROMACS bonded tables hold what GROMACS requires."""
 import warnings
 
 import numpy as np
@@ -11,11 +12,13 @@ from remlib.montecarlo import tabulate_pair
 from remlib.pairrem import PairModel, PairPotentialResult
 from remlib.polymers import BondedModel, BondedResult
 from remlib.tables import (
+    WALL,
     continued_design,
-    read_gromacs_table,
+    read_gromacs_bonded_table,
     read_lammps_angle_table,
     read_lammps_table,
-    write_gromacs_table,
+    write_gromacs_angle_table,
+    write_gromacs_bond_table,
     write_lammps_angle_table,
     write_lammps_bond_table,
     write_lammps_table,
@@ -103,25 +106,6 @@ def test_jump_at_the_cutoff_warns_in_kbt(tmp_path):
         write_lammps_table(tmp_path / "jump.table", fit, n_points=50, beta=2.0)
 
 
-def test_gromacs_table_warns_and_holds_the_potential(fit, tmp_path):
-    with pytest.warns(UserWarning, match="GROMACS 2020 and later cannot run tabulated non-bonded"):
-        path = write_gromacs_table(tmp_path / "table.xvg", fit, spacing=0.002, extension=1.0)
-    data = read_gromacs_table(path)
-    r, u, f = data[:, 0], data[:, 5], data[:, 6]
-    np.testing.assert_allclose(np.diff(r), 0.002)
-    assert r[0] == 0.0 and r[-1] == pytest.approx(3.5)
-    assert np.all(data[:, 1:5] == 0.0)
-    inside = (r >= 0.85) & (r <= 2.5)
-    np.testing.assert_allclose(u[inside], fit.model.potential(r[inside], fit.theta), rtol=1e-9, atol=1e-10)
-    smooth = (r > 0.87) & (r < 2.48)
-    du = np.gradient(u, r)
-    np.testing.assert_allclose(f[smooth], -du[smooth], atol=2e-3 * np.abs(f).max())
-    assert np.all(u[r > 2.5] == 0.0) and np.all(f[r > 2.5] == 0.0)
-    below = r < 0.85  # linear continuation: constant force, continuous energy
-    assert np.all(f[below] == f[inside][0])
-    assert u[below][-1] == pytest.approx(u[inside][0] + f[inside][0] * (0.85 - r[below][-1]))
-
-
 def test_continued_design_is_the_tangent():
     basis = BSplineBasis(1.0, 2.0, 6)
     theta = np.array([3.0, -1.0, 0.5, 2.0, -0.5, 1.0])
@@ -169,13 +153,73 @@ def test_angle_table_in_degrees(bonded, tmp_path):
     np.testing.assert_allclose(f[away], -du[away], atol=1e-2 * np.abs(f[inside]).max())
 
 
+def test_gromacs_bond_table_from_zero_with_the_tangent_and_wall(bonded, tmp_path):
+    """Bond table: from r = 0 (GROMACS requires it) to the upper end plus half the fitted range,
+    the harmonic bond 200 (r - 1)^2 (up to a constant) inside the fitted range [0.85, 1.15],
+    outside it the closed form u(e) + u'(e)(r - e) + K/2 (r - e)^2 from the nearer edge e;
+    converted to other units by length and energy."""
+    length, energy = 0.5, 2.5
+    table = read_gromacs_bonded_table(write_gromacs_bond_table(tmp_path / "cg_b3.xvg", bonded, n_points=1301,
+                                                                length=length, energy=energy))
+    assert (table.kind, table.number) == ("bond", 3)
+    r, u, f = table.x / length, table.energy / energy, table.force * length / energy
+    assert r[0] == 0.0 and r[-1] == pytest.approx(1.3)
+    np.testing.assert_allclose(np.diff(r), 0.001, rtol=1e-9)
+    constant = bonded.bond_potential(np.array([1.0]))[0]
+    exact_u = 200 * (r - 1) ** 2 + constant
+    for edge, outside in ((0.85, r < 0.85), (1.15, r > 1.15)):
+        d = r[outside] - edge
+        exact_u[outside] = 200 * (edge - 1) ** 2 + constant + 400 * (edge - 1) * d + 0.5 * WALL * d**2
+    np.testing.assert_allclose(u, exact_u, rtol=1e-9, atol=1e-6)
+    # the force column is -dU/dr (central differences of the file's own energies, away from the kinks)
+    du = np.gradient(u, r)
+    away = _away_from(r, [0.85, 1.15])
+    np.testing.assert_allclose(f[away], -du[away], atol=1e-6 * np.abs(f).max())
+    # the same potential as the LAMMPS bond table where both are tabulated
+    lammps = read_lammps_table(write_lammps_bond_table(tmp_path / "bond.table", bonded, n_points=601))
+    np.testing.assert_allclose(np.interp(lammps.r, r, u), lammps.energy, atol=1e-3 * np.ptp(lammps.energy))
+
+
+def test_gromacs_angle_table_in_degrees_from_0_to_180(bonded, tmp_path):
+    """Angle table: exactly 0 to 180 degrees (GROMACS compares the ends exactly), energies scaled
+    by energy, forces per degree; the same columns as the LAMMPS angle table on the same grid."""
+    path = write_gromacs_angle_table(tmp_path / "table_a0.xvg", bonded, n_points=1801, energy=2.0)
+    rows = [line.split() for line in open(path) if not line.startswith("#")]
+    assert rows[0][0] == "0" and rows[-1][0] == "180"
+    table = read_gromacs_bonded_table(path)
+    assert (table.kind, table.number) == ("angle", 0)
+    lammps = read_lammps_angle_table(write_lammps_angle_table(tmp_path / "angle.table", bonded, n_points=1801))
+    np.testing.assert_array_equal(table.x, lammps.angle)
+    np.testing.assert_allclose(table.energy, 2.0 * lammps.energy, rtol=1e-11)
+    np.testing.assert_allclose(table.force, 2.0 * lammps.force, rtol=1e-11)
+    radians = np.radians(table.x)
+    inside = (radians >= 1.6) & (radians <= 3.0)
+    np.testing.assert_allclose(table.energy[inside], 2.0 * bonded.angle_potential(radians[inside]), atol=1e-9)
+    du = np.gradient(table.energy, table.x)  # per degree
+    away = _away_from(table.x, np.degrees([1.6, 3.0]))
+    np.testing.assert_allclose(table.force[away], -du[away], atol=1e-2 * np.abs(table.force[inside]).max())
+
+
 def test_bad_export_input(fit, bonded, tmp_path):
     with pytest.raises(ValueError, match="keyword"):
         write_lammps_table(tmp_path / "x", fit, keyword="two words")
     with pytest.raises(ValueError, match="r_inner"):
         write_lammps_table(tmp_path / "x", fit, r_inner=1.0)
-    with pytest.raises(TypeError, match="PairPotentialResult"):
-        write_gromacs_table(tmp_path / "x", object())
+    with pytest.raises(TypeError, match="BondedResult"):
+        write_gromacs_bond_table(tmp_path / "table_b0.xvg", fit)
+    with pytest.raises(ValueError, match=r"_b<n>.xvg \(a bond table\).*got '.*table_a0.xvg'"):
+        write_gromacs_bond_table(tmp_path / "table_a0.xvg", bonded)  # mdrun -tableb would not find it
+    with pytest.raises(ValueError, match=r"_a<n>.xvg"):
+        write_gromacs_angle_table(tmp_path / "angle.xvg", bonded)
+    (tmp_path / "table_b0.xvg").write_text("0.1 0 0\n0.2 0 0\n")
+    with pytest.raises(ValueError, match="bond table must start at 0"):
+        read_gromacs_bonded_table(tmp_path / "table_b0.xvg")
+    (tmp_path / "table_a0.xvg").write_text("0 0 0\n90 0 0\n")
+    with pytest.raises(ValueError, match="from 0 to 180 degrees"):
+        read_gromacs_bonded_table(tmp_path / "table_a0.xvg")
+    (tmp_path / "table_a1.xvg").write_text("0 0 0\n10 0 0\n180 0 0\n")
+    with pytest.raises(ValueError, match="evenly spaced"):
+        read_gromacs_bonded_table(tmp_path / "table_a1.xvg")
     with pytest.raises(TypeError, match="BondedResult"):
         write_lammps_bond_table(tmp_path / "x", fit)
     with pytest.raises(TypeError, match="PairPotentialResult"):

@@ -242,18 +242,18 @@ def test_lammps_reader_refuses_bad_rows_naming_file_and_line(tmp_path, rows, mat
 
 @pytest.mark.parametrize("bad, match", [("nan", "line 4: NaN or infinite"), ("0.005", "line 4: distances must increase")])
 def test_gromacs_reader_refuses_bad_rows_naming_file_and_line(tmp_path, bad, match):
-    from remlib.tables import read_gromacs_table
+    from remlib.tables import read_gromacs_bonded_table
 
-    rows = [[0.0] * 7, [0.01] + [1.0] * 6, [0.02] + [1.0] * 6, [0.03] + [1.0] * 6]
-    rows[2][0 if bad != "nan" else 5] = float(bad)
-    path = tmp_path / "table.xvg"
+    rows = [[0.0] * 3, [0.01, 1.0, 1.0], [0.02, 1.0, 1.0], [0.03, 1.0, 1.0]]
+    rows[2][0 if bad != "nan" else 1] = float(bad)
+    path = tmp_path / "table_b0.xvg"
     path.write_text("# header\n" + "\n".join(" ".join(map(str, row)) for row in rows) + "\n")
     with pytest.raises(ValueError, match=f"{path}, {match}"):
-        read_gromacs_table(path)
+        read_gromacs_bonded_table(path)
 
 
 @pytest.mark.timeout(60)  # before the fix, reading the pipe's descriptor blocked for ever
-@pytest.mark.parametrize("reader", ["read_lammps_table", "read_gromacs_table"])
+@pytest.mark.parametrize("reader", ["read_lammps_table", "read_gromacs_bonded_table"])
 def test_table_readers_refuse_an_int_path_instead_of_closing_a_file_descriptor(reader):
     import os
 
