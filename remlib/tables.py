@@ -44,10 +44,10 @@ import numpy as np
 
 from remlib._validation import as_path, as_positive_int, as_positive_scalar
 
-__all__ = ["LammpsTable", "LammpsAngleTable", "write_lammps_table", "read_lammps_table", "write_lammps_bond_table", "write_lammps_angle_table",
-           "read_lammps_angle_table", "GromacsTable", "write_gromacs_bond_table", "write_gromacs_angle_table",
-           "read_gromacs_bonded_table", "continued_design",
-           "pair_repulsion", "harmonic_wall", "pair_energy_force", "bonded_energy_force", "cutoff_jump"]
+__all__ = ["LammpsTable", "LammpsAngleTable", "write_lammps_table", "read_lammps_table", "write_lammps_bond_table",
+           "write_lammps_angle_table", "read_lammps_angle_table", "GromacsTable", "write_gromacs_bond_table",
+           "write_gromacs_angle_table", "read_gromacs_bonded_table", "continued_design", "pair_repulsion",
+           "harmonic_wall", "pair_energy_force", "bonded_energy_force", "cutoff_jump"]
 
 #: Where a LAMMPS pair table starts, as a fraction of r_min (the repulsion there is ~4000 A).
 INNER_FRACTION = 0.5

@@ -71,8 +71,8 @@ def _run_gmx(directory, fit, start, box, temperature, n_steps, every, seed):
         step = whole[k] - whole[k - 1]
         whole[k] = whole[k - 1] + step - box * np.round(step / box)
     atoms = [f"{k + 1:5d}{'BEAD':<5}{'B':>5}{k + 1:5d}{x:8.3f}{y:8.3f}{z:8.3f}" for k, (x, y, z) in enumerate(whole)]
-    (directory / "conf.gro").write_text("\n".join(["chains", str(len(whole)), *atoms, "%10.5f%10.5f%10.5f" % tuple(box)])
-                                        + "\n")
+    box_line = "%10.5f%10.5f%10.5f" % tuple(box)
+    (directory / "conf.gro").write_text("\n".join(["chains", str(len(whole)), *atoms, box_line]) + "\n")
     beads = range(1, length + 1)
     topology = ["[ defaults ]", "1 2 no 1.0 1.0", "[ atomtypes ]", "B 1.0 0.0 A 1.0 1.0",
                 "[ moleculetype ]", f"CHAIN {exclude}", "[ atoms ]", *(f"{j} B {j} BEAD B {j} 0.0 1.0" for j in beads),
