@@ -19,6 +19,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import logsumexp
 
+from remlib._validation import as_float_array, as_positive_int, as_real_scalar
 from remlib.basis import Basis, PolynomialBasis
 from remlib.divergence import kl_from_energies, log_likelihood, log_likelihood_from_energies
 from remlib.dynamics import brownian_dynamics
@@ -95,6 +96,10 @@ class KLModel:
         return np.where((self.x >= low) & (self.x <= high), u, np.inf)
 
     def compute(self, mu, sigma, support):
+        mu, sigma = as_real_scalar(mu, "mu"), as_real_scalar(sigma, "sigma")
+        support = as_float_array(support, "support", ndim=1)
+        if support.shape != (2,):
+            raise ValueError(f"support must be two numbers (a, b), got {support.size}")
         low, high = support
         if sigma <= 0:
             raise ValueError("The model width σ must be positive.")
@@ -208,7 +213,7 @@ class MomentMatchingModel:
         return relative_entropy_objective(self.basis, self.ensemble, self.x, theta, weights=self.target_weights)
 
     def compute(self, theta2, theta4):
-        theta = np.array([theta2, theta4], dtype=float)
+        theta = np.array([as_real_scalar(theta2, "theta2"), as_real_scalar(theta4, "theta4")])
         averages = self.ensemble.averages(self.basis, theta)
         newton = _quiet_rem(self.basis, self.ensemble, self.x, weights=self.target_weights, theta0=theta, tol=1e-10)
         density = self.ensemble.density(self.basis, theta)
@@ -323,6 +328,7 @@ class ResolutionModel:
             raise ValueError(f"Choose a block size among {self.block_sizes} (it must divide {self.n_spins}).")
         if cg_model not in self.cg_models:
             raise ValueError(f"Choose a CG model among {self.cg_models}.")
+        coupling, field = as_real_scalar(coupling, "coupling"), as_real_scalar(field, "field")
         rows = self._cache(float(coupling), float(field), cg_model)
         current = rows[self.block_sizes.index(block_size)]
         return {
@@ -449,15 +455,17 @@ class BiasVarianceModel:
         return rows
 
     def compute(self, n_samples, basis_size):
+        n_samples = as_positive_int(n_samples, "n_samples", minimum=0)
+        basis_size = as_positive_int(basis_size, "basis_size", minimum=0)
         if n_samples < 1:
             raise ValueError("No samples: with N = 0 there is nothing to fit. Choose a sample size N ≥ 10.")
         if basis_size < 1:
             raise ValueError("Empty basis: with m = 0 functions the model is flat and has nothing to fit. "
-                             "Choose m ≥ 1.")
+                             "Choose a basis size m ≥ 1.")
         if basis_size > self.max_basis:
             raise ValueError(f"Choose a basis size m ≤ {self.max_basis}.")
         if n_samples not in self.fits:
-            raise ValueError(f"Choose a sample size among {self.sample_sizes[1:]}.")
+            raise ValueError(f"Choose a sample size N among {self.sample_sizes[1:]}.")
         rows = self.fits[n_samples]
         basis = self.bases[basis_size - 1]
         thetas = [row[0][basis_size - 1] for row in rows]
@@ -567,12 +575,14 @@ class MotionModel:
         return theta
 
     def compute(self, lag, basis_size):
+        basis_size = as_positive_int(basis_size, "basis_size", minimum=0)
         if basis_size < 1:
-            raise ValueError("Empty basis: with m = 0 functions there is no drift to fit. Choose m ≥ 1.")
+            raise ValueError("Empty basis: with m = 0 functions there is no drift to fit. Choose a basis size m ≥ 1.")
         if basis_size > self.max_basis:
             raise ValueError(f"Choose a basis size m ≤ {self.max_basis}.")
+        lag = as_positive_int(lag, "lag")
         if lag not in self.lags:
-            raise ValueError(f"Choose a time step among {[k * self.dt for k in self.lags]}.")
+            raise ValueError(f"Choose a CG time step Δt among {[k * self.dt for k in self.lags]}.")
         basis = self.bases[basis_size - 1]
         theta = self.thetas[lag, basis_size]
         drift = basis.force(self.xs, theta)

@@ -30,13 +30,14 @@ from pathlib import Path
 import numpy as np
 
 from remlib._openmm import import_openmm, openmm_seed
-from remlib._validation import as_float_array, as_positive_int, as_positive_scalar
+from remlib._validation import (as_choice, as_float_array, as_path, as_positive_int, as_positive_scalar,
+                                as_real_scalar, check_memory)
 from remlib.geometry import bond_angle, dihedral_angle, place_atom
 
 __all__ = ["FORCE_FIELD", "ATOMS", "BONDS", "PHI_ATOMS", "PSI_ATOMS", "HEAVY_ATOMS", "atom_keys", "atom_index",
            "ZEntry", "alanine_dipeptide_zmatrix", "build_from_zmatrix", "alanine_dipeptide_positions",
            "alanine_dipeptide_topology", "alanine_dipeptide_system", "PeptideTrajectory", "simulation_parameters",
-           "phi_bias_energy", "cache_key", "default_data_dir", "simulate_alanine_dipeptide",
+           "phi_bias_energy", "cache_key", "default_data_dir", "as_cache_dir", "simulate_alanine_dipeptide",
            "simulate_alanine_dipeptide_runs"]
 
 #: the force field file (shipped with the openmm wheel) used throughout
@@ -266,8 +267,9 @@ def alanine_dipeptide_system(phi=-80.0, psi=150.0, *, hydrogen_mass=4.0, constra
     (22, 22, 22)
     """
     openmm, app, unit = import_openmm()
+    phi, psi = as_real_scalar(phi, "phi"), as_real_scalar(psi, "psi")
     hydrogen_mass = as_positive_scalar(hydrogen_mass, "hydrogen_mass")
-    if constraints not in ("HBonds", None):
+    if not (constraints is None or isinstance(constraints, str) and constraints == "HBonds"):
         raise ValueError(f"constraints must be 'HBonds' or None, got {constraints!r}")
     topology = alanine_dipeptide_topology()
     positions = unit.Quantity(alanine_dipeptide_positions(phi, psi) * 0.1, unit.nanometer)
@@ -339,13 +341,14 @@ def simulation_parameters(temperature=300.0, n_steps=250_000, *, step_size=4.0, 
     """
     import openmm
 
-    if platform not in ("Reference", "CPU"):
-        raise ValueError(f"platform must be 'Reference' or 'CPU', got {platform!r}")
+    platform = as_choice(platform, "platform", ("Reference", "CPU"))
     seed = openmm_seed(seed)
     n_steps = as_positive_int(n_steps, "n_steps")
     report_interval = as_positive_int(report_interval, "report_interval")
     if n_steps % report_interval:
         raise ValueError(f"n_steps ({n_steps}) must be a multiple of report_interval ({report_interval})")
+    # every saved frame keeps 22 positions (float64) while running and an energy
+    check_memory("n_steps", n_steps, n_steps // report_interval * (22 * 3 * 8 + 8))
     return {
         "molecule": "ACE-ALA-NME",
         "force_field": FORCE_FIELD,
@@ -359,9 +362,9 @@ def simulation_parameters(temperature=300.0, n_steps=250_000, *, step_size=4.0, 
         "hydrogen_mass": as_positive_scalar(hydrogen_mass, "hydrogen_mass"),
         "constraints": "HBonds",
         "equilibration_steps": as_positive_int(equilibration_steps, "equilibration_steps", minimum=0),
-        "phi0": float(phi0),
+        "phi0": as_real_scalar(phi0, "phi0"),
         "phi_bias": _check_bias(phi_bias),
-        "psi0": float(psi0),
+        "psi0": as_real_scalar(psi0, "psi0"),
         "platform": platform,
         "seed": int(seed),
     }
@@ -431,6 +434,32 @@ def default_data_dir():
     return Path(__file__).resolve().parents[1] / "data"
 
 
+def as_cache_dir(cache_dir, *, allow_none=True):
+    """A simulation's ``cache_dir`` argument checked: ``"default"``, a folder path, or (if allowed) None.
+
+    Raises
+    ------
+    TypeError
+        ``cache_dir`` is not a path (an int is not taken as a file descriptor), or None where
+        caching cannot be turned off.
+    ValueError
+        ``cache_dir`` is an empty string (which would mean the current directory).
+
+    Examples
+    --------
+    >>> as_cache_dir("default"), as_cache_dir(None), as_cache_dir(Path("runs"))
+    ('default', None, 'runs')
+    """
+    if cache_dir is None and allow_none:
+        return None
+    if isinstance(cache_dir, str) and cache_dir == "default":
+        return cache_dir
+    expected = "a folder path, 'default'" + (" or None" if allow_none else "")
+    if cache_dir is None:
+        raise TypeError(f"cache_dir must be {expected}, got None")
+    return as_path(cache_dir, "cache_dir")
+
+
 def _run(parameters):
     """Minimise, equilibrate and run Langevin dynamics; return the frame arrays."""
     openmm, app, unit = import_openmm()
@@ -488,7 +517,7 @@ def _read_cache(path, parameters):
 def _load_cached(kwargs):
     """The cached run for keyword arguments of :func:`simulate_alanine_dipeptide`, or None."""
     kwargs = dict(kwargs)
-    cache_dir = kwargs.pop("cache_dir", "default")
+    cache_dir = as_cache_dir(kwargs.pop("cache_dir", "default"))
     temperature = kwargs.pop("temperature", 300.0)
     n_steps = kwargs.pop("n_steps", 250_000)
     parameters = simulation_parameters(temperature, n_steps, **kwargs)
@@ -529,6 +558,8 @@ def simulate_alanine_dipeptide(temperature=300.0, n_steps=250_000, *, cache_dir=
     ValueError
         If a parameter is out of range (e.g. ``n_steps`` not a multiple of
         ``report_interval``, or a seed outside OpenMM's range).
+    TypeError
+        If a parameter has the wrong type (e.g. ``cache_dir`` not a path).
     ImportError
         If OpenMM is needed (no cached run) and not installed.
 
@@ -538,6 +569,7 @@ def simulate_alanine_dipeptide(temperature=300.0, n_steps=250_000, *, cache_dir=
     >>> run.n_frames, run.from_cache, bool(np.all(np.abs(run.phi) <= np.pi))
     (2, False, True)
     """
+    cache_dir = as_cache_dir(cache_dir)
     parameters = simulation_parameters(temperature, n_steps, seed=seed, **options)
     path = _cache_path(parameters, cache_dir)
     cached = _read_cache(path, parameters)
@@ -583,8 +615,10 @@ def simulate_alanine_dipeptide_runs(runs, *, processes=2):
 
     Raises
     ------
-    ValueError
-        As :func:`simulate_alanine_dipeptide`, for any run; or if ``processes < 1``.
+    ValueError, TypeError
+        As :func:`simulate_alanine_dipeptide`, for any run (the message starts with
+        ``runs[i]``), before any run is simulated; or if ``runs`` is empty, not a list of
+        dicts, or ``processes < 1``.
 
     Examples
     --------
@@ -598,19 +632,22 @@ def simulate_alanine_dipeptide_runs(runs, *, processes=2):
     import multiprocessing
 
     processes = as_positive_int(processes, "processes")
-    if isinstance(runs, dict) or not all(isinstance(r, dict) for r in runs):
-        raise TypeError("runs must be a sequence of dicts of keyword arguments")
-    # a Generator or None seed is turned into its int once, here, as a sequential call would
-    runs = [{**r, "seed": openmm_seed(r.get("seed", 0))} for r in runs]
-    results = [None] * len(runs)
-    pending = []
+    if not isinstance(runs, (list, tuple)) or not all(isinstance(r, dict) for r in runs):
+        raise TypeError(f"runs must be a list or tuple of dicts of keyword arguments, got {type(runs).__name__}")
+    if not runs:
+        raise ValueError("runs is empty; at least one run (a dict of keyword arguments) is needed")
+    # a Generator or None seed is turned into its int once, here, as a sequential call would;
+    # every run's arguments are checked (and its cache looked up) before any simulation starts
+    results, pending = [None] * len(runs), []
+    runs = list(runs)
     for i, kwargs in enumerate(runs):
-        if kwargs.get("cache_dir", "default") is not None:
-            cached = _load_cached(kwargs)
-            if cached is not None:
-                results[i] = cached
-                continue
-        pending.append(i)
+        try:
+            runs[i] = {**kwargs, "seed": openmm_seed(kwargs.get("seed", 0))}
+            results[i] = _load_cached(runs[i])
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"runs[{i}]: {exc}") from exc
+        if results[i] is None:
+            pending.append(i)
     if processes == 1 or len(pending) <= 1:
         for i in pending:
             results[i] = simulate_alanine_dipeptide(**runs[i])

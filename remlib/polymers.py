@@ -29,6 +29,7 @@ import numpy as np
 
 from remlib._particle_ensemble import FrameFeatures, ParticleEnsemble, blas_on_one_thread
 from remlib._validation import (
+    as_float_array,
     as_generator,
     as_positive_int,
     as_positive_scalar,
@@ -310,15 +311,23 @@ class BondedResult:
     model_frames: np.ndarray | None = field(default=None, repr=False)
 
     def bond_potential(self, r):
+        """The fitted bond potential :math:`u_b(r)` at bond lengths ``r`` (finite; any shape up to 1-D)."""
+        r = as_float_array(r, "r", ndim=(0, 1), allow_empty=True)
         return self.model.bond_basis(r) @ self.model.split(self.theta)[0]
 
     def angle_potential(self, angle):
+        """The fitted angle potential :math:`u_a(\\vartheta)` at bond angles ``angle`` (radians)."""
+        angle = as_float_array(angle, "angle", ndim=(0, 1), allow_empty=True)
         return self.model.angle_basis(angle) @ self.model.split(self.theta)[1]
 
     def plot(self, axes=None, **kwargs):
         """Bond and angle potentials on two axes (a new figure if None); returns the axes."""
         import matplotlib.pyplot as plt
+        from matplotlib.axes import Axes
 
+        if axes is not None and (isinstance(axes, (str, bytes)) or not hasattr(axes, "__len__") or len(axes) != 2
+                                 or not all(isinstance(ax, Axes) for ax in axes)):
+            raise TypeError(f"axes must be None or two matplotlib Axes (bond, angle), got {type(axes).__name__}")
         axes = plt.subplots(1, 2, figsize=(8, 3.2))[1] if axes is None else axes
         r = np.linspace(self.model.bond_basis.lower, self.model.bond_basis.upper, 200)
         a = np.linspace(self.model.angle_basis.lower, self.model.angle_basis.upper, 200)

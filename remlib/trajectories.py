@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from remlib._validation import as_path, as_positive_int, as_positive_scalar, check_memory
-from remlib.neighbors import wrap_positions
+from remlib._validation import as_float_array, as_path, as_positive_int, as_positive_scalar, check_memory
+from remlib.neighbors import check_box, wrap_positions
 
 __all__ = ["CGMapping", "CGTrajectory", "load_universe", "mapping_from_selections", "mapping_per_molecule",
            "iter_cg_frames", "read_cg_trajectory"]
@@ -88,6 +88,11 @@ class CGMapping:
         >>> mapping.apply(np.array([[0.5, 1.0, 1.0], [9.5, 1.0, 1.0]]), np.array([10.0, 10.0, 10.0]))
         array([[0., 1., 1.]])
         """
+        box = check_box(box)
+        positions = as_float_array(positions, "positions", ndim=2)
+        if positions.shape[1] != 3 or positions.shape[0] <= self.atoms.max():
+            raise ValueError(f"positions must have shape (n_atoms, 3) with n_atoms > {self.atoms.max()} (the "
+                             f"mapping's largest atom index), got {positions.shape}")
         x = positions[self.atoms]
         d = x - x[self.anchor]
         d -= box * np.floor(d / box + 0.5)

@@ -30,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from remlib._validation import as_choice, as_float_array, as_positive_int, as_positive_scalar
+from remlib._validation import as_choice, as_count, as_float_array, as_positive_scalar
 from remlib.neighbors import check_box, check_positions, pair_list
 from remlib._openmm import import_openmm, openmm_seed
-from remlib.peptide import cache_key, default_data_dir
+from remlib.peptide import as_cache_dir, cache_key, default_data_dir
 
 __all__ = ["WATER_MODELS", "SPCE_SIGMA", "BOLTZMANN_KJ", "WaterRun", "water_parameters", "simulate_water",
            "map_forces", "reduced_force_unit", "reduced_pressure_unit", "tetrahedral_order",
@@ -52,6 +52,7 @@ _WATER_MASS = 18.01528  # g/mol
 _AVOGADRO = 6.02214076e23
 _BAR_PER_KJ_MOL_NM3 = 1e3 / _AVOGADRO / 1e-27 / 1e5  # 1 kJ/mol/nm^3 in bar
 _PLATFORM_PREFERENCE = ("CUDA", "OpenCL", "CPU")
+_BYTES_PER_MOLECULE = 4096  # generous: OpenMM's System, topology and neighbour data of one water
 
 
 def _platform_name(platform):
@@ -113,7 +114,8 @@ def water_parameters(n_molecules=256, temperature=298.0, *, density=0.997, model
     """
     import openmm
 
-    n_molecules = as_positive_int(n_molecules, "n_molecules", minimum=32)
+    n_molecules = as_count(n_molecules, "n_molecules", _BYTES_PER_MOLECULE, minimum=32)
+    n_frames = as_count(n_frames, "n_frames", n_molecules * 3 * 3 * 4)  # float32 forces of every atom
     model = as_choice(model, "model", tuple(WATER_MODELS))
     density = as_positive_scalar(density, "density")
     if not 0.5 <= density <= 1.5:
@@ -140,7 +142,7 @@ def water_parameters(n_molecules=256, temperature=298.0, *, density=0.997, model
         "density": density,
         "box": box,
         "cutoff": cutoff,
-        "n_frames": as_positive_int(n_frames, "n_frames"),
+        "n_frames": n_frames,
         "steps_per_frame": steps_per_frame,
         "equilibration_steps": int(round(equilibration * 1000 / step_size)),
         "step_size": step_size,
@@ -323,8 +325,7 @@ def simulate_water(n_molecules=256, temperature=298.0, *, cache_dir="default", *
     >>> run.forces.shape, run.trajectory.name, run.from_cache
     ((2, 192, 3), 'water.dcd', False)
     """
-    if not isinstance(cache_dir, (str, Path)):
-        raise TypeError(f"cache_dir must be a path or 'default', got {type(cache_dir).__name__}")
+    cache_dir = as_cache_dir(cache_dir, allow_none=False)
     parameters = water_parameters(n_molecules, temperature, **options)
     folder = _cache_folder(parameters, cache_dir)
     cached = _read_cache(folder, parameters)
