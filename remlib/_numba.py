@@ -33,7 +33,9 @@ cache at all when nothing is writable, issues one :class:`RuntimeWarning` per pr
 """
 import functools
 import hashlib
+import importlib
 import os
+import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -76,11 +78,28 @@ _FINGERPRINT = _library_fingerprint()
 _warned = False
 
 
+def _user_stacklevel():
+    """``stacklevel`` of the first caller of :func:`_warn_once` outside remlib, numba and importlib.
+
+    The cache is chosen when a kernel is declared, i.e. while a remlib module is imported
+    deep inside numba and the import machinery: the warning names the user's line that
+    imported it.  Frames of ``importlib._bootstrap`` do not count (``warnings`` skips them).
+    """
+    library = tuple(os.path.dirname(module.__file__) + os.sep for module in (numba, importlib))
+    library += (str(_PACKAGE) + os.sep, "<frozen importlib")
+    frame, level = sys._getframe(2), 2
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(library):
+        frame = frame.f_back
+        name = frame.f_code.co_filename
+        level += not ("importlib" in name and "_bootstrap" in name)
+    return level
+
+
 def _warn_once(message):
     global _warned
     if not _warned:
         _warned = True
-        warnings.warn(message, RuntimeWarning, stacklevel=3)
+        warnings.warn(message, RuntimeWarning, stacklevel=_user_stacklevel())
 
 
 def _user_cache_root():
