@@ -1,7 +1,7 @@
 """A systematic bad-input probe of every public name of remlib.
 
 For each public name (``remlib.__all__``, plus the methods users call on its classes) there
-is one cheap valid call, ``BASELINES``.  Every argument of it is replaced in turn by the
+is one cheap valid call, :func:`baselines`.  Every argument of it is replaced in turn by the
 bad values of a table generated from the kind of the valid value (an integer count, a
 positive or signed number, an array, a flag, a choice among strings, a remlib object, a
 path, a seed): None, wrong types, numeric strings, truth values, NaN/inf, empty and
@@ -9,6 +9,14 @@ wrongly shaped arrays, zero/negative/huge sizes, file descriptors for paths.  Ea
 call must raise ``ValueError`` or ``TypeError`` whose message names the argument: never
 another exception, a silent result, a multi-gigabyte allocation (the address space is
 limited while a case runs) or a hang (each case has an alarm).
+
+The all-atom OpenMM simulations run for real (a short run, in a new folder under the test's
+temporary directory): a bad value must be refused in under a quarter of the valid run's
+time, so an argument checked only after (or while) simulating is a finding.  The explorers
+take no arguments; the values of their controls are probed through the model each
+explorer computes with.  Public classes that no baseline builds are result classes: the
+tests prove that a probed call returns each of them and probe their methods that take
+arguments; ``Ensemble``, a protocol, is checked against the ensembles that follow it.
 
 Then every array or scalar argument is passed in forms that mean the same values (a
 list, float32 or int dtype when exact, read-only, non-contiguous, Fortran order, numpy
