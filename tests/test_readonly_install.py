@@ -7,6 +7,12 @@ following ones, even from a second read-only copy (another virtual environment o
 same remlib), load every kernel from that cache.  Compilation is counted by numba's own
 cache statistics of every remlib kernel.
 
+The same holds for a reader of the book: its first page (the root of ``_toc.yml``, which
+calls no kernel) and the first page of Principles and Mechanisms (which does) run as
+notebooks, executed by nbclient in a fresh ipykernel per page and reader, two readers with
+one read-only copy each.  There, every real compilation is counted by numba's
+``numba:compile`` event, which a kernel loaded from the cache does not fire.
+
 When the tests run as root, write permissions are enforced by dropping the capabilities
 that let root ignore them (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH) in the child process.
 """
@@ -255,7 +261,7 @@ def book_runs():
         sites = [_install(root, "env1"), _install(root, "env2")]
         runs = [{page.name: _execute_page(page, site, home, tmp, root / f"{site.name}-{page.stem}.ipynb")
                  for page in pages} for site in sites]
-        yield {"pages": [page.name for page in pages], "sites": sites, "tmp": tmp, "runs": runs}
+        yield {"sites": sites, "tmp": tmp, "runs": runs}
 
 
 def _uses_kernels(session):
@@ -281,18 +287,24 @@ def test_the_first_pages_run_from_a_read_only_install_without_an_error(book_runs
     assert any(_uses_kernels(session) for session in book_runs["runs"][0].values())
 
 
-# Force kernels of remlib/systems.py are closures declared with plain numba.njit (no cache), so
-# they are compiled in every process, with the numba internals they call
-_UNCACHED = ("remlib.systems.", "numba.")
+def _cached_kernels(names):
+    """The kernels among ``names`` that are declared with remlib's cache (remlib._numba).
+
+    The force kernels of remlib/systems.py are closures declared with plain ``numba.njit``
+    (no cache), compiled in every process together with the numba internals they call; the
+    strict xfail below fails as soon as they are cached too, and then this filter goes.
+    """
+    return [name for name in names if name.startswith("remlib.")
+            and not (name.startswith("remlib.systems.") and name.endswith(".<locals>.force_kernel"))]
 
 
 @pytest.mark.timeout(600)
 def test_the_first_pages_compile_remlib_kernels_once_per_machine(book_runs):
     first, second = book_runs["runs"]
-    assert any(name.startswith("remlib.") for session in first.values() for name in session["compiled"])
+    assert any(_cached_kernels(session["compiled"]) for session in first.values())  # the first reader compiles
     for page, session in second.items():  # another reader, another install: every cached kernel is loaded
-        assert [name for name in session["compiled"] if not name.startswith(_UNCACHED)] == [], page
-        assert session["loaded"] > 0 or not _uses_kernels(first[page]), page
+        assert _cached_kernels(session["compiled"]) == [], page
+        assert session["loaded"] >= len(_cached_kernels(first[page]["compiled"])), (page, session)
 
 
 @pytest.mark.xfail(strict=True, reason="remlib/systems.py declares its force kernels with plain numba.njit, "
