@@ -219,7 +219,16 @@ class GridEnsemble:
         >>> round(ens.log_partition_from_design(ens.design(PolynomialBasis([2])), np.array([0.5])), 6)
         0.918939
         """
+        design, theta = self._check_design(design, theta)
         return logsumexp(self._log_weights - self.beta * (design @ theta))
+
+    def _check_design(self, design, theta):
+        """``design`` (n_points, m) finite and ``theta`` (m,) finite, else a clear error naming them."""
+        design = as_float_array(design, "design", ndim=2)
+        if design.shape[0] != self.points.shape[0]:
+            raise ValueError(f"design must have one row per grid point ({self.points.shape[0]}), got shape "
+                             f"{design.shape}")
+        return design, as_theta(theta, design.shape[1])
 
     def _log_probabilities(self, phi, theta):
         """Normalised log-probabilities of the grid points and ln Z, from a design matrix."""
@@ -254,6 +263,7 @@ class GridEnsemble:
         >>> round(float(ens.averages_from_design(ens.design(PolynomialBasis([2])), np.array([0.5])).mean[0]), 6)
         1.0
         """
+        design, theta = self._check_design(design, theta)
         log_p, log_z = self._log_probabilities(design, theta)
         mean, cov = weighted_moments(design, np.exp(log_p))
         return EnsembleAverages(mean=mean, cov=cov, log_partition=log_z)

@@ -89,7 +89,7 @@ class PairModel:
 
     def table(self, theta):
         """The tabulated pair potential :math:`u(r) = \\sum_i \\theta_i B_i(r)` for the MC kernel."""
-        return Table(self.s_grid, self.design @ np.asarray(theta, float), "r2")
+        return Table(self.s_grid, self.design @ as_theta(theta, self.n_functions), "r2")
 
     def features(self, frames, box):
         """Pair sums :math:`\\Phi_i = \\sum_{I<J} B_i(r_{IJ})` per frame, shape (n_frames, n_functions)."""
@@ -103,6 +103,8 @@ class PairModel:
         For frames of an MD engine, which runs the potential continued below the hard
         core; pairs down to the tables' inner distance ``INNER_FRACTION * r_min`` count.
         """
+        box = check_box(box)
+        frames = check_positions(frames, box, "frames")
         return pair_grid_weights(frames, box, r_cut=self.r_cut, s_grid=self._md_s_grid) @ self._md_design
 
     def system(self, theta, box, beta, md=True):

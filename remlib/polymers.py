@@ -32,6 +32,7 @@ from remlib._validation import (
     as_float_array,
     as_generator,
     as_positive_int,
+    as_theta,
     as_positive_scalar,
     as_count,
     check_instance,
@@ -209,7 +210,7 @@ class BondedModel:
 
     def split(self, theta):
         """Full coefficient vectors (θ_bond, θ_angle) of the two bases (last entries 0)."""
-        theta = np.asarray(theta, float)
+        theta = as_theta(theta, self.n_functions)
         return np.append(theta[: self.n_bond], 0.0), np.append(theta[self.n_bond:], 0.0)
 
     def tables(self, theta):
