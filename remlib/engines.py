@@ -414,6 +414,7 @@ class LammpsEngine(_MDEngine):
         """``n_frames`` frames from each state (N, 3) in ``states``; (frames, last states)."""
         frames, last = [], []
         for state in states:
+            seed = int(rng.integers(1, 900_000_000))  # LAMMPS' limit
             # every rank writes its own input files: LAMMPS reads them on rank 0, but read_data first
             # checks on every rank that its file is readable
             with tempfile.TemporaryDirectory(prefix="remlib-lammps-") as directory:
@@ -422,7 +423,7 @@ class LammpsEngine(_MDEngine):
                 commands = lammps_commands(data, pair, r_cut=system.pair[0][-1], n_points=system.pair[0].size,
                                            bond_file=bond, angle_file=angle, exclude=system.exclude,
                                            temperature=1.0 / system.beta, friction=self.friction,
-                                           timestep=self.timestep, seed=int(rng.integers(1, 900_000_000)))  # LAMMPS' limit
+                                           timestep=self.timestep, seed=seed)
                 chain = self._run(commands, n_frames, len(state), system.box)
             frames += chain
             last.append(chain[-1])

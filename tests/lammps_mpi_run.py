@@ -5,6 +5,9 @@ force-shifted LJ fluid at T and at 1.3 T, then a short pair REM fit draws its mo
 frames from LammpsEngine.  Each rank saves what it got to ``OUT-<rank>.npz`` (the frames,
 the fitted theta, the world size and rank LammpsEngine reports, and the atoms LAMMPS gave
 the rank in its domain decomposition), so the test can compare the ranks.
+
+``python lammps_mpi_run.py OUT broken`` instead samples with a pair table LAMMPS rejects
+(two of its three rows): rank 0 reads it, and its error must end the whole MPI job.
 """
 import sys
 import warnings
@@ -68,5 +71,17 @@ def main(out):
              hot=hot, theta=fit.theta, theta_path=fit.rem.history["theta"])
 
 
+def broken_table():
+    """Sample with a pair table that lacks a row: LAMMPS rejects it on rank 0, which reads the tables."""
+    def write_broken(directory, system, _write=engines.write_system_tables):
+        pair, bond, angle = _write(directory, system)
+        with open(pair, "w") as handle:
+            handle.write("REM\nN 3 R 0.5 2.5\n\n1 0.5 1.0 0.0\n2 1.5 0.0 0.0\n")
+        return pair, bond, angle
+
+    engines.write_system_tables = write_broken
+    sample(LammpsEngine(burn_in=10, thin=10), 1 / BETA, 1)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    broken_table() if sys.argv[2:] == ["broken"] else main(sys.argv[1])

