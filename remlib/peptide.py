@@ -254,8 +254,10 @@ def alanine_dipeptide_system(phi=-80.0, psi=150.0, *, hydrogen_mass=4.0, constra
 
     Raises
     ------
+    TypeError
+        If ``phi``, ``psi`` or ``hydrogen_mass`` is not a real number (a string or a bool).
     ValueError
-        If ``phi``/``psi`` are not numbers, ``hydrogen_mass`` is not positive or
+        If ``phi``/``psi`` are not finite, ``hydrogen_mass`` is not positive or
         ``constraints`` is unknown.
     ImportError
         If OpenMM is not installed.

@@ -104,7 +104,10 @@ def water_parameters(n_molecules=256, temperature=298.0, *, density=0.997, model
     ------
     ValueError
         A parameter is out of range (the cutoff not below half the box, too few
-        molecules, an unknown model or platform, a frame interval shorter than a step).
+        molecules, an unknown model or platform, a frame interval shorter than a step), or
+        ``n_molecules`` / ``n_frames`` would need more memory than remlib allows.
+    TypeError
+        A parameter has the wrong type (a string or a bool for a number, ...).
 
     Examples
     --------
