@@ -11,12 +11,13 @@ the compressibility of water times the spread of the published densities, plus n
 """
 import numpy as np
 import pytest
+from scipy import stats
 
 from remlib import water
 from remlib._stats import block_standard_error
 from remlib.basis import BSplineBasis
 from remlib.neighbors import pair_list, radial_distribution
-from remlib.pairrem import PairModel, PairPotentialResult
+from remlib.pairrem import PairModel, PairPotentialResult, fit_pair_potential_rem
 from remlib.trajectories import CGMapping, load_universe, mapping_per_molecule, read_cg_trajectory
 
 TINY = dict(cutoff=0.6, n_frames=2, frame_interval=0.02, equilibration=0.02, platform="CPU")
@@ -69,6 +70,56 @@ def test_trajectory_is_read_back_as_one_site_per_molecule(spce):
     assert forces.shape == (60, 128, 3)
     typical = np.abs(forces).mean()
     assert np.all(np.abs(forces.sum(axis=1)) < 0.05 * typical * np.sqrt(128))
+
+
+def _rdf_z_scores(model_frames, target_frames, box, r_min, r_cut, bins):
+    """z = (g_model - g_target) / sqrt(s_model^2 + s_target^2) on the bins above r_min.
+
+    Block standard errors: 10 blocks of the target (60 frames 0.25 ps apart, correlated over
+    about a frame) and 20 of the model; g(r) of a block is computed from its frames alone.
+    """
+    def mean_and_error(frames, n_blocks):
+        blocks = np.array([radial_distribution(block, box, r_max=r_cut, bins=bins)[1]
+                           for block in np.array_split(frames, n_blocks)])
+        return blocks.mean(axis=0), blocks.std(axis=0, ddof=1) / np.sqrt(n_blocks)
+
+    (g_t, s_t), (g_m, s_m) = mean_and_error(target_frames, 10), mean_and_error(model_frames, 20)
+    centres = (np.arange(bins) + 0.5) * r_cut / bins
+    fitted = centres > r_min
+    return (g_m - g_t)[fitted] / np.hypot(s_m, s_t)[fitted]
+
+
+def test_rem_reproduces_the_spce_rdf_within_statistical_error(spce):
+    """The one-site REM model of the all-atom SPC/E box reproduces its centre-of-mass g(r).
+
+    The reference is the all-atom trajectory itself (OpenMM), compared bin by bin with an
+    independent Monte Carlo run of the fitted model: chi2/nu must stay below its 99 %
+    quantile, on bins about as wide as the spline spacing.  A model whose potential differs
+    by 0.5 k_BT on the spline at the first peak must fail the same test (the test has power).
+    """
+    universe = load_universe(spce.topology, spce.trajectory)
+    cg = read_cg_trajectory(universe, mapping_per_molecule(universe), length=10 * water.SPCE_SIGMA)
+    box = cg.box
+    setup = dict(r_cut=2.4, n_functions=30, r_min=0.75)  # spline spacing 0.055 sigma
+    rough = fit_pair_potential_rem(cg.frames, box, n_model_frames=300, thin=2, burn_in=60, max_iter=40,
+                                   seed=1, **setup)
+    # the fitted theta carries the noise of the last model samples: many more frames at the end
+    fit = fit_pair_potential_rem(cg.frames, box, theta0=rough.theta, n_model_frames=1000, thin=5,
+                                 burn_in=60, max_iter=5, seed=2, **setup)
+    assert rough.converged and fit.converged, (rough.rem.message, fit.rem.message)
+    bins = 32  # 0.075 sigma on [0, 2.4]: 22 bins in the fitted range
+    nu = 22
+    bound = stats.chi2.ppf(0.99, nu) / nu
+    frames = fit.sample(cg.frames[-1], box, n_frames=1000, burn_in=100, thin=5, seed=9).frames
+    z = _rdf_z_scores(frames, cg.frames, box, setup["r_min"], setup["r_cut"], bins)
+    assert z.size == nu
+    assert np.mean(z**2) < bound and np.abs(z).max() < 4, z
+
+    peak = int(np.argmax(fit.model.basis([0.87])[0]))  # the spline at the first peak of g(r)
+    bumped = PairPotentialResult("rem", fit.model, fit.theta + 0.5 * np.eye(fit.theta.size)[peak], None, None)
+    frames = bumped.sample(cg.frames[-1], box, n_frames=1000, burn_in=100, thin=5, seed=9).frames
+    z = _rdf_z_scores(frames, cg.frames, box, setup["r_min"], setup["r_cut"], bins)
+    assert np.mean(z**2) > bound, z
 
 
 def test_cache_same_parameters_same_file_different_new(cache):
