@@ -177,6 +177,8 @@ def build_from_zmatrix(zmatrix):
     >>> round(float(np.degrees(bond_angle(xyz["H1"], xyz["O"], xyz["H2"]))), 4)
     104.52
     """
+    if not isinstance(zmatrix, (list, tuple)):
+        raise TypeError(f"zmatrix must be a list of ZEntry rows, got {type(zmatrix).__name__}")
     if len(zmatrix) < 3:
         raise ValueError(f"zmatrix must have at least 3 rows, got {len(zmatrix)}")
     xyz = {}
@@ -372,10 +374,10 @@ def simulation_parameters(temperature=300.0, n_steps=250_000, *, step_size=4.0, 
     }
 
 
-def _check_bias(coefficients):
-    coefficients = as_float_array(coefficients, "phi_bias", ndim=1, allow_empty=True)
+def _check_bias(coefficients, name="phi_bias"):
+    coefficients = as_float_array(coefficients, name, ndim=1, allow_empty=True)
     if coefficients.size % 2:
-        raise ValueError(f"phi_bias must have 2K entries (K cosine then K sine coefficients), got {coefficients.size}")
+        raise ValueError(f"{name} must have 2K entries (K cosine then K sine coefficients), got {coefficients.size}")
     return [float(c) for c in coefficients]
 
 
@@ -394,7 +396,7 @@ def phi_bias_energy(phi, coefficients):
     """
     from remlib.basis import FourierBasis
 
-    coefficients = np.asarray(_check_bias(coefficients))
+    coefficients = np.asarray(_check_bias(coefficients, "coefficients"))
     phi = as_float_array(phi, "phi", ndim=(0, 1))
     if coefficients.size == 0:
         return np.zeros(phi.shape)

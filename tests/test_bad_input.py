@@ -42,6 +42,7 @@ import numpy as np
 import pytest
 
 import remlib
+from remlib import biomolecules, peptide, water
 from remlib.basis import BSplineBasis, FourierBasis, GaussianBasis, PolynomialBasis
 from remlib.ensembles import GridEnsemble, MetropolisEnsemble
 
@@ -372,6 +373,20 @@ def baselines(tmp):
             n_molecules=32, temperature=298.0, cache_dir=fresh_cache(tmp), density=0.997, model="spce", n_frames=2,
             frame_interval=0.05, equilibration=0.01, step_size=2.0, friction=1.0, cutoff=0.45, platform="Reference",
             seed=3)),
+        # functions of the simulation modules that the book calls as module.function (not exported at the top)
+        "remlib.water.water_parameters": (water.water_parameters, dict(
+            n_molecules=216, temperature=298.0, density=0.997, model="spce", n_frames=100, frame_interval=0.5,
+            equilibration=20.0, step_size=2.0, friction=1.0, cutoff=0.9, platform="CPU", seed=0)),
+        "remlib.water.reduced_force_unit": (water.reduced_force_unit, dict(temperature=298.0, sigma=0.3166)),
+        "remlib.water.reduced_pressure_unit": (water.reduced_pressure_unit, dict(temperature=298.0, sigma=0.3166)),
+        "remlib.peptide.simulation_parameters": (peptide.simulation_parameters, _peptide_run(n_steps=1000,
+                                                                                             report_interval=100)),
+        "remlib.peptide.phi_bias_energy": (peptide.phi_bias_energy, dict(phi=np.array([0.0, 1.0, -2.0]),
+                                                                         coefficients=np.array([2.0, 0.0, 0.0, 1.0]))),
+        "remlib.peptide.alanine_dipeptide_zmatrix": (peptide.alanine_dipeptide_zmatrix, dict(phi=-80.0, psi=150.0)),
+        "remlib.peptide.build_from_zmatrix": (peptide.build_from_zmatrix, dict(zmatrix=peptide.alanine_dipeptide_zmatrix())),
+        "remlib.biomolecules.basin_labels": (biomolecules.basin_labels, dict(phi=np.radians([-80.0, 60.0, -150.0]),
+                                                                             psi=np.radians([70.0, 40.0, 160.0]))),
         # methods of result classes (the classes themselves are returned by the calls above)
         "PairPotentialResult.plot": (lambda ax=None: fit.plot(ax), dict(ax=_axes())),
         "BondedResult.plot": (lambda axes=None: bonded_fit.plot(axes), dict(axes=_axes(2))),
@@ -501,6 +516,9 @@ VALID_THERE = {
     ("simulate_alanine_dipeptide", "phi_bias"): {"empty"},  # no bias
     ("simulate_alanine_dipeptide_runs", "processes"): {"huge"},  # at most one process per run
     ("simulate_water", "platform"): {"None"},  # None: the fastest platform available
+    ("remlib.water.water_parameters", "platform"): {"None"},
+    ("remlib.peptide.simulation_parameters", "phi_bias"): {"empty"},  # no bias
+    ("remlib.peptide.phi_bias_energy", "coefficients"): {"empty"},
     ("Basis.derivative", "x"): {"inf", "empty"},
     ("GaussianChain.bond_vectors", "positions"): {"extra axis"},  # any (..., n_beads, dim) array
     ("GaussianChain.energy", "positions"): {"extra axis"},
