@@ -117,19 +117,19 @@ def _table_file(tmp, kind):
 
 
 def _in_fresh_cache(function, tmp):
-    """``function`` whose ``cache_dir=fresh_cache(tmp)`` becomes a new empty folder at every call.
+    """``function`` whose ``cache_dir=_fresh_cache(tmp)`` becomes a new empty folder at every call.
 
     Nothing is cached across cases (each run really runs) and nothing is written into the
     repository; a bad ``cache_dir`` (any other value) is passed through unchanged.
     """
     def call(**kwargs):
-        if kwargs.get("cache_dir") == fresh_cache(tmp):
+        if kwargs.get("cache_dir") == _fresh_cache(tmp):
             kwargs["cache_dir"] = tempfile.mkdtemp(dir=tmp, prefix="run-")
         return function(**kwargs)
     return call
 
 
-def fresh_cache(tmp):
+def _fresh_cache(tmp):
     return str(Path(tmp) / "a-new-folder-per-call")
 
 
@@ -366,11 +366,11 @@ def baselines(tmp):
         "alanine_dipeptide_system": (_system_arrays, dict(phi=-80.0, psi=150.0, hydrogen_mass=4.0,
                                                           constraints="HBonds")),
         "simulate_alanine_dipeptide": (_in_fresh_cache(_api("simulate_alanine_dipeptide"), tmp),
-                                       _peptide_run(cache_dir=fresh_cache(tmp))),
+                                       _peptide_run(cache_dir=_fresh_cache(tmp))),
         "simulate_alanine_dipeptide_runs": (_api("simulate_alanine_dipeptide_runs"), dict(
             runs=[_peptide_run(cache_dir=None)], processes=1)),
         "simulate_water": (_in_fresh_cache(_api("simulate_water"), tmp), dict(
-            n_molecules=32, temperature=298.0, cache_dir=fresh_cache(tmp), density=0.997, model="spce", n_frames=2,
+            n_molecules=32, temperature=298.0, cache_dir=_fresh_cache(tmp), density=0.997, model="spce", n_frames=2,
             frame_interval=0.05, equilibration=0.01, step_size=2.0, friction=1.0, cutoff=0.45, platform="Reference",
             seed=3)),
         # functions of the simulation modules that the book calls as module.function (not exported at the top)
@@ -546,7 +546,7 @@ SIMULATIONS = {"simulate_water", "simulate_alanine_dipeptide", "simulate_alanine
 REFUSAL_FRACTION = 0.25
 #: the arguments of the simulations varied in the equivalent-input test (every variant is a whole run)
 SIMULATION_VARIANTS = {"simulate_water": {"n_molecules", "temperature"},
-                       "simulate_alanine_dipeptide": {"temperature", "n_steps", "phi_bias"},
+                       "simulate_alanine_dipeptide": {"temperature", "n_steps", "phi_bias", "seed"},
                        "simulate_alanine_dipeptide_runs": {"processes"}}
 
 
