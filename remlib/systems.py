@@ -21,10 +21,10 @@ a jitted caller compiles once for them.
 import functools
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from scipy import integrate
 
+from remlib._numba import njit
 from remlib._stats import logsumexp
 from remlib._validation import (
     as_count,
@@ -124,13 +124,14 @@ class _OneDimensionalPMF:
 
 
 # --------------------------------------------------------------------------- double well
-# Force kernels are closures over the model's float parameters (frozen as compile-time
-# constants), so they use plain ``numba.njit`` instead of remlib._numba's cached ``njit``:
-# an on-disk cache keyed on a closure would be rebuilt per process anyway.  lru_cache makes
-# equal parameters return the same dispatcher, so jitted callers compile once per model.
+# Force kernels are closures over the model's float parameters (compile-time constants),
+# declared with remlib._numba's cached ``njit``: numba keys a closure's cache entry on the
+# values it closes over, so a new process loads the kernel of the same model instead of
+# compiling it.  lru_cache makes equal parameters return the same dispatcher, so jitted
+# callers compile once per model.
 @functools.lru_cache(maxsize=None)
 def _double_well_kernel(h, c):
-    @numba.njit
+    @njit
     def force_kernel(x):
         out = np.empty(1)
         out[0] = -(4.0 * h * x[0] * (x[0] * x[0] - 1.0) + c)
@@ -218,7 +219,7 @@ _KAPPA_FORMS = ("exp", "quadratic")
 
 @functools.lru_cache(maxsize=None)
 def _channel_kernel(h, c, kappa0, a, exponential):
-    @numba.njit
+    @njit
     def force_kernel(r):
         x = r[0]
         y = r[1]
@@ -382,7 +383,7 @@ _CHAIN_MAPPINGS = ("decimation", "center_of_mass")
 
 @functools.lru_cache(maxsize=None)
 def _chain_kernel(n_beads, dim, k):
-    @numba.njit
+    @njit
     def force_kernel(flat):
         out = np.zeros(n_beads * dim)
         for i in range(n_beads - 1):
