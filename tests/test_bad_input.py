@@ -619,20 +619,26 @@ class _Timeout(Exception):
 
 @contextmanager
 def _guarded(seconds=20, address_space=8 * 1024**3):
-    """Alarm after ``seconds`` (a float); address space limited so that a huge allocation fails instead of swapping."""
+    """Alarm after ``seconds`` (a float); address space limited so that a huge allocation fails instead of swapping.
+
+    An alarm already pending (pytest-timeout's, for the whole test) is set again afterwards with the time it
+    has left, so the test's own time limit keeps counting.
+    """
     def alarm(*_):
         raise _Timeout(f"no answer within {seconds:.3g} s")
 
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = address_space if hard == resource.RLIM_INFINITY else min(address_space, hard)
     previous = signal.signal(signal.SIGALRM, alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    outer_left, start = signal.setitimer(signal.ITIMER_REAL, seconds)[0], time.monotonic()
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer_left:
+            signal.setitimer(signal.ITIMER_REAL, max(outer_left - (time.monotonic() - start), 1e-3))
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
