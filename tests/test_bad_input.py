@@ -289,7 +289,7 @@ def baselines(tmp):
             burn_in=2, thin=1, n_chains=1, max_iter=1, tol=1e-6, regularization=0.1, seed=9)),
         "iterative_boltzmann_inversion": (_api("iterative_boltzmann_inversion"), dict(
             frames=FRAMES, box=BOX, r_cut=1.9, n_functions=5, beta=1.0, bins=10, n_iterations=1,
-            n_model_frames=2, burn_in=2, thin=1, n_chains=1, tol=0.0, seed=9)),
+            n_model_frames=2, burn_in=2, thin=1, n_chains=1, tol=0.0, seed=9, theta0=np.full(5, 0.1))),
         # polymers
         "bead_spring_frames": (_api("bead_spring_frames"), dict(
             n_chains=2, chain_length=4, n_frames=2, box=np.full(3, 5.0), bond="harmonic", bond_k=100.0,
