@@ -1,7 +1,7 @@
 """OpenMM access shared by the modules that simulate with it (:mod:`remlib.peptide`, :mod:`remlib.water`)."""
 import numpy as np
 
-from remlib._validation import _unwrap_0d, as_generator
+from remlib._validation import as_generator, unwrap_0d
 
 __all__ = ["import_openmm", "openmm_seed"]
 
@@ -58,7 +58,7 @@ def openmm_seed(seed):
     >>> openmm_seed(7), 0 <= openmm_seed(np.random.default_rng(0)) < 2**31 - 1
     (7, True)
     """
-    seed = _unwrap_0d(seed)  # a 0-d array stands for its int (not a fresh random seed)
+    seed = unwrap_0d(seed)  # a 0-d array stands for its int (not a fresh random seed)
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         if not 0 <= seed < 2**31 - 1:
             raise ValueError(f"seed must be in [0, 2**31 - 1) for OpenMM, got {seed}")

@@ -6,11 +6,13 @@ argument and says what was expected, so user mistakes never reach a numba kernel
 - numbers: :func:`as_positive_int` (a real integer, not a bool or ``8.0``; numpy
   integers and 0-d integer arrays accepted), :func:`as_positive_scalar` and
   :func:`as_real_scalar` (a real number, not a string or a bool; numpy scalars and
-  0-d arrays accepted), :func:`as_flag` (``True`` or ``False`` only);
+  0-d arrays accepted), :func:`as_flag` (``True`` or ``False`` only); :func:`unwrap_0d`
+  (a 0-d array stands for its scalar);
 - arrays: :func:`as_float_array` (rank, emptiness, finiteness; strings and truth
   values refused), :func:`as_distribution`, :func:`as_weights`, :func:`as_theta`;
 - objects: :func:`check_instance`, :func:`check_basis`, :func:`as_choice`;
-  :func:`as_path` (a path, never an int taken as a file descriptor);
+  :func:`as_path` (a path, never an int taken as a file descriptor), :func:`as_cache_dir`
+  (a simulation's cache folder);
 - randomness: :func:`as_generator`, :func:`kernel_seed`;
 - memory: :func:`check_memory` refuses an argument whose implied allocation exceeds
   :func:`memory_limit`, before anything is allocated.
@@ -24,7 +26,7 @@ _GB = 1024**3
 
 
 # ----------------------------------------------------------------------------- numbers
-def _unwrap_0d(value):
+def unwrap_0d(value):
     """A 0-d numpy array stands for its scalar."""
     if isinstance(value, np.ndarray) and value.ndim == 0:
         return value[()]
@@ -42,7 +44,7 @@ def as_positive_int(value, name, *, minimum=1, maximum=None):
     Python and numpy integers (and 0-d integer arrays) are accepted; bools, floats such as
     ``8.0`` and strings are refused with a ``TypeError``.
     """
-    value = _unwrap_0d(value)
+    value = unwrap_0d(value)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {_describe(value)}")
     if value < minimum:
@@ -65,7 +67,7 @@ def as_count(value, name, bytes_each, *, minimum=1):
 
 def as_real_scalar(value, name, *, finite=True):
     """Return ``value`` as a float after checking it is a real number (not a string or a bool)."""
-    value = _unwrap_0d(value)
+    value = unwrap_0d(value)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {_describe(value)}")
     value = float(value)
@@ -256,6 +258,33 @@ def as_path(value, name="path"):
     return path
 
 
+def as_cache_dir(cache_dir, *, allow_none=True):
+    """A simulation's ``cache_dir`` argument checked: ``"default"``, a folder path, or (if allowed) None.
+
+    Raises
+    ------
+    TypeError
+        ``cache_dir`` is not a path (an int is not taken as a file descriptor), or None where
+        caching cannot be turned off.
+    ValueError
+        ``cache_dir`` is an empty string (which would mean the current directory).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> as_cache_dir("default"), as_cache_dir(None), as_cache_dir(Path("runs"))
+    ('default', None, 'runs')
+    """
+    if cache_dir is None and allow_none:
+        return None
+    if isinstance(cache_dir, str) and cache_dir == "default":
+        return cache_dir
+    expected = "a folder path, 'default'" + (" or None" if allow_none else "")
+    if cache_dir is None:
+        raise TypeError(f"cache_dir must be {expected}, got None")
+    return as_path(cache_dir, "cache_dir")
+
+
 # ----------------------------------------------------------------------------- memory
 def memory_limit():
     """The most memory, in bytes, one argument may imply: half the physical memory, at most 4 GiB.
@@ -288,7 +317,7 @@ def as_generator(seed):
         return seed
     if seed is None:
         return np.random.default_rng()
-    seed = _unwrap_0d(seed)
+    seed = unwrap_0d(seed)
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"seed must be None, an int or a numpy.random.Generator, got {_describe(seed)}")
     if seed < 0:

@@ -30,14 +30,14 @@ from pathlib import Path
 import numpy as np
 
 from remlib._openmm import import_openmm, openmm_seed
-from remlib._validation import (as_choice, as_float_array, as_path, as_positive_int, as_positive_scalar,
+from remlib._validation import (as_cache_dir, as_choice, as_float_array, as_positive_int, as_positive_scalar,
                                 as_real_scalar, check_memory)
 from remlib.geometry import bond_angle, dihedral_angle, place_atom
 
 __all__ = ["FORCE_FIELD", "ATOMS", "BONDS", "PHI_ATOMS", "PSI_ATOMS", "HEAVY_ATOMS", "atom_keys", "atom_index",
            "ZEntry", "alanine_dipeptide_zmatrix", "build_from_zmatrix", "alanine_dipeptide_positions",
            "alanine_dipeptide_topology", "alanine_dipeptide_system", "PeptideTrajectory", "simulation_parameters",
-           "phi_bias_energy", "cache_key", "default_data_dir", "as_cache_dir", "simulate_alanine_dipeptide",
+           "phi_bias_energy", "cache_key", "default_data_dir", "simulate_alanine_dipeptide",
            "simulate_alanine_dipeptide_runs"]
 
 #: the force field file (shipped with the openmm wheel) used throughout
@@ -436,32 +436,6 @@ def cache_key(parameters):
 def default_data_dir():
     """The git-ignored ``data/`` folder of the repository (created on demand)."""
     return Path(__file__).resolve().parents[1] / "data"
-
-
-def as_cache_dir(cache_dir, *, allow_none=True):
-    """A simulation's ``cache_dir`` argument checked: ``"default"``, a folder path, or (if allowed) None.
-
-    Raises
-    ------
-    TypeError
-        ``cache_dir`` is not a path (an int is not taken as a file descriptor), or None where
-        caching cannot be turned off.
-    ValueError
-        ``cache_dir`` is an empty string (which would mean the current directory).
-
-    Examples
-    --------
-    >>> as_cache_dir("default"), as_cache_dir(None), as_cache_dir(Path("runs"))
-    ('default', None, 'runs')
-    """
-    if cache_dir is None and allow_none:
-        return None
-    if isinstance(cache_dir, str) and cache_dir == "default":
-        return cache_dir
-    expected = "a folder path, 'default'" + (" or None" if allow_none else "")
-    if cache_dir is None:
-        raise TypeError(f"cache_dir must be {expected}, got None")
-    return as_path(cache_dir, "cache_dir")
 
 
 def _run(parameters):

@@ -30,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from remlib._validation import as_choice, as_count, as_float_array, as_positive_scalar
+from remlib._validation import as_cache_dir, as_choice, as_count, as_float_array, as_positive_scalar
 from remlib.neighbors import check_box, check_positions, pair_list
 from remlib._openmm import import_openmm, openmm_seed
-from remlib.peptide import as_cache_dir, cache_key, default_data_dir
+from remlib.peptide import cache_key, default_data_dir
 
 __all__ = ["WATER_MODELS", "SPCE_SIGMA", "BOLTZMANN_KJ", "WaterRun", "water_parameters", "simulate_water",
            "map_forces", "reduced_force_unit", "reduced_pressure_unit", "tetrahedral_order",
