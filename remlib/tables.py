@@ -33,6 +33,19 @@ optimised.  The writers warn with the size of the jump in :math:`k_BT`; fits wit
 
 Values are in the model's reduced units times ``length`` and ``energy`` (e.g.
 ``length=0.34`` nm and ``energy=0.996`` kJ/mol for argon).
+
+Examples
+--------
+One bonded fit (:func:`example_bonded_fit` stands for a fit of
+:func:`remlib.polymers.fit_bonded_rem`) as LAMMPS and GROMACS bond tables, which hold
+the same potential where both are tabulated:
+
+>>> import os, tempfile
+>>> folder, fit = tempfile.mkdtemp(), example_bonded_fit()
+>>> lammps = read_lammps_table(write_lammps_bond_table(os.path.join(folder, "bond.table"), fit))
+>>> gromacs = read_gromacs_bonded_table(write_gromacs_bond_table(os.path.join(folder, "table_b0.xvg"), fit))
+>>> bool(np.allclose(np.interp(lammps.r, gromacs.x, gromacs.energy), lammps.energy, atol=1e-3))
+True
 """
 import os
 import re
@@ -47,7 +60,7 @@ from remlib._validation import as_path, as_positive_int, as_positive_scalar
 __all__ = ["LammpsTable", "LammpsAngleTable", "write_lammps_table", "read_lammps_table", "write_lammps_bond_table",
            "write_lammps_angle_table", "read_lammps_angle_table", "GromacsTable", "write_gromacs_bond_table",
            "write_gromacs_angle_table", "read_gromacs_bonded_table", "continued_design", "pair_repulsion",
-           "harmonic_wall", "pair_energy_force", "bonded_energy_force", "cutoff_jump"]
+           "harmonic_wall", "pair_energy_force", "bonded_energy_force", "cutoff_jump", "example_bonded_fit"]
 
 #: Where a LAMMPS pair table starts, as a fraction of r_min (the repulsion there is ~4000 A).
 INNER_FRACTION = 0.5
@@ -359,6 +372,34 @@ def write_lammps_table(path, potential, *, n_points=2000, keyword="REM", length=
                           r * length, u * energy, f * energy / length)
 
 
+def example_bonded_fit():
+    """A small bonded fit for trying the bonded writers (the examples of this module use it).
+
+    A :class:`remlib.polymers.BondedResult` with fixed coefficients, built as
+    :func:`remlib.polymers.fit_bonded_rem` builds its result: 5 bond splines on
+    ``[0.9, 1.1]``, 5 angle splines on ``[1.5, 3.0]`` radians (the last coefficient of
+    each 0), the WCA pair interaction, chains of 4 beads.  Its source shows how to build
+    a ``BondedResult`` from coefficients of your own.
+
+    Returns
+    -------
+    BondedResult
+
+    Examples
+    --------
+    >>> fit = example_bonded_fit()
+    >>> fit.model.n_functions, fit.model.bond_basis.lower, fit.model.angle_basis.upper
+    (8, 0.9, 3.0)
+    """
+    from remlib.basis import BSplineBasis  # imported here: remlib.polymers imports this module
+    from remlib.montecarlo import tabulate_pair
+    from remlib.polymers import BondedModel, BondedResult
+
+    pair = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 1.0, r_min=0.7, r_cut=2 ** (1 / 6))
+    model = BondedModel(BSplineBasis(0.9, 1.1, 5), BSplineBasis(1.5, 3.0, 5), pair, chain_length=4)
+    return BondedResult("rem", model, np.array([2.0, 0.0, -0.5, 1.0, 1.0, 0.5, 0.0, 0.2]))
+
+
 def write_lammps_bond_table(path, result, *, n_points=2000, keyword="BOND", length=1.0, energy=1.0, margin=0.5):
     """Write the bond potential of a bonded fit as a LAMMPS ``bond_style table`` file.
 
@@ -372,7 +413,9 @@ def write_lammps_bond_table(path, result, *, n_points=2000, keyword="BOND", leng
     path : str or path-like
     result : BondedResult
     n_points : int
+        Table points (``N n``), evenly spaced over the fitted range widened by ``margin``.
     keyword : str
+        Section name used in ``bond_coeff 1 path keyword``.
     length, energy : float
         Unit conversion factors.
     margin : float
@@ -391,12 +434,7 @@ def write_lammps_bond_table(path, result, *, n_points=2000, keyword="BOND", leng
     Examples
     --------
     >>> import tempfile, os
-    >>> from remlib.basis import BSplineBasis
-    >>> from remlib.polymers import BondedModel, BondedResult
-    >>> from remlib.montecarlo import tabulate_pair
-    >>> pair = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 1.0, r_min=0.7, r_cut=2 ** (1 / 6))
-    >>> model = BondedModel(BSplineBasis(0.9, 1.1, 5), BSplineBasis(1.5, 3.0, 5), pair, 4)
-    >>> fit = BondedResult("rem", model, np.array([2.0, 0.0, -0.5, 1.0, 1.0, 0.5, 0.0, 0.2]))
+    >>> fit = example_bonded_fit()
     >>> table = read_lammps_table(write_lammps_bond_table(os.path.join(tempfile.mkdtemp(), "b"), fit))
     >>> round(float(table.r[0]), 3), round(float(table.r[-1]), 3)
     (0.8, 1.2)
@@ -445,12 +483,7 @@ def write_lammps_angle_table(path, result, *, n_points=1801, keyword="ANGLE", en
     Examples
     --------
     >>> import tempfile, os
-    >>> from remlib.basis import BSplineBasis
-    >>> from remlib.polymers import BondedModel, BondedResult
-    >>> from remlib.montecarlo import tabulate_pair
-    >>> pair = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 1.0, r_min=0.7, r_cut=2 ** (1 / 6))
-    >>> model = BondedModel(BSplineBasis(0.9, 1.1, 5), BSplineBasis(1.5, 3.0, 5), pair, 4)
-    >>> fit = BondedResult("rem", model, np.array([2.0, 0.0, -0.5, 1.0, 1.0, 0.5, 0.0, 0.2]))
+    >>> fit = example_bonded_fit()
     >>> table = read_lammps_angle_table(write_lammps_angle_table(os.path.join(tempfile.mkdtemp(), "a"), fit))
     >>> table.angle[[0, -1]].tolist()
     [0.0, 180.0]
@@ -618,16 +651,27 @@ def read_lammps_angle_table(path, keyword=None):
 
 
 _GROMACS_SUFFIX = {"bond": "b", "angle": "a"}
+_GROMACS_TABLE = {"bond": "a bond table", "angle": "an angle table"}
 
 
 def _gromacs_table_name(path, kinds=("bond", "angle")):
-    """``(kind, n)`` of a GROMACS table path ``..._b<n>.xvg`` or ``..._a<n>.xvg`` of one of ``kinds``."""
-    match = re.fullmatch(r".*_([ab])(\d+)\.xvg", os.path.basename(path))
+    """``(kind, n)`` of a GROMACS table path ``..._b<n>.xvg`` or ``..._a<n>.xvg`` of one of ``kinds``.
+
+    ``n`` is written as ``gmx mdrun -tableb`` looks for it: ``0`` or without leading zeros
+    (for bond table 1 it looks for a name ending in ``_b1.xvg``, so ``table_b01.xvg`` is
+    never found).
+    """
+    name = os.path.basename(path)
+    match = re.fullmatch(r".*_([ab])(0|[1-9]\d*)\.xvg", name)
     kind = {"b": "bond", "a": "angle"}[match.group(1)] if match else None
     if kind not in kinds:
-        endings = " or ".join(f"_{_GROMACS_SUFFIX[k]}<n>.xvg (a {k} table)" for k in kinds)
-        raise ValueError(f"path must end in {endings}, n the table number of the topology: gmx mdrun -tableb "
-                         f"finds a table by that ending (e.g. table_b0.xvg for bond table 0); got {path!r}")
+        endings = " or ".join(f"_{_GROMACS_SUFFIX[k]}<n>.xvg ({_GROMACS_TABLE[k]})" for k in kinds)
+        padded = re.fullmatch(r".*_([ab])(0\d+)\.xvg", name)
+        hint = (f" (no leading zeros: for table {int(padded.group(2))} gmx mdrun looks for a name ending in "
+                f"_{padded.group(1)}{int(padded.group(2))}.xvg)" if padded else "")
+        raise ValueError(f"path must end in {endings}, n the table number of the topology without leading "
+                         f"zeros: gmx mdrun -tableb finds a table by that ending (e.g. table_b0.xvg for bond "
+                         f"table 0, table_b12.xvg for bond table 12); got {path!r}{hint}")
     return kind, int(match.group(2))
 
 
@@ -656,6 +700,8 @@ def write_gromacs_bond_table(path, result, *, n_points=2000, length=1.0, energy=
         Ends in ``_b<n>.xvg``, ``n`` the table number of the topology.
     result : BondedResult
     n_points : int
+        Table rows, evenly spaced from :math:`r = 0` to the end of the table (the fitted
+        range's upper end plus ``margin`` times its width).
     length, energy : float
         Unit conversion factors (GROMACS wants nm and kJ/mol; forces get ``energy / length``).
     margin : float
@@ -674,12 +720,7 @@ def write_gromacs_bond_table(path, result, *, n_points=2000, length=1.0, energy=
     Examples
     --------
     >>> import tempfile, os
-    >>> from remlib.basis import BSplineBasis
-    >>> from remlib.polymers import BondedModel, BondedResult
-    >>> from remlib.montecarlo import tabulate_pair
-    >>> pair = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 1.0, r_min=0.7, r_cut=2 ** (1 / 6))
-    >>> model = BondedModel(BSplineBasis(0.9, 1.1, 5), BSplineBasis(1.5, 3.0, 5), pair, 4)
-    >>> fit = BondedResult("rem", model, np.array([2.0, 0.0, -0.5, 1.0, 1.0, 0.5, 0.0, 0.2]))
+    >>> fit = example_bonded_fit()
     >>> path = write_gromacs_bond_table(os.path.join(tempfile.mkdtemp(), "table_b0.xvg"), fit, n_points=121)
     >>> table = read_gromacs_bonded_table(path)
     >>> table.kind, table.number, float(table.x[0]), round(float(table.x[-1]), 3)
@@ -730,12 +771,7 @@ def write_gromacs_angle_table(path, result, *, n_points=1801, energy=1.0):
     Examples
     --------
     >>> import tempfile, os
-    >>> from remlib.basis import BSplineBasis
-    >>> from remlib.polymers import BondedModel, BondedResult
-    >>> from remlib.montecarlo import tabulate_pair
-    >>> pair = tabulate_pair(lambda r: 4 * (r**-12 - r**-6) + 1.0, r_min=0.7, r_cut=2 ** (1 / 6))
-    >>> model = BondedModel(BSplineBasis(0.9, 1.1, 5), BSplineBasis(1.5, 3.0, 5), pair, 4)
-    >>> fit = BondedResult("rem", model, np.array([2.0, 0.0, -0.5, 1.0, 1.0, 0.5, 0.0, 0.2]))
+    >>> fit = example_bonded_fit()
     >>> path = write_gromacs_angle_table(os.path.join(tempfile.mkdtemp(), "cg_a1.xvg"), fit, n_points=181)
     >>> table = read_gromacs_bonded_table(path)
     >>> table.kind, table.number, table.x[[0, -1]].tolist()

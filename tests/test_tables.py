@@ -180,24 +180,65 @@ def test_gromacs_bond_table_from_zero_with_the_tangent_and_wall(bonded, tmp_path
     np.testing.assert_allclose(np.interp(lammps.r, r, u), lammps.energy, atol=1e-3 * np.ptp(lammps.energy))
 
 
+def _harmonic_angle_fit(bonded, stiffness, theta0):
+    """``bonded`` with the angle potential exactly k/2 (θ - θ0)² + c on the fitted range, and c.
+
+    Coefficients by Marsden's identity for uniform cubic B-splines (not by a fit): with knots
+    spaced h and spline i centred at c_i = lower + (i - 1) h, the coefficients c_i give x and
+    c_i² - h²/3 give x², so (c_i - θ0)² - h²/3 give (x - θ0)².  The model fixes the last
+    coefficient at 0, which shifts the potential by c = -(that coefficient) (partition of unity).
+    """
+    model = bonded.model
+    basis = model.angle_basis
+    h = (basis.upper - basis.lower) / (basis.n_functions - 3)
+    centres = basis.lower + (np.arange(basis.n_functions) - 1) * h
+    coefficients = 0.5 * stiffness * ((centres - theta0) ** 2 - h**2 / 3)
+    theta = np.concatenate([bonded.theta[: model.n_bond], coefficients[:-1] - coefficients[-1]])
+    return BondedResult("rem", model, theta), -coefficients[-1]
+
+
 def test_gromacs_angle_table_in_degrees_from_0_to_180(bonded, tmp_path):
-    """Angle table: exactly 0 to 180 degrees (GROMACS compares the ends exactly), energies scaled
-    by energy, forces per degree; the same columns as the LAMMPS angle table on the same grid."""
-    path = write_gromacs_angle_table(tmp_path / "table_a0.xvg", bonded, n_points=1801, energy=2.0)
+    """Angle table of the harmonic angle k/2 (θ - θ0)^2 (+ a constant): exactly 0 to 180 degrees
+    (GROMACS compares the ends exactly), energies scaled by energy; inside the fitted range
+    [1.6, 3.0] rad the closed form with forces -dU/dθ · π/180 per degree; outside it
+    u(e) + u'(e) d + K/2 d^2 (d = θ - e in radians, e the nearer edge) and its slope."""
+    stiffness, theta0, energy = 30.0, 2.2, 2.0
+    harmonic, constant = _harmonic_angle_fit(bonded, stiffness, theta0)
+    path = write_gromacs_angle_table(tmp_path / "table_a0.xvg", harmonic, n_points=1801, energy=energy)
     rows = [line.split() for line in open(path) if not line.startswith("#")]
     assert rows[0][0] == "0" and rows[-1][0] == "180"
     table = read_gromacs_bonded_table(path)
     assert (table.kind, table.number) == ("angle", 0)
-    lammps = read_lammps_angle_table(write_lammps_angle_table(tmp_path / "angle.table", bonded, n_points=1801))
-    np.testing.assert_array_equal(table.x, lammps.angle)
-    np.testing.assert_allclose(table.energy, 2.0 * lammps.energy, rtol=1e-11)
-    np.testing.assert_allclose(table.force, 2.0 * lammps.force, rtol=1e-11)
+    np.testing.assert_allclose(table.x, np.linspace(0.0, 180.0, 1801), rtol=1e-12)
     radians = np.radians(table.x)
-    inside = (radians >= 1.6) & (radians <= 3.0)
-    np.testing.assert_allclose(table.energy[inside], 2.0 * bonded.angle_potential(radians[inside]), atol=1e-9)
-    du = np.gradient(table.energy, table.x)  # per degree
-    away = _away_from(table.x, np.degrees([1.6, 3.0]))
-    np.testing.assert_allclose(table.force[away], -du[away], atol=1e-2 * np.abs(table.force[inside]).max())
+    exact_u = 0.5 * stiffness * (radians - theta0) ** 2 + constant
+    exact_du = stiffness * (radians - theta0)  # dU/dθ per radian
+    for edge, outside in ((1.6, radians < 1.6), (3.0, radians > 3.0)):
+        d = radians[outside] - edge
+        exact_u[outside] = 0.5 * stiffness * (edge - theta0) ** 2 + constant + stiffness * (edge - theta0) * d \
+            + 0.5 * WALL * d**2
+        exact_du[outside] = stiffness * (edge - theta0) + WALL * d
+    assert np.sum(radians < 1.6) > 900 and np.sum(radians > 3.0) > 70  # both walls are tabulated
+    np.testing.assert_allclose(table.energy, energy * exact_u, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(table.force, -energy * exact_du * np.pi / 180, rtol=1e-9, atol=1e-9)
+
+
+def test_gromacs_table_numbers_are_written_as_mdrun_looks_for_them(bonded, tmp_path):
+    """gmx mdrun -tableb finds table n by the ending _b<n>.xvg (or _a<n>.xvg) with n printed as %d:
+    a name with leading zeros (table_b01.xvg for table 1) is never found, so the writers and the
+    reader refuse it, naming path and the ending mdrun looks for; 0 and 10 are fine."""
+    for name, ending in (("table_b01.xvg", "_b1.xvg"), ("cg_b00.xvg", "_b0.xvg"), ("chain_a007.xvg", "_a7.xvg")):
+        message = (rf"^path must end in .*without leading zeros.*got '.*{name}' "
+                   rf"\(no leading zeros: .* looks for a name ending in {ending}\)$")
+        write = write_gromacs_bond_table if "_b" in ending else write_gromacs_angle_table
+        with pytest.raises(ValueError, match=message):
+            write(tmp_path / name, bonded)
+        (tmp_path / name).write_text("0 0 0\n90 0 0\n180 0 0\n")  # a table that would read if the name did
+        with pytest.raises(ValueError, match=message):
+            read_gromacs_bonded_table(tmp_path / name)
+    for name, number in (("table_b0.xvg", 0), ("table_b10.xvg", 10)):
+        table = read_gromacs_bonded_table(write_gromacs_bond_table(tmp_path / name, bonded, n_points=101))
+        assert (table.kind, table.number) == ("bond", number)
 
 
 def test_bad_export_input(fit, bonded, tmp_path):
