@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 LMP_MISSING = "LAMMPS (Debian's lammps, the `lmp` binary) is not installed; `make test` installs it"
+GMX_MISSING = "GROMACS (Debian's gromacs, the `gmx` binary) is not installed; `make test` installs it"
 
 
 def require(available, message):
@@ -23,6 +24,11 @@ def require(available, message):
 def require_lmp():
     """The `lmp` program of Debian's lammps package."""
     require(shutil.which("lmp") is not None, LMP_MISSING)
+
+
+def require_gmx():
+    """The `gmx` program of Debian's gromacs package."""
+    require(shutil.which("gmx") is not None, GMX_MISSING)
 
 
 def require_module(name, install):

@@ -4,14 +4,13 @@ GROMACS likewise for the bond and angle tables (it runs no tabulated pair potent
 the REM loop draws its model frames from Monte Carlo, OpenMM or LAMMPS and the three fits
 agree within their own error bars."""
 import os
-import shutil
 import subprocess
 import warnings
 
 import numpy as np
 import pytest
 
-from engine_helpers import require, require_lmp, require_module
+from engine_helpers import require, require_gmx, require_lmp, require_module
 from remlib._stats import block_standard_error
 from remlib.engines import lammps_commands, write_lammps_data, write_system_tables
 from remlib.fluids import lj_fluid_frames
@@ -201,8 +200,7 @@ def test_bond_and_angle_tables_run_by_gromacs_reproduce_the_monte_carlo_distribu
     """The GROMACS tables (bond type 8, angle type 8) of a bonded REM fit, run by `gmx mdrun` (sd
     integrator at the model temperature), give the bond-length and angle distributions of remlib's
     Monte Carlo of the same model; the same tables 30 % hotter are told apart."""
-    require(shutil.which("gmx") is not None,
-            "GROMACS (Debian's gromacs, the `gmx` binary) is not installed; `make test` installs it")
+    require_gmx()
     fit, start, box, _ = chain_model
     mc = metropolis_particles(start, box, n_frames=300, burn_in=200, thin=5, step_size=0.05, seed=5,
                               **fit.model.tables(fit.theta)).frames
@@ -422,7 +420,9 @@ def test_rem_fit_with_lammps_under_mpi_gives_the_same_theta_on_every_rank(mpi_ru
 def test_platform_choice():
     from remlib.engines import choose_platform
 
-    openmm = pytest.importorskip("openmm")
+    require_module("openmm", 'pip install "remlib[md]"')
+    import openmm
+
     here = [openmm.Platform.getPlatform(k).getName() for k in range(openmm.Platform.getNumPlatforms())]
     assert choose_platform(here) == ("CUDA" if "CUDA" in here else "OpenCL" if "OpenCL" in here else "CPU")
     assert choose_platform(["Reference", "CPU", "OpenCL", "CUDA"]) == "CUDA"
