@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from remlib._openmm import import_openmm, openmm_seed
+from remlib._openmm import import_openmm, openmm_seed, platform_properties
 from remlib._validation import (as_cache_dir, as_choice, as_float_array, as_positive_int, as_positive_scalar,
                                 as_real_scalar, check_memory)
 from remlib.geometry import bond_angle, dihedral_angle, place_atom
@@ -336,6 +336,8 @@ def simulation_parameters(temperature=300.0, n_steps=250_000, *, step_size=4.0, 
 
     ``phi_bias`` are the Fourier coefficients (kJ/mol) of an optional bias potential on
     :math:`\\phi`, see :func:`phi_bias_energy`; ``()`` means no bias.
+    On the ``"CPU"`` platform the run uses one thread with forces summed in a fixed order,
+    so that, as on ``"Reference"``, the same ``seed`` gives the same trajectory.
 
     Examples
     --------
@@ -451,7 +453,7 @@ def _run(parameters):
                                                  p["step_size"] * unit.femtosecond)
     integrator.setRandomNumberSeed(p["seed"] + 1)  # 0 would mean "pick a seed at random"
     platform = openmm.Platform.getPlatformByName(p["platform"])
-    context = openmm.Context(system, integrator, platform)
+    context = openmm.Context(system, integrator, platform, platform_properties(platform, True))
     context.setPositions(positions)
     openmm.LocalEnergyMinimizer.minimize(context)
     context.setVelocitiesToTemperature(p["temperature"] * unit.kelvin, p["seed"] + 1)

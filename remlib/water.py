@@ -32,7 +32,7 @@ import numpy as np
 
 from remlib._validation import as_cache_dir, as_choice, as_count, as_float_array, as_positive_scalar
 from remlib.neighbors import check_box, check_positions, pair_list
-from remlib._openmm import import_openmm, openmm_seed
+from remlib._openmm import import_openmm, openmm_seed, platform_properties
 from remlib.peptide import cache_key, default_data_dir
 
 __all__ = ["WATER_MODELS", "SPCE_SIGMA", "BOLTZMANN_KJ", "WaterRun", "water_parameters", "simulate_water",
@@ -92,8 +92,11 @@ def water_parameters(n_molecules=256, temperature=298.0, *, density=0.997, model
         Real-space cutoff of PME and Lennard-Jones in nm (below half the box edge).
     platform : str or None
         OpenMM platform; ``None`` takes the fastest available (CUDA, OpenCL, then CPU).
+        The CPU platform runs on one thread and GPU platforms sum forces in a fixed order,
+        so that the seed reproduces a run bit for bit.
     seed : int
-        Seeds the initial velocities and the Langevin noise.
+        Seeds the initial velocities and the Langevin noise: the same seed and parameters
+        give the same trajectory.
 
     Returns
     -------
@@ -250,7 +253,8 @@ def _run(parameters, folder):
     integrator = openmm.LangevinMiddleIntegrator(p["temperature"] * unit.kelvin, p["friction"] / unit.picosecond,
                                                  p["step_size"] * unit.femtosecond)
     integrator.setRandomNumberSeed(p["seed"] + 1)  # 0 would mean "pick a seed at random"
-    simulation = app.Simulation(topology, system, integrator, openmm.Platform.getPlatformByName(p["platform"]))
+    platform = openmm.Platform.getPlatformByName(p["platform"])
+    simulation = app.Simulation(topology, system, integrator, platform, platform_properties(platform, True))
     simulation.context.setPositions(positions)
     simulation.minimizeEnergy()
     simulation.context.setVelocitiesToTemperature(p["temperature"] * unit.kelvin, p["seed"] + 1)

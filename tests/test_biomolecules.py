@@ -113,8 +113,10 @@ def test_openmm_system_matches_amber_templates_and_minimises():
     assert e0 < 100.0  # no clashes in the built geometry (strained structures are at 1e3-1e6 kJ/mol)
 
 
-def test_short_run_is_reproducible_and_cached(tmp_path):
-    kwargs = dict(n_steps=200, report_interval=50, equilibration_steps=100, seed=7, cache_dir=tmp_path)
+@pytest.mark.parametrize("platform", ["Reference", "CPU"])  # CPU: one thread, fixed force order
+def test_short_run_is_reproducible_and_cached(tmp_path, platform):
+    kwargs = dict(n_steps=1000, report_interval=250, equilibration_steps=100, platform=platform, seed=7,
+                  cache_dir=tmp_path)
     first = pep.simulate_alanine_dipeptide(300.0, **kwargs)
     assert not first.from_cache and first.n_frames == 4
     again = pep.simulate_alanine_dipeptide(300.0, **{**kwargs, "cache_dir": None})
