@@ -128,7 +128,8 @@ class _OneDimensionalPMF:
 # declared with remlib._numba's cached ``njit``: numba keys a closure's cache entry on the
 # values it closes over, so a new process loads the kernel of the same model instead of
 # compiling it.  lru_cache makes equal parameters return the same dispatcher, so jitted
-# callers compile once per model.
+# callers compile once per model.  Each distinct parameter value writes one more on-disk
+# cache entry: fine for the book's fixed models, while a parameter sweep grows the cache.
 @functools.lru_cache(maxsize=None)
 def _double_well_kernel(h, c):
     @njit
