@@ -249,6 +249,23 @@ def _check_sampled(features, model):
             f"or use fewer functions")
 
 
+def _start(theta0, model, r_min):
+    """``theta0`` as coefficients of ``model``'s basis, which must not depend on the target.
+
+    The coefficients mean a potential only in the basis they were fitted in,
+    ``BSplineBasis(r_min, r_cut, n_functions, vanish_at_upper=smooth_cutoff)``; with
+    ``r_min=None`` its start comes from the target's closest pair, so ``theta0`` of the
+    right length could silently stand for another potential.
+    """
+    theta0 = as_theta(theta0, model.n_functions, "theta0")
+    if r_min is None:
+        raise ValueError(f"theta0 needs an explicit r_min: its coefficients mean a potential only in the basis "
+                         f"on [r_min, r_cut] they were fitted in, and r_min=None takes r_min from this target's "
+                         f"closest pair ({model.r_min:.6g}); pass the r_min theta0 was fitted with "
+                         f"(a fit's result.model.r_min)")
+    return theta0
+
+
 def _fit_on_grid(model, r, values, weights=None):
     """Least-squares θ with Σθ_i B_i(r) ≈ values (weighted)."""
     design = model.basis(r)
@@ -309,8 +326,12 @@ def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, be
     r_min : float, optional
         Start of the splines and hard core below; default just below (1e-9 relative) the closest target pair.
     beta : float
-    theta0 : array_like, optional
-        Starting coefficients (default: Boltzmann inversion of the target g(r)).
+    theta0 : array_like, shape (n_functions,), optional
+        Starting coefficients (default: Boltzmann inversion of the target g(r)), in the basis
+        ``BSplineBasis(r_min, r_cut, n_functions, vanish_at_upper=smooth_cutoff)``.  Needs an
+        explicit ``r_min`` (``r_min=None`` would take the basis from the target): pass the
+        settings ``theta0`` was fitted with, e.g. ``theta0=fit.theta`` with the same
+        ``r_cut``, ``n_functions``, ``smooth_cutoff`` and ``r_min=fit.model.r_min``.
     n_model_frames, burn_in, thin : int
         Model Monte Carlo per re-sampling: frames, burn-in sweeps and sweeps between frames.
     n_chains : int
@@ -344,7 +365,10 @@ def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, be
     ------
     ValueError
         If the frames, box, cutoff or a count is invalid, the target has pairs inside
-        the hard core below ``r_min``, or some spline sees no target pair.
+        the hard core below ``r_min``, or some spline sees no target pair; if ``theta0``
+        has not ``n_functions`` finite entries, or is given with ``r_min=None``.
+    TypeError
+        If an argument has the wrong type (e.g. ``theta0`` of strings, a count not an int).
 
     Warns
     -----
@@ -367,6 +391,8 @@ def fit_pair_potential_rem(frames, box, *, r_cut, n_functions=16, r_min=None, be
     _check_sampled(target, model)
     if theta0 is None:
         theta0 = _boltzmann_inversion(model, *_target_rdf(frames, box, model, 4 * n_functions), beta)
+    else:
+        theta0 = _start(theta0, model, r_min)
     ensemble = _pair_ensemble(model, box, frames[-1], beta, n_model_frames, burn_in, thin, seed, n_chains, engine)
     rem = minimize_relative_entropy(FrameFeatures(model.basis.n_functions), ensemble, target, theta0=theta0,
                                     tol=tol, max_iter=max_iter, regularization=regularization)
@@ -398,7 +424,12 @@ def iterative_boltzmann_inversion(frames, box, *, r_cut, n_functions=16, r_min=N
     r_cut, n_functions, r_min, beta, smooth_cutoff, engine
         As in :func:`fit_pair_potential_rem`.
     theta0 : array_like, shape (n_functions,), optional
-        Coefficients of :math:`u_0` (default: the Boltzmann inversion above).
+        Coefficients of :math:`u_0` (default: the Boltzmann inversion above) in the basis IBI
+        builds, ``BSplineBasis(r_min, r_cut, n_functions, vanish_at_upper=smooth_cutoff)``.
+        Needs an explicit ``r_min`` (``r_min=None`` would take the basis from the target, so
+        coefficients of the right length could silently mean another potential): pass the
+        settings ``theta0`` was fitted with, e.g. ``theta0=fit.theta`` with the same
+        ``r_cut``, ``n_functions``, ``smooth_cutoff`` and ``r_min=fit.model.r_min``.
     bins : int, optional
         Bins of g(r) on ``[r_min, r_cut]`` (default ``4 * n_functions``).
     n_iterations : int
@@ -419,8 +450,11 @@ def iterative_boltzmann_inversion(frames, box, *, r_cut, n_functions=16, r_min=N
     Raises
     ------
     ValueError
-        If the frames, box, cutoff or a count is invalid, or the target has pairs inside
-        the hard core below ``r_min``.
+        If the frames, box, cutoff, ``tol`` or a count is invalid, the target has pairs
+        inside the hard core below ``r_min``, or some spline sees no target pair; if
+        ``theta0`` has not ``n_functions`` finite entries, or is given with ``r_min=None``.
+    TypeError
+        If an argument has the wrong type (e.g. ``theta0`` of strings, a count not an int).
 
     Examples
     --------
@@ -430,6 +464,11 @@ def iterative_boltzmann_inversion(frames, box, *, r_cut, n_functions=16, r_min=N
     ...                                     n_iterations=2, n_model_frames=20, burn_in=20, seed=1)
     >>> len(ibi.history["g_rms"])
     2
+    >>> more = iterative_boltzmann_inversion(target.frames, target.box, r_cut=2.5, n_functions=8, beta=0.5,
+    ...                                      r_min=ibi.model.r_min, theta0=ibi.theta, n_iterations=1,
+    ...                                      n_model_frames=20, burn_in=20, seed=2)   # continues from ibi
+    >>> len(more.history["g_rms"])
+    1
     """
     frames, box, model = _setup(frames, box, r_cut, n_functions, r_min, smooth_cutoff)
     beta = as_positive_scalar(beta, "beta")
@@ -441,7 +480,7 @@ def iterative_boltzmann_inversion(frames, box, *, r_cut, n_functions=16, r_min=N
     if theta0 is None:
         theta = _boltzmann_inversion(model, r, g_target, beta)
     else:
-        theta = as_theta(theta0, model.n_functions, "theta0")
+        theta = _start(theta0, model, r_min)
     ensemble = _pair_ensemble(model, box, frames[-1], beta, n_model_frames, burn_in, thin, seed, n_chains, engine)
     g_rms = []
     converged = False

@@ -10,9 +10,12 @@ call must raise ``ValueError`` or ``TypeError`` whose message names the argument
 another exception, a silent result, a multi-gigabyte allocation (the address space is
 limited while a case runs) or a hang (each case has an alarm).
 
-The all-atom OpenMM simulations run for real (a short run, in a new folder under the test's
-temporary directory): a bad value must be refused in under a quarter of the valid run's
-time, so an argument checked only after (or while) simulating is a finding.  The explorers
+Every call is probed with the start of every all-atom simulation stopped
+(:func:`simulations_stopped`: remlib's peptide and water ``_run`` and ``openmm.Context``
+record the call and raise): a bad value must be refused without reaching a stop, so an
+argument checked only after (or while) simulating is a finding, however fast; and the
+valid call of each simulation must reach a stop, so the stops are where simulating
+starts.  The alarm is a guard against hangs, never a criterion of speed.  The explorers
 take no arguments; the values of their controls are probed through the model each
 explorer computes with.  Public classes that no baseline builds are result classes: the
 tests prove that a probed call returns each of them and probe their methods that take
@@ -289,7 +292,8 @@ def baselines(tmp):
             burn_in=2, thin=1, n_chains=1, max_iter=1, tol=1e-6, regularization=0.1, seed=9)),
         "iterative_boltzmann_inversion": (_api("iterative_boltzmann_inversion"), dict(
             frames=FRAMES, box=BOX, r_cut=1.9, n_functions=5, beta=1.0, bins=10, n_iterations=1,
-            n_model_frames=2, burn_in=2, thin=1, n_chains=1, tol=0.0, seed=9, theta0=np.full(5, 0.1))),
+            n_model_frames=2, burn_in=2, thin=1, n_chains=1, tol=0.0, seed=9, r_min=1.1,  # closest pair 1.12
+            theta0=np.full(5, 0.1))),
         # polymers
         "bead_spring_frames": (_api("bead_spring_frames"), dict(
             n_chains=2, chain_length=4, n_frames=2, box=np.full(3, 5.0), bond="harmonic", bond_k=100.0,
@@ -474,7 +478,7 @@ def _api(name):
 
 
 #: argument names whose valid values include zero / negative numbers (declared once per name)
-ZERO_OK = {"equilibration", "equilibration_steps", "start", "box_tolerance", "burn_in", "exclude", "cross_order", "tol", "regularization", "mapping_entropy", "extension", "tilt",
+ZERO_OK = {"equilibration", "equilibration_steps", "start", "box_tolerance", "burn_in", "exclude", "cross_order", "tol", "regularization", "mapping_entropy", "tilt",
            "h", "J", "seed", "axis", "log_partition", "free_energy_cg", "free_energy_aa", "shift_at", "r_min",
            "lower", "upper", "barrier", "margin"}
 SIGNED = {"tilt", "h", "J", "axis", "log_partition", "free_energy_cg", "free_energy_aa", "lower", "upper",
@@ -540,10 +544,9 @@ BASE_CLASSES = {"Basis"}
 #: model to an engine and users never build one (checked in ``test_every_public_method_with_arguments_is_probed``)
 CG_SYSTEM_METHODS = {"MonteCarloEngine.sample", "OpenMMEngine.sample", "LammpsEngine.sample", "PairModel.system",
                      "BondedModel.system"}
-#: all-atom simulations: a bad value must be refused in less than this fraction of the time the valid run (the
-#: baseline) takes, so a bad value refused only after (or while) simulating is a finding
+#: all-atom simulations: their valid calls must reach a stop of :func:`simulations_stopped` (and their bad values,
+#: like every other name's, must be refused without reaching one)
 SIMULATIONS = {"simulate_water", "simulate_alanine_dipeptide", "simulate_alanine_dipeptide_runs"}
-REFUSAL_FRACTION = 0.25
 #: the arguments of the simulations varied in the equivalent-input test (every variant is a whole run)
 SIMULATION_VARIANTS = {"simulate_water": {"n_molecules", "temperature"},
                        "simulate_alanine_dipeptide": {"temperature", "n_steps", "phi_bias", "seed"},
@@ -642,6 +645,35 @@ def _guarded(seconds=20, address_space=8 * 1024**3):
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
+class SimulationStarted(BaseException):
+    """Raised by a stop of :func:`simulations_stopped` (a BaseException: no ``except Exception`` swallows it)."""
+
+
+@contextmanager
+def simulations_stopped():
+    """Within the block, every start of an all-atom simulation is recorded and stopped.
+
+    Stopped: ``remlib.peptide._run`` and ``remlib.water._run``, where ``simulate_*`` hand their checked
+    parameters to OpenMM, and ``openmm.Context``, which every OpenMM simulation builds before its first step
+    (also through ``openmm.app.Simulation``).  Each raises :class:`SimulationStarted`; the block gets the list
+    of the stops reached, by name, so a start is seen even if the exception were caught.
+    """
+    import openmm
+
+    started = []
+
+    def stop(name):
+        def start(*args, **kwargs):
+            started.append(name)
+            raise SimulationStarted(f"{name} was called")
+        return start
+
+    with pytest.MonkeyPatch.context() as patch:
+        for module, attribute in ((peptide, "_run"), (water, "_run"), (openmm, "Context")):
+            patch.setattr(module, attribute, stop(f"{module.__name__}.{attribute}"))
+        yield started
+
+
 def defaults_to_none(function, argument):
     try:
         parameter = inspect.signature(function).parameters.get(argument)
@@ -651,16 +683,24 @@ def defaults_to_none(function, argument):
 
 
 def probe(function, kwargs, argument, label, bad, alias=None, seconds=20):
-    """None if the bad value is refused properly within ``seconds``, else a description of what happened."""
+    """None if the bad value is refused properly, else a description of what happened.
+
+    Refused properly: a ``ValueError`` or ``TypeError`` naming the argument, raised before any simulation
+    starts (the call runs within :func:`simulations_stopped`).  ``seconds`` only guards against a hang.
+    """
     call = dict(kwargs, **{argument: bad})
     start = time.perf_counter()
     try:
-        with _guarded(seconds):
+        with simulations_stopped() as started, _guarded(seconds):
             result = function(**call)
+    except SimulationStarted as exc:
+        return f"not refused before simulating: {exc}"
     except (ValueError, TypeError) as exc:
+        if started:
+            return f"refused only after simulating started ({', '.join(started)} was called)"
         elapsed = time.perf_counter() - start
         if elapsed > seconds:
-            return f"refused only after {elapsed:.2f} s (limit {seconds:.2f} s): the work ran before the check"
+            return f"hang: refused only after {elapsed:.1f} s (the alarm at {seconds:.3g} s was not answered)"
         message = str(exc)
         if not (_names_argument(message, argument) or (alias and re.search(alias, message))):
             return f"{type(exc).__name__} does not name {argument!r}: {message[:160]}"
@@ -748,23 +788,17 @@ def table(tmp_path_factory):
 
 
 class _Baselines:
-    """Each baseline call run once (time-limited), its result and its duration kept for every test."""
+    """Each baseline call run once (guarded against hangs), its result kept for every test."""
 
     def __init__(self, table):
-        self.table, self.results, self.durations = table, {}, {}
+        self.table, self.results = table, {}
 
     def result(self, name):
         if name not in self.results:
             function, kwargs = self.table[name]
-            start = time.perf_counter()
             with _guarded(120):
                 self.results[name] = function(**kwargs)  # the baseline itself is valid
-            self.durations[name] = time.perf_counter() - start
         return self.results[name]
-
-    def seconds(self, name):
-        self.result(name)
-        return self.durations[name]
 
 
 @pytest.fixture(scope="module")
@@ -881,26 +915,23 @@ with tempfile.TemporaryDirectory() as _scratch:
 
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("name", NAMES)
-def test_bad_values_are_refused_naming_the_argument(table, ran, name):
+def test_bad_values_are_refused_naming_the_argument(table, name):
     function, kwargs = table[name]
-    ran.result(name)
-    seconds = REFUSAL_FRACTION * ran.seconds(name) if name in SIMULATIONS else 20
     findings = []
     for argument, value in kwargs.items():
         for label, bad in bad_values(argument, value, defaults_to_none(function, argument)):
             if label in VALID_THERE.get((name, argument), ()):
                 continue
-            finding = probe(function, kwargs, argument, label, bad, _alias(name, argument), seconds)
+            finding = probe(function, kwargs, argument, label, bad, _alias(name, argument))
             if finding:
                 findings.append(f"{name}({argument}={label}): {finding}")
     assert not findings, "\n".join(findings)
 
 
 @pytest.mark.timeout(600)
-def test_every_run_is_checked_before_any_simulation(table, ran, tmp_path):
+def test_every_run_is_checked_before_any_simulation(table, tmp_path):
     """A bad keyword in the second of two runs is refused before the first (valid) run is simulated."""
     function, kwargs = table["simulate_alanine_dipeptide_runs"]
-    seconds = REFUSAL_FRACTION * ran.seconds("simulate_alanine_dipeptide_runs")
     first = kwargs["runs"][0]
     second = dict(first, cache_dir=str(tmp_path / "never-written"))
 
@@ -913,11 +944,36 @@ def test_every_run_is_checked_before_any_simulation(table, ran, tmp_path):
             if label in VALID_THERE.get(("simulate_alanine_dipeptide", key), ()):
                 continue
             n_cases += 1
-            finding = probe(two_runs, second, key, label, bad, seconds=seconds)
+            finding = probe(two_runs, second, key, label, bad)
             if finding:
                 findings.append(f"runs[1]({key}={label}): {finding}")
     assert not findings, "\n".join(findings)
     assert n_cases > 50 and not (tmp_path / "never-written").exists()
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("name", sorted(SIMULATIONS))
+def test_the_valid_simulations_reach_a_stop(table, name):
+    """A valid call of each simulation reaches a stop of simulations_stopped: the stops are where simulating
+    starts, so a bad value refused without reaching one was refused before simulating."""
+    function, kwargs = table[name]
+    with pytest.raises(SimulationStarted), simulations_stopped() as started, _guarded(120):
+        function(**kwargs)
+    assert started == [f"remlib.{'water' if name == 'simulate_water' else 'peptide'}._run"]
+
+
+def test_the_stop_at_openmm_context_catches_any_openmm_simulation():
+    """An OpenMM simulation built another way (openmm.app.Simulation, one particle) is stopped too."""
+    import openmm
+    from openmm import app
+
+    system = openmm.System()
+    system.addParticle(1.0)
+    topology = app.Topology()
+    topology.addAtom("X", None, topology.addResidue("X", topology.addChain()))
+    with pytest.raises(SimulationStarted), simulations_stopped() as started:
+        app.Simulation(topology, system, openmm.VerletIntegrator(0.001))
+    assert started == ["openmm.Context"]
 
 
 @pytest.mark.timeout(600)

@@ -312,3 +312,20 @@ def test_iterative_boltzmann_inversion_refuses_nan_and_negative_tolerances():
     for tol, error in ((np.nan, ValueError), (-1.0, ValueError), ("0.01", TypeError), (True, TypeError)):
         with pytest.raises(error, match="tol"):
             iterative_boltzmann_inversion(frames, np.full(3, 4.0), r_cut=1.9, n_functions=5, r_min=0.25, tol=tol)
+
+
+def test_pair_fits_take_theta0_only_with_an_explicit_r_min():
+    # theta0 means a potential only in the basis on [r_min, r_cut] it was fitted in; r_min=None would
+    # take r_min from the target's closest pair, so the same coefficients could mean another potential
+    from remlib.pairrem import fit_pair_potential_rem, iterative_boltzmann_inversion
+
+    frames = np.mod(np.random.default_rng(1).uniform(0.0, 4.0, size=(2, 16, 3)), 4.0)
+    setup = dict(r_cut=1.9, n_functions=5, n_model_frames=2, burn_in=2, thin=1, seed=0)
+    first = iterative_boltzmann_inversion(frames, np.full(3, 4.0), n_iterations=1, **setup)
+    for fit in (fit_pair_potential_rem, iterative_boltzmann_inversion):
+        with pytest.raises(ValueError, match=r"theta0 needs an explicit r_min.*closest pair \(0\.\d+"):
+            fit(frames, np.full(3, 4.0), theta0=first.theta, **setup)
+    # with the r_min it was fitted with, theta0 is the start as given: IBI stopped by tol before any update
+    again = iterative_boltzmann_inversion(frames, np.full(3, 4.0), theta0=first.theta, r_min=first.model.r_min,
+                                          n_iterations=1, tol=1e6, **setup)
+    assert again.model.r_min == first.model.r_min and np.array_equal(again.theta, first.theta)
