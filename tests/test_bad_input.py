@@ -478,9 +478,9 @@ def _api(name):
 
 
 #: argument names whose valid values include zero / negative numbers (declared once per name)
-ZERO_OK = {"equilibration", "equilibration_steps", "start", "box_tolerance", "burn_in", "exclude", "cross_order", "tol", "regularization", "mapping_entropy", "tilt",
-           "h", "J", "seed", "axis", "log_partition", "free_energy_cg", "free_energy_aa", "shift_at", "r_min",
-           "lower", "upper", "barrier", "margin"}
+ZERO_OK = {"equilibration", "equilibration_steps", "start", "box_tolerance", "burn_in", "exclude", "cross_order",
+           "tol", "regularization", "mapping_entropy", "tilt", "h", "J", "seed", "axis", "log_partition",
+           "free_energy_cg", "free_energy_aa", "shift_at", "r_min", "lower", "upper", "barrier", "margin"}
 SIGNED = {"tilt", "h", "J", "axis", "log_partition", "free_energy_cg", "free_energy_aa", "lower", "upper",
           "mapping_entropy", "dihedral", "phi", "psi", "phi0", "psi0", "mu", "theta2", "theta4", "coupling", "field"}
 ZERO_OK |= SIGNED
