@@ -43,7 +43,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from remlib._validation import as_count, as_positive_int, as_positive_scalar
+from remlib._openmm import platform_properties
+from remlib._validation import as_count, as_flag, as_positive_int, as_positive_scalar
 from remlib.montecarlo import metropolis_chains
 from remlib.tables import write_section
 
@@ -185,6 +186,11 @@ class OpenMMEngine(_MDEngine):
         Steps.
     platform : str, optional
         OpenMM platform name (default :func:`choose_platform` of the installed ones).
+    reproducible : bool
+        ``True`` (default): forces summed in a fixed order and one thread on the CPU
+        platform, so the ``seed`` of the fit reproduces its frames bit for bit.
+        ``False``: OpenMM's defaults (every core of the CPU platform, faster; runs with the
+        same seed then agree only statistically).
 
     Raises
     ------
@@ -200,8 +206,9 @@ class OpenMMEngine(_MDEngine):
     True
     """
 
-    def __init__(self, *, timestep=0.005, friction=1.0, burn_in=2000, thin=200, platform=None):
+    def __init__(self, *, timestep=0.005, friction=1.0, burn_in=2000, thin=200, platform=None, reproducible=True):
         super().__init__(timestep=timestep, friction=friction, burn_in=burn_in, thin=thin)
+        self.reproducible = as_flag(reproducible, "reproducible")
         self._mm = _import_openmm()
         available = [self._mm.Platform.getPlatform(k).getName() for k in range(self._mm.Platform.getNumPlatforms())]
         self.platform = choose_platform(available) if platform is None else platform
@@ -250,8 +257,9 @@ class OpenMMEngine(_MDEngine):
             integrator = mm.LangevinMiddleIntegrator(temperature, self.friction, self.timestep)
             integrator.setRandomNumberSeed(int(rng.integers(1, 2**31 - 1)))
             try:
-                context = mm.Context(self._system(system, len(state)), integrator,
-                                     mm.Platform.getPlatformByName(self.platform))
+                platform = mm.Platform.getPlatformByName(self.platform)
+                context = mm.Context(self._system(system, len(state)), integrator, platform,
+                                     platform_properties(platform, self.reproducible))
                 context.setPositions(state.tolist())
                 context.setVelocitiesToTemperature(temperature, int(rng.integers(1, 2**31 - 1)))
                 integrator.step(self.burn_in)

@@ -348,7 +348,8 @@ def baselines(tmp):
                                                         step=1, length=2.0)),
         "map_forces": (_api("map_forces"), dict(forces=np.arange(36.0).reshape(2, 6, 3), mapping=molecules)),
         # engines (constructing one runs nothing)
-        "OpenMMEngine": (_api("OpenMMEngine"), dict(timestep=0.005, friction=1.0, burn_in=20, thin=2)),
+        "OpenMMEngine": (_api("OpenMMEngine"), dict(timestep=0.005, friction=1.0, burn_in=20, thin=2,
+                                                         reproducible=True)),
         "LammpsEngine": (_api("LammpsEngine"), dict(timestep=0.005, friction=1.0, burn_in=20, thin=2)),
         "pair_virial_pressure": (_api("pair_virial_pressure"), dict(frames=FRAMES, box=BOX, fit=_pair_result(),
                                                                     beta=1.0)),
