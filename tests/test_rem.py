@@ -3,7 +3,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.integrate import quad
 from scipy.optimize import minimize
@@ -366,6 +366,7 @@ def test_ensemble_type_is_checked():
     a1=st.floats(-1.0, 1.0),
     beta=st.floats(0.5, 2.0),
 )
+@example(a2=3.0, a4=1.8125, a1=0.0, beta=1.0)  # a narrow well: the smallest Hessian eigenvalue is 1.4e-3
 def test_newton_recovers_random_quartics_and_matches_moments(a2, a4, a1, beta):
     basis = PolynomialBasis([1, 2, 4])
     theta_true = np.array([a1, a2, a4])
@@ -376,7 +377,11 @@ def test_newton_recovers_random_quartics_and_matches_moments(a2, a4, a1, beta):
     assert result.converged
     p = weights / weights.sum()
     np.testing.assert_allclose(ens.averages(basis, result.theta).mean, p @ basis(grid), atol=1e-8)
-    np.testing.assert_allclose(result.theta, theta_true, atol=1e-6)
+    # the fit stops at |gradient| <= tol = 1e-8, which leaves theta within |H^-1 g| <= tol / lambda_min
+    # of the exact optimum (theta_true: target and model share the grid); a narrow well (a2 = 3,
+    # a4 = 1.81) has lambda_min = 1.4e-3 and a theta error of 1.6e-6
+    bound = 1e-8 / np.linalg.eigvalsh(result.hessian).min()
+    assert np.linalg.norm(result.theta - theta_true) <= 1.5 * bound + 1e-9, (result.theta - theta_true, bound)
 
 
 @pytest.mark.parametrize("method", ["newton", "gradient"])
