@@ -3,7 +3,7 @@ import numpy as np
 
 from remlib._validation import as_generator, unwrap_0d
 
-__all__ = ["import_openmm", "openmm_seed", "platform_properties"]
+__all__ = ["import_openmm", "openmm_seed", "choose_platform", "resolve_platform", "platform_properties"]
 
 
 def import_openmm():
@@ -64,6 +64,51 @@ def openmm_seed(seed):
             raise ValueError(f"seed must be in [0, 2**31 - 1) for OpenMM, got {seed}")
         return int(seed)
     return int(as_generator(seed).integers(0, 2**31 - 1))
+
+
+def choose_platform(names):
+    """The fastest OpenMM platform among ``names``: CUDA, HIP, OpenCL, CPU, then Reference.
+
+    Examples
+    --------
+    >>> choose_platform(["Reference", "CPU", "OpenCL"]), choose_platform(["Reference", "CPU"])
+    ('OpenCL', 'CPU')
+    """
+    for name in ("CUDA", "HIP", "OpenCL", "CPU", "Reference"):
+        if name in names:
+            return name
+    raise RuntimeError(f"OpenMM offers no usable platform (found {list(names)})")
+
+
+def resolve_platform(platform):
+    """The OpenMM platform ``platform`` if it is installed, or the fastest installed one for ``None``.
+
+    Parameters
+    ----------
+    platform : str or None
+
+    Returns
+    -------
+    str
+        A platform name of the installed OpenMM.
+
+    Raises
+    ------
+    ValueError
+        If ``platform`` is not one of the installed platforms.
+
+    Examples
+    --------
+    >>> resolve_platform("CPU"), resolve_platform(None) in ("CUDA", "HIP", "OpenCL", "CPU")
+    ('CPU', True)
+    """
+    openmm, _, _ = import_openmm()
+    available = [openmm.Platform.getPlatform(i).getName() for i in range(openmm.Platform.getNumPlatforms())]
+    if platform is None:
+        return choose_platform(available)
+    if platform not in available:
+        raise ValueError(f"platform must be None or one of the OpenMM platforms here {available}, got {platform!r}")
+    return platform
 
 
 def platform_properties(platform, reproducible):

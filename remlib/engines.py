@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from remlib._openmm import platform_properties
+from remlib._openmm import choose_platform, platform_properties, resolve_platform
 from remlib._validation import as_count, as_flag, as_positive_int, as_positive_scalar
 from remlib.montecarlo import metropolis_chains
 from remlib.tables import write_section
@@ -145,20 +145,6 @@ def _bonded_lists(n_particles, chain_length, exclude):
     return bonds, angles, excluded
 
 
-def choose_platform(names):
-    """The fastest OpenMM platform among ``names``: CUDA, then OpenCL, then CPU, then Reference.
-
-    Examples
-    --------
-    >>> choose_platform(["Reference", "CPU", "OpenCL"]), choose_platform(["Reference", "CPU"])
-    ('OpenCL', 'CPU')
-    """
-    for name in ("CUDA", "HIP", "OpenCL", "CPU", "Reference"):
-        if name in names:
-            return name
-    raise RuntimeError(f"OpenMM offers no usable platform (found {list(names)})")
-
-
 def _import_openmm():
     try:
         import openmm
@@ -210,10 +196,7 @@ class OpenMMEngine(_MDEngine):
         super().__init__(timestep=timestep, friction=friction, burn_in=burn_in, thin=thin)
         self.reproducible = as_flag(reproducible, "reproducible")
         self._mm = _import_openmm()
-        available = [self._mm.Platform.getPlatform(k).getName() for k in range(self._mm.Platform.getNumPlatforms())]
-        self.platform = choose_platform(available) if platform is None else platform
-        if self.platform not in available:
-            raise ValueError(f"platform must be one of {available}, got {platform!r}")
+        self.platform = resolve_platform(platform)
 
     def _system(self, system, n_particles):
         mm = self._mm

@@ -32,7 +32,7 @@ import numpy as np
 
 from remlib._validation import as_cache_dir, as_choice, as_count, as_float_array, as_positive_scalar
 from remlib.neighbors import check_box, check_positions, pair_list
-from remlib._openmm import import_openmm, openmm_seed, platform_properties
+from remlib._openmm import import_openmm, openmm_seed, platform_properties, resolve_platform
 from remlib.peptide import cache_key, default_data_dir
 
 __all__ = ["WATER_MODELS", "SPCE_SIGMA", "BOLTZMANN_KJ", "WaterRun", "water_parameters", "simulate_water",
@@ -51,19 +51,7 @@ BOLTZMANN_KJ = 0.0083144626
 _WATER_MASS = 18.01528  # g/mol
 _AVOGADRO = 6.02214076e23
 _BAR_PER_KJ_MOL_NM3 = 1e3 / _AVOGADRO / 1e-27 / 1e5  # 1 kJ/mol/nm^3 in bar
-_PLATFORM_PREFERENCE = ("CUDA", "OpenCL", "CPU")
 _BYTES_PER_MOLECULE = 4096  # generous: OpenMM's System, topology and neighbour data of one water
-
-
-def _platform_name(platform):
-    """The requested OpenMM platform, or the fastest available (CUDA > OpenCL > CPU)."""
-    openmm, _, _ = import_openmm()
-    available = [openmm.Platform.getPlatform(i).getName() for i in range(openmm.Platform.getNumPlatforms())]
-    if platform is None:
-        return next(name for name in _PLATFORM_PREFERENCE + ("Reference",) if name in available)
-    if platform not in available:
-        raise ValueError(f"platform must be None or one of the OpenMM platforms here {available}, got {platform!r}")
-    return platform
 
 
 def water_parameters(n_molecules=256, temperature=298.0, *, density=0.997, model="spce", n_frames=100,
@@ -91,7 +79,7 @@ def water_parameters(n_molecules=256, temperature=298.0, *, density=0.997, model
     cutoff : float
         Real-space cutoff of PME and Lennard-Jones in nm (below half the box edge).
     platform : str or None
-        OpenMM platform; ``None`` takes the fastest available (CUDA, OpenCL, then CPU).
+        OpenMM platform; ``None`` takes the fastest available (CUDA, HIP, OpenCL, then CPU).
         The CPU platform runs on one thread and GPU platforms sum forces in a fixed order,
         so that the seed reproduces a run bit for bit.
     seed : int
@@ -153,7 +141,7 @@ def water_parameters(n_molecules=256, temperature=298.0, *, density=0.997, model
         "equilibration_steps": int(round(equilibration * 1000 / step_size)),
         "step_size": step_size,
         "friction": as_positive_scalar(friction, "friction"),
-        "platform": _platform_name(platform),
+        "platform": resolve_platform(platform),
         "seed": openmm_seed(seed),
     }
 
